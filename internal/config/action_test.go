@@ -1,0 +1,212 @@
+package config
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sethvargo/go-githubactions"
+	"gopkg.in/yaml.v3"
+)
+
+// actionFile is the part of action.yml's schema this action uses. Unknown
+// keys fail the test, so a typo cannot hide.
+type actionFile struct {
+	Name        string
+	Description string
+	Author      string
+	Branding    struct{ Icon, Color string }
+	Inputs      map[string]struct {
+		Description        string
+		Required           bool
+		Default            *string
+		DeprecationMessage string `yaml:"deprecationMessage"`
+	}
+	Outputs map[string]struct{ Description string }
+	Runs    struct {
+		Using          string
+		Image          string
+		Entrypoint     string
+		PostEntrypoint string `yaml:"post-entrypoint"`
+		PostIf         string `yaml:"post-if"`
+	}
+}
+
+func readActionFile(tb testing.TB) actionFile {
+	tb.Helper()
+	data, err := os.ReadFile("../../action.yml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var f actionFile
+	if err := dec.Decode(&f); err != nil {
+		tb.Fatalf("parse action.yml: %v", err)
+	}
+	return f
+}
+
+func TestActionFile(t *testing.T) {
+	t.Parallel()
+	f := readActionFile(t)
+
+	t.Run("metadata", func(t *testing.T) {
+		t.Parallel()
+		if f.Name == "" || f.Description == "" || f.Author != "ghapptoken" {
+			t.Errorf("name, description, author = %q, %q, %q, want non-empty and author ghapptoken", f.Name, f.Description, f.Author)
+		}
+		if f.Branding.Icon != "lock" || f.Branding.Color != "gray-dark" {
+			t.Errorf("branding = %+v, want lock, gray-dark", f.Branding)
+		}
+	})
+
+	t.Run("runs", func(t *testing.T) {
+		t.Parallel()
+		r := f.Runs
+		if r.Using != "docker" || r.Image != "Dockerfile" || r.Entrypoint != "/usr/local/bin/app-token" ||
+			r.PostEntrypoint != "/usr/local/bin/app-token-post" || r.PostIf != "" {
+			t.Errorf("runs = %+v, want docker, Dockerfile, /usr/local/bin/app-token, /usr/local/bin/app-token-post and no post-if", r)
+		}
+	})
+
+	t.Run("outputs", func(t *testing.T) {
+		t.Parallel()
+		want := []string{"token", "installation-id", "app-slug", "expires-at", "permissions", "git-user-name", "git-user-email"}
+		for _, name := range want {
+			if f.Outputs[name].Description == "" {
+				t.Errorf("output %s is missing or has no description", name)
+			}
+		}
+		if len(f.Outputs) != len(want) {
+			t.Errorf("action.yml has %d outputs, want %d: %q", len(f.Outputs), len(want), want)
+		}
+	})
+
+	t.Run("descriptions", func(t *testing.T) {
+		t.Parallel()
+		for name, in := range f.Inputs {
+			if in.Description == "" {
+				t.Errorf("input %s has no description", name)
+			}
+			if in.Required != (name == "private-key") {
+				t.Errorf("input %s required = %t, want %t", name, in.Required, name == "private-key")
+			}
+		}
+		if !strings.HasPrefix(f.Inputs["app-id"].DeprecationMessage, "Use client-id instead.") {
+			t.Errorf("input app-id deprecationMessage = %q, want it to start with %q", f.Inputs["app-id"].DeprecationMessage, "Use client-id instead.")
+		}
+	})
+
+	t.Run("permission inputs", func(t *testing.T) {
+		t.Parallel()
+		for name, levels := range permissionLevels {
+			input := "permission-" + strings.ReplaceAll(name, "_", "-")
+			in, ok := f.Inputs[input]
+			if !ok {
+				t.Errorf("input %s is missing; run go generate ./internal/config", input)
+				continue
+			}
+			if in.Default != nil {
+				t.Errorf("input %s has default %q, want none", input, *in.Default)
+			}
+			for _, l := range levels {
+				if !strings.Contains(in.Description, "'"+l+"'") {
+					t.Errorf("input %s description = %q, want it to name level %q", input, in.Description, l)
+				}
+			}
+		}
+		for input := range f.Inputs {
+			name, ok := strings.CutPrefix(input, "permission-")
+			if _, known := permissionLevels[strings.ReplaceAll(name, "-", "_")]; ok && !known {
+				t.Errorf("input %s is not a known permission; run go generate ./internal/config", input)
+			}
+		}
+	})
+
+	t.Run("inputs read by Load", func(t *testing.T) {
+		t.Parallel()
+		// Every permission input is set, so that Load reads each of them.
+		env := baseEnv()
+		for input := range f.Inputs {
+			if name, ok := strings.CutPrefix(input, "permission-"); ok {
+				levels := permissionLevels[strings.ReplaceAll(name, "-", "_")]
+				if len(levels) > 0 {
+					env["INPUT_"+strings.ToUpper(input)] = levels[0]
+				}
+			}
+		}
+		var mu sync.Mutex
+		read := map[string]bool{}
+		getenv := func(k string) string {
+			if name, ok := strings.CutPrefix(k, "INPUT_"); ok {
+				mu.Lock()
+				read[strings.ToLower(name)] = true
+				mu.Unlock()
+			}
+			return env[k]
+		}
+		_, environ := newAction(t, env)
+		a := githubactions.New(githubactions.WithGetenv(getenv))
+		if _, err := Load(a, environ); err != nil {
+			t.Fatalf("Load() error = %v", err)
+		}
+		for name := range read {
+			if _, ok := f.Inputs[name]; !ok {
+				t.Errorf("Load reads input %s, which action.yml does not declare", name)
+			}
+		}
+		for name := range f.Inputs {
+			if !read[name] {
+				t.Errorf("action.yml declares input %s, which Load does not read", name)
+			}
+		}
+	})
+
+	t.Run("defaults", func(t *testing.T) {
+		t.Parallel()
+		want := map[string]string{
+			"skip-token-revoke": "false",
+			"github-api-url":    "${{ github.api_url }}",
+			"summary":           "true",
+			"git-user":          "false",
+		}
+		got := map[string]string{}
+		for name, in := range f.Inputs {
+			if in.Default != nil {
+				got[name] = *in.Default
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("input defaults = %q, want %q", got, want)
+		}
+
+		// Load must give the same Config whether the runner passes the
+		// declared defaults or nothing.
+		unset := baseEnv()
+		delete(unset, "INPUT_GITHUB-API-URL")
+		a, environ := newAction(t, unset)
+		wantConfig, err := Load(a, environ)
+		if err != nil {
+			t.Fatalf("Load() error = %v", err)
+		}
+		defaults := baseEnv()
+		for name, v := range got {
+			if v == "${{ github.api_url }}" {
+				v = defaults["GITHUB_API_URL"]
+			}
+			defaults["INPUT_"+strings.ToUpper(name)] = v
+		}
+		a, environ = newAction(t, defaults)
+		gotConfig, err := Load(a, environ)
+		if err != nil {
+			t.Fatalf("Load() error = %v", err)
+		}
+		if !reflect.DeepEqual(gotConfig, wantConfig) {
+			t.Errorf("Load() with declared defaults = %+v, want %+v", redacted(*gotConfig), redacted(*wantConfig))
+		}
+	})
+}

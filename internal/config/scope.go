@@ -1,0 +1,251 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// scope reads the inputs that choose the installation and the repositories
+// the token can access.
+func (l *loader) scope() error {
+	var in [5]string
+	for i, name := range []string{"owner", "repositories", "repository-ids", "installation-id", "enterprise"} {
+		v, err := l.input(name)
+		if err != nil {
+			return err
+		}
+		in[i] = v
+	}
+	owner, reposIn, idsIn, installationIn, enterprise := in[0], in[1], in[2], in[3], in[4]
+
+	if owner != "" && !validLogin(owner) {
+		return &InputError{
+			Input:   "owner",
+			Problem: fmt.Sprintf("%s is not a valid user or organization name", quote(owner)),
+			Fix:     "Use the login of a user or organization: letters, digits and hyphens, at most 39 characters, not starting with a hyphen.",
+		}
+	}
+	if enterprise != "" {
+		if err := checkEnterprise(enterprise, owner, reposIn, idsIn, installationIn); err != nil {
+			return err
+		}
+	}
+	var installationID int64
+	if installationIn != "" {
+		id, ok := parseID(installationIn)
+		if !ok {
+			return &InputError{
+				Input:   "installation-id",
+				Problem: fmt.Sprintf("must be a positive integer, got %s", quote(installationIn)),
+				Fix:     "Use the numeric installation ID, or leave installation-id unset to find the installation from owner or the current repository.",
+			}
+		}
+		if owner != "" {
+			return &InputError{
+				Input:   "installation-id",
+				Problem: "cannot be combined with owner",
+				Fix:     "Set installation-id to choose the installation directly, or owner to find it, not both.",
+			}
+		}
+		installationID = id
+	}
+
+	current := strings.TrimSpace(l.a.Getenv("GITHUB_REPOSITORY"))
+	repoOwner := owner
+	if repoOwner == "" {
+		repoOwner = strings.TrimSpace(l.a.Getenv("GITHUB_REPOSITORY_OWNER"))
+	}
+	if repoOwner == "" {
+		repoOwner, _, _ = strings.Cut(current, "/")
+	}
+	repos, repoOwner, err := parseRepositories(reposIn, repoOwner)
+	if err != nil {
+		return err
+	}
+	ids, err := parseRepositoryIDs(idsIn)
+	if err != nil {
+		return err
+	}
+	if n := len(repos) + len(ids); n > maxRepositories {
+		input := "repositories"
+		if len(ids) > 0 {
+			input = "repository-ids"
+		}
+		return &InputError{
+			Input:   input,
+			Problem: fmt.Sprintf("%d repositories exceed GitHub's limit of %d per token", n, maxRepositories),
+			Fix:     fmt.Sprintf("List at most %d repositories and repository IDs in all, or leave both unset for all of the installation's repositories.", maxRepositories),
+		}
+	}
+
+	noRepoContext := &InputError{
+		Input: "owner",
+		Fix:   "Set owner or repositories when running outside a repository context.",
+	}
+	switch {
+	case owner == "" && len(repos) == 0 && installationID == 0 && enterprise == "":
+		// The token is for the current repository.
+		if current == "" {
+			noRepoContext.Problem = "is not set, and GITHUB_REPOSITORY is empty"
+			return noRepoContext
+		}
+		if o, name, ok := strings.Cut(current, "/"); !ok || !validLogin(o) || !validRepoName(name) {
+			noRepoContext.Problem = fmt.Sprintf("is not set, and GITHUB_REPOSITORY %s is not owner/name", quote(current))
+			return noRepoContext
+		}
+	case len(repos) > 0 && repoOwner == "" && installationID == 0:
+		noRepoContext.Problem = "is not set, and the owner of repositories is unknown"
+		noRepoContext.Fix = "Set owner, or write repositories as owner/name."
+		return noRepoContext
+	}
+
+	l.c.Owner, l.c.RepoOwner = owner, repoOwner
+	l.c.Repositories, l.c.RepositoryIDs = repos, ids
+	l.c.InstallationID, l.c.Enterprise = installationID, enterprise
+	l.c.CurrentRepository = current
+	return nil
+}
+
+// checkEnterprise validates the enterprise slug and refuses the inputs that
+// would also choose an installation or repositories.
+func checkEnterprise(enterprise, owner, repos, ids, installation string) error {
+	if len(enterprise) > 255 || enterprise[0] == '-' || !allBytes(enterprise, func(c byte) bool { return isAlnum(c) || c == '-' }) {
+		return &InputError{
+			Input:   "enterprise",
+			Problem: fmt.Sprintf("%s is not a valid enterprise slug", quote(enterprise)),
+			Fix:     "Use the enterprise's slug as in https://github.com/enterprises/SLUG: letters, digits and hyphens.",
+		}
+	}
+	var conflicts []string
+	for _, in := range []struct{ name, value string }{
+		{"owner", owner}, {"repositories", repos}, {"repository-ids", ids}, {"installation-id", installation},
+	} {
+		if in.value != "" {
+			conflicts = append(conflicts, in.name)
+		}
+	}
+	if len(conflicts) == 0 {
+		return nil
+	}
+	list := andList(conflicts)
+	return &InputError{
+		Input:   "enterprise",
+		Problem: "cannot be combined with " + list,
+		Fix:     "An enterprise installation is chosen by enterprise alone and covers no repositories; remove " + list + ", or remove enterprise.",
+	}
+}
+
+// parseRepositories splits the repositories input into bare names. Entries
+// are name or owner/name; owner is the owner they must all share, and when
+// it is "" the first owner/name entry sets it. It returns the names,
+// deduplicated case-insensitively in input order, and the owner.
+func parseRepositories(s, owner string) ([]string, string, error) {
+	var names, foreign []string
+	seen := map[string]bool{}
+	for _, entry := range splitList(s) {
+		o, name, qualified := strings.Cut(entry, "/")
+		if !qualified {
+			o, name = "", entry
+		}
+		if !validRepoName(name) || qualified && !validLogin(o) {
+			fix := "Use the repository's name or owner/name; names contain only letters, digits, '.', '-' and '_', at most 100 characters."
+			if strings.ContainsAny(entry, " \t;") {
+				fix = "Separate repositories with commas or newlines."
+			}
+			return nil, "", &InputError{
+				Input:   "repositories",
+				Problem: fmt.Sprintf("%s is not a valid repository name", quote(entry)),
+				Fix:     fix,
+			}
+		}
+		if qualified {
+			if owner == "" {
+				owner = o
+			}
+			if !strings.EqualFold(o, owner) {
+				foreign = append(foreign, quote(entry))
+				continue
+			}
+		}
+		if key := strings.ToLower(name); !seen[key] {
+			seen[key] = true
+			names = append(names, name)
+		}
+	}
+	if len(foreign) > 0 {
+		verb := "is"
+		if len(foreign) > 1 {
+			verb = "are"
+		}
+		return nil, "", &InputError{
+			Input:   "repositories",
+			Problem: fmt.Sprintf("%s %s not owned by %s", andList(foreign), verb, quote(owner)),
+			Fix:     "One token can only access the repositories of one owner; use one step per owner, or set owner to the repositories' owner.",
+		}
+	}
+	return names, owner, nil
+}
+
+// parseRepositoryIDs splits the repository-ids input into IDs, deduplicated
+// in input order.
+func parseRepositoryIDs(s string) ([]int64, error) {
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, entry := range splitList(s) {
+		id, ok := parseID(entry)
+		if !ok {
+			return nil, &InputError{
+				Input:   "repository-ids",
+				Problem: fmt.Sprintf("%s is not a repository ID", quote(entry)),
+				Fix:     "Use positive integers separated by commas or newlines, like 1296269.",
+			}
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// splitList splits a comma- or newline-separated list, trims its entries
+// and drops empty ones.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// parseID parses a positive decimal integer.
+func parseID(s string) (int64, bool) {
+	if s == "" || !allBytes(s, func(c byte) bool { return '0' <= c && c <= '9' }) {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
+}
+
+// validLogin reports whether s can be a GitHub user or organization login.
+func validLogin(s string) bool {
+	return s != "" && len(s) <= 39 && s[0] != '-' &&
+		allBytes(s, func(c byte) bool { return isAlnum(c) || c == '-' })
+}
+
+// validRepoName reports whether s can be a GitHub repository name.
+func validRepoName(s string) bool {
+	return s != "" && len(s) <= 100 && s != "." && s != ".." &&
+		allBytes(s, func(c byte) bool { return isAlnum(c) || c == '.' || c == '-' || c == '_' })
+}
+
+// andList returns "a", "a and b", or "a, b and c".
+func andList(words []string) string {
+	if len(words) == 1 {
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
