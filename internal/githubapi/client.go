@@ -1,0 +1,562 @@
+// Package githubapi is a small client for the GitHub REST endpoints that a
+// GitHub App uses to find its installations, mint installation access tokens
+// and revoke them. It retries what is worth retrying, honours GitHub's rate
+// limits, adopts GitHub's clock when the local one is off, and refuses
+// responses that could not be written to a runner's output files.
+package githubapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for the zero values of [Client]'s fields.
+const (
+	defaultRequestTimeout = 10 * time.Second
+	defaultBaseBackoff    = time.Second
+	defaultMaxRetries     = 3
+	defaultMaxRetryAfter  = 60 * time.Second
+
+	// defaultRateLimitWait is the wait when GitHub signals a rate limit
+	// without saying for how long; GitHub's documentation asks for at least
+	// a minute.
+	defaultRateLimitWait = time.Minute
+)
+
+const (
+	apiVersion   = "2022-11-28"
+	maxBodySize  = 10 << 20
+	maxRedirects = 10
+)
+
+// Client calls the GitHub REST API. Set BaseURL and, for the app endpoints,
+// Sign; every other field has a usable zero value. A Client is safe for
+// concurrent use once its fields are set, and must not be copied after
+// first use.
+type Client struct {
+	BaseURL   string       // e.g. https://api.github.com or https://ghe.example/api/v3
+	HTTP      *http.Client // nil = a default with proxy from env
+	UserAgent string
+	// Sign mints an app JWT. The client calls it before every attempt with
+	// its local time plus the adopted clock offset.
+	Sign func(now time.Time) (string, error)
+	Now  func() time.Time // nil = time.Now
+	// Sleep waits d or until ctx is done; nil = a real timer honouring ctx.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// RequestTimeout bounds one attempt; 0 = 10s. The caller's context
+	// bounds the whole call, retries and waits included.
+	RequestTimeout time.Duration
+	BaseBackoff    time.Duration // 0 = 1s
+	MaxRetries     int           // 0 = 3; negative = no retries
+	// MaxRetryAfter is the longest rate-limit wait the client accepts;
+	// 0 = 60s. A longer wait fails at once.
+	MaxRetryAfter time.Duration
+	// Debugf, if set, gets one line per attempt: method, path, status or
+	// error, attempt number and duration. It never gets headers or bodies.
+	Debugf func(format string, args ...any)
+	// OnSkew, if set, is called each time the client adopts a clock offset.
+	OnSkew func(offset time.Duration)
+
+	skew atomic.Int64 // adopted offset of GitHub's clock from Now, in ns
+}
+
+// Skew returns the offset of GitHub's clock from the local one that the
+// client adopted after GitHub refused a JWT for clock reasons, or 0.
+func (c *Client) Skew() time.Duration { return time.Duration(c.skew.Load()) }
+
+// skewMessages are GitHub's 401 messages for a JWT whose iat or exp does
+// not fit GitHub's clock.
+var skewMessages = []string{
+	"'Issued at' claim ('iat') must be an Integer",
+	"'Expiration time' claim ('exp') is too far in the future",
+	"'Expiration time' claim ('exp') must be a numeric value",
+}
+
+// request is one API call, before authentication.
+type request struct {
+	method string
+	path   string // escaped, below BaseURL, e.g. "/repos/o/r/installation"
+	query  string // raw query, may be ""
+	body   []byte // JSON, nil = none
+	token  string // installation token; "" = an app JWT
+	want   bool   // a 2xx must carry a body
+}
+
+// response is a completed HTTP exchange with its body read.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// permanentError is a failure of an attempt that retrying cannot fix.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// do sends r, retrying network errors, 5xx answers, empty 2xx bodies and
+// rate limits, and re-signing once after a clock-skew 401. It returns the
+// first 2xx response, or an error: a [*Error] for an HTTP error answer,
+// possibly wrapped to say why it was not retried.
+func (c *Client) do(ctx context.Context, r *request) (*response, error) {
+	base, err := c.baseURL()
+	if err != nil {
+		return nil, err
+	}
+	target := base + r.path
+	if r.query != "" {
+		target += "?" + r.query
+	}
+	maxRetries := c.MaxRetries
+	switch {
+	case maxRetries == 0:
+		maxRetries = defaultMaxRetries
+	case maxRetries < 0:
+		maxRetries = 0
+	}
+
+	var (
+		attempts, retries int
+		skewRetried       bool
+		last              string // what went wrong on the previous attempt
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, r.doneErr(ctx, attempts, last)
+		}
+		attempts++
+		secret := r.token
+		auth := "token " + r.token
+		if r.token == "" {
+			jwt, err := c.sign()
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
+			}
+			secret, auth = jwt, "Bearer "+jwt
+		}
+
+		start := time.Now()
+		resp, err := c.send(ctx, r, target, auth)
+		took := time.Since(start)
+		if err != nil && ctx.Err() != nil {
+			c.debug(r, attempts, took, err.Error(), 0, false)
+			return nil, r.doneErr(ctx, attempts, last)
+		}
+
+		var (
+			outcome string // for the debug line and the next timeout error
+			retry   bool
+			wait    time.Duration
+			final   error
+		)
+		// backoff retries with the next exponential wait, or fails with
+		// fail once the retries are used up.
+		backoff := func(fail error) {
+			if retries < maxRetries {
+				retries++
+				retry, wait = true, c.backoff(retries)
+				return
+			}
+			final = fail
+		}
+		var perm *permanentError
+		switch {
+		case errors.As(err, &perm):
+			outcome = perm.Error()
+			final = fmt.Errorf("%s %s: %w", r.method, r.path, perm.err)
+		case err != nil:
+			outcome = err.Error()
+			backoff(r.gaveUp(attempts, err))
+		case resp.status >= 200 && resp.status < 300:
+			if r.want && len(bytes.TrimSpace(resp.body)) == 0 {
+				// An empty 2xx is most likely a proxy's glitch; GitHub
+				// always answers these endpoints with JSON.
+				outcome = fmt.Sprintf("%d with an empty body", resp.status)
+				backoff(r.gaveUp(attempts, fmt.Errorf("%d response with an empty body", resp.status)))
+				break
+			}
+			c.debug(r, attempts, took, statusText(resp), 0, false)
+			return resp, nil
+		default:
+			apiErr := newError(r, resp, secret)
+			outcome = statusText(resp)
+			switch {
+			case resp.status == http.StatusUnauthorized && r.token == "" && !skewRetried && isSkew(apiErr.Message):
+				if c.adoptSkew(resp.header) {
+					skewRetried, retry = true, true
+				} else {
+					final = apiErr
+				}
+			case isRateLimit(resp):
+				final = c.rateLimit(ctx, resp, apiErr)
+				if final != nil {
+					break
+				}
+				if retries < maxRetries {
+					retries++
+					retry, wait = true, c.rateLimitWait(resp.header)
+				} else {
+					final = fmt.Errorf("rate limited after %s: %w", plural(attempts, "attempt"), apiErr)
+				}
+			case resp.status >= 500:
+				backoff(apiErr)
+			default:
+				final = apiErr
+			}
+		}
+		c.debug(r, attempts, took, outcome, wait, retry)
+		if final != nil {
+			return nil, final
+		}
+		last = outcome
+		if wait > 0 {
+			if err := c.sleep(ctx, wait); err != nil {
+				return nil, r.doneErr(ctx, attempts, last)
+			}
+		}
+	}
+}
+
+// send makes one attempt under its own timeout and reads the whole body.
+func (c *Client) send(ctx context.Context, r *request, target, auth string) (*response, error) {
+	timeout := c.RequestTimeout
+	if timeout <= 0 {
+		timeout = defaultRequestTimeout
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body) // also sets GetBody, for redirects
+	}
+	req, err := http.NewRequestWithContext(actx, r.method, target, body)
+	if err != nil {
+		return nil, &permanentError{fmt.Errorf("build request: %w", err)}
+	}
+	req.Header.Set("Accept", "application/vnd.github+json")
+	req.Header.Set("X-GitHub-Api-Version", apiVersion)
+	req.Header.Set("Authorization", auth)
+	if c.UserAgent != "" {
+		req.Header.Set("User-Agent", c.UserAgent)
+	}
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+
+	hc := c.httpClient(r.method)
+	var resp *http.Response
+	for redirects := 0; ; redirects++ {
+		resp, err = hc.Do(req)
+		if err != nil {
+			return nil, transportError(actx, timeout, err)
+		}
+		next, err := redirectTarget(req, resp)
+		if err != nil || next == nil {
+			if err != nil {
+				drain(resp)
+				return nil, err
+			}
+			break
+		}
+		drain(resp)
+		if redirects == maxRedirects {
+			return nil, &permanentError{fmt.Errorf("stopped after %d redirects", maxRedirects)}
+		}
+		req = next
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize+1))
+	if err != nil {
+		return nil, transportError(actx, timeout, err)
+	}
+	if len(data) > maxBodySize {
+		return nil, &permanentError{fmt.Errorf("%d response larger than %d bytes", resp.StatusCode, maxBodySize)}
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: data}, nil
+}
+
+// redirectTarget returns the request that repeats req at the response's
+// Location when req is not a GET or HEAD (Go's client follows those, and
+// would turn a POST into a GET on a 301), or nil when there is nothing to
+// follow. It keeps the method, headers and body, and refuses to send them
+// to another host.
+func redirectTarget(req *http.Request, resp *http.Response) (*http.Request, error) {
+	if req.Method == http.MethodGet || req.Method == http.MethodHead {
+		return nil, nil
+	}
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return nil, nil
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return nil, nil
+	}
+	u, err := req.URL.Parse(loc)
+	if err != nil {
+		return nil, &permanentError{fmt.Errorf("%d redirect with an invalid location: %w", resp.StatusCode, err)}
+	}
+	if u.Scheme != req.URL.Scheme || u.Host != req.URL.Host {
+		return nil, &permanentError{fmt.Errorf("%d redirect to another host (%s) refused", resp.StatusCode, u.Host)}
+	}
+	next := req.Clone(req.Context())
+	next.URL, next.Host = u, ""
+	if req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, &permanentError{fmt.Errorf("replay body for redirect: %w", err)}
+		}
+		next.Body = body
+	}
+	return next, nil
+}
+
+// httpClient returns the HTTP client for a request with method. Go's client
+// follows redirects of GETs, keeping Authorization on the same host; for
+// other methods, [redirectTarget] follows them instead.
+func (c *Client) httpClient(method string) *http.Client {
+	hc := c.HTTP
+	if hc == nil {
+		hc = defaultHTTP()
+	}
+	if method == http.MethodGet || method == http.MethodHead {
+		return hc
+	}
+	copied := *hc
+	copied.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &copied
+}
+
+// defaultHTTP is the HTTP client used when Client.HTTP is nil: Go's default
+// transport (proxies from HTTPS_PROXY, HTTP_PROXY and NO_PROXY) with a
+// shorter dial timeout. Each attempt's context bounds the rest.
+var defaultHTTP = sync.OnceValue(func() *http.Client {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment}
+	} else {
+		t = t.Clone()
+	}
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.IdleConnTimeout = 90 * time.Second
+	t.ExpectContinueTimeout = time.Second
+	return &http.Client{Transport: t}
+})
+
+// transportError describes a failed exchange without the URL, which Go's
+// *url.Error would repeat.
+func transportError(actx context.Context, timeout time.Duration, err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		err = ue.Err
+	}
+	if errors.Is(actx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no response within %s: %w", timeout, context.DeadlineExceeded)
+	}
+	return err
+}
+
+// drain reads a little of an unused body so the connection can be reused.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}
+
+// doneErr reports that ctx ended the call after attempts, last being what
+// went wrong before.
+func (r *request) doneErr(ctx context.Context, attempts int, last string) error {
+	what := "timed out"
+	if errors.Is(ctx.Err(), context.Canceled) {
+		what = "canceled"
+	}
+	msg := fmt.Sprintf("%s %s: request %s after %s", r.method, r.path, what, plural(attempts, "attempt"))
+	if last != "" {
+		msg += " (last: " + last + ")"
+	}
+	return fmt.Errorf("%s: %w", msg, ctx.Err())
+}
+
+// gaveUp is err after the last of attempts, with the method and path.
+func (r *request) gaveUp(attempts int, err error) error {
+	if attempts == 1 {
+		return fmt.Errorf("%s %s: %w", r.method, r.path, err)
+	}
+	return fmt.Errorf("%s %s: gave up after %d attempts: %w", r.method, r.path, attempts, err)
+}
+
+// baseURL returns BaseURL without a trailing slash, after checking it.
+func (c *Client) baseURL() (string, error) {
+	base := strings.TrimRight(c.BaseURL, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("invalid API base URL %q: want http(s)://host[/path]", c.BaseURL)
+	}
+	return base, nil
+}
+
+// sign mints a JWT for the local time corrected by the adopted offset.
+func (c *Client) sign() (string, error) {
+	if c.Sign == nil {
+		return "", errors.New("no app JWT signer configured")
+	}
+	jwt, err := c.Sign(c.now().Add(c.Skew()))
+	if err != nil {
+		return "", fmt.Errorf("sign app JWT: %w", err)
+	}
+	return jwt, nil
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.Sleep != nil {
+		return c.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// backoff returns the wait before retry n (from 1): BaseBackoff doubled
+// per retry, ±25 % so that many runners do not retry in step.
+func (c *Client) backoff(n int) time.Duration {
+	base := c.BaseBackoff
+	if base <= 0 {
+		base = defaultBaseBackoff
+	}
+	d := base << min(n-1, 16)
+	return time.Duration(float64(d) * (0.75 + 0.5*rand.Float64()))
+}
+
+// isSkew reports whether a 401 message says the JWT's times do not fit
+// GitHub's clock.
+func isSkew(msg string) bool {
+	for _, m := range skewMessages {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// adoptSkew takes GitHub's clock from the Date header as the signing clock
+// for this and all later requests. It reports false without a usable Date.
+func (c *Client) adoptSkew(h http.Header) bool {
+	date, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		return false
+	}
+	offset := date.Sub(c.now())
+	c.skew.Store(int64(offset))
+	if c.OnSkew != nil {
+		c.OnSkew(offset)
+	}
+	return true
+}
+
+// isRateLimit reports whether resp is GitHub's primary or secondary rate
+// limit: a 429, or a 403 with Retry-After or no requests remaining. A 403
+// without those is a permission problem and is not retried.
+func isRateLimit(resp *response) bool {
+	switch resp.status {
+	case http.StatusTooManyRequests:
+		return true
+	case http.StatusForbidden:
+		return resp.header.Get("Retry-After") != "" || resp.header.Get("X-RateLimit-Remaining") == "0"
+	}
+	return false
+}
+
+// rateLimitWait returns how long GitHub asks to wait: Retry-After, else
+// until X-RateLimit-Reset (measured against GitHub's Date), else a minute;
+// at least a second.
+func (c *Client) rateLimitWait(h http.Header) time.Duration {
+	serverNow := c.now().Add(c.Skew())
+	if date, err := http.ParseTime(h.Get("Date")); err == nil {
+		serverNow = date
+	}
+	wait := defaultRateLimitWait
+	if ra := strings.TrimSpace(h.Get("Retry-After")); ra != "" {
+		if s, err := strconv.ParseInt(ra, 10, 64); err == nil && s >= 0 {
+			wait = time.Duration(min(s, 1<<31)) * time.Second
+		} else if t, err := http.ParseTime(ra); err == nil {
+			wait = t.Sub(serverNow)
+		}
+	} else if h.Get("X-RateLimit-Remaining") == "0" {
+		if reset, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-RateLimit-Reset")), 10, 64); err == nil {
+			wait = time.Unix(reset, 0).Sub(serverNow)
+		}
+	}
+	return max(wait, time.Second)
+}
+
+// rateLimit returns an error when the rate-limit wait GitHub asks for is
+// longer than MaxRetryAfter or would pass ctx's deadline, and nil when the
+// client should wait and retry.
+func (c *Client) rateLimit(ctx context.Context, resp *response, apiErr *Error) error {
+	wait := c.rateLimitWait(resp.header)
+	limit := c.MaxRetryAfter
+	if limit <= 0 {
+		limit = defaultMaxRetryAfter
+	}
+	if wait > limit {
+		return fmt.Errorf("rate limited: GitHub asks to wait %s, longer than the %s this client waits: %w", wait, limit, apiErr)
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		return fmt.Errorf("rate limited: GitHub asks to wait %s, past the deadline: %w", wait, apiErr)
+	}
+	return nil
+}
+
+// debug writes one line about an attempt.
+func (c *Client) debug(r *request, attempt int, took time.Duration, outcome string, wait time.Duration, retry bool) {
+	if c.Debugf == nil {
+		return
+	}
+	next := ""
+	if retry {
+		next = fmt.Sprintf("; retrying in %s", wait.Round(time.Millisecond))
+	}
+	c.Debugf("%s %s: %s (attempt %d, %s)%s", r.method, r.path, outcome, attempt, took.Round(time.Millisecond), next)
+}
+
+// statusText is a response's status and request id, for debug lines.
+func statusText(resp *response) string {
+	s := strconv.Itoa(resp.status)
+	if id := resp.header.Get("X-GitHub-Request-Id"); id != "" && !strings.ContainsAny(id, "\r\n") {
+		s += " (request ID " + id + ")"
+	}
+	return s
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
