@@ -1,0 +1,128 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+)
+
+const (
+	lookupPath = "/repos/octo-org/app/installation"
+	mintPath   = "/app/installations/11/access_tokens"
+	revokePath = "/installation/token"
+)
+
+// TestFaults injects each fault GitHub or the network produces into the
+// lookup, the token request and the revoke, and checks the outcome, the
+// number of attempts and the time the step would spend waiting. The post
+// step never fails, whatever happens.
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	type fault struct {
+		name     string
+		fault    githubapitest.Fault
+		ok       bool          // the step succeeds
+		attempts int           // requests to the faulted endpoint
+		maxWait  time.Duration // bound on the waits asked for
+		errText  string        // in the main step's error, when !ok
+	}
+	faults := []fault{
+		{name: "reset once", fault: githubapitest.Fault{Reset: true}, ok: true, attempts: 2, maxWait: 2 * time.Second},
+		{name: "reset forever", fault: githubapitest.Fault{Reset: true, Count: -1}, attempts: 4, maxWait: 9 * time.Second, errText: "after 4 attempts"},
+		{name: "hung server", fault: githubapitest.Fault{Delay: time.Minute, Count: -1}, attempts: 4, maxWait: 9 * time.Second, errText: "no response within"},
+		{name: "500 then ok", fault: githubapitest.Fault{Status: 500}, ok: true, attempts: 2, maxWait: 2 * time.Second},
+		{name: "502 502 then ok", fault: githubapitest.Fault{Status: 502, Count: 2}, ok: true, attempts: 3, maxWait: 4 * time.Second},
+		{name: "503 three times then ok", fault: githubapitest.Fault{Status: 503, Count: 3}, ok: true, attempts: 4, maxWait: 9 * time.Second},
+		{name: "500 forever", fault: githubapitest.Fault{Status: 500, Count: -1}, attempts: 4, maxWait: 9 * time.Second, errText: "500"},
+		{name: "429 retry-after", fault: githubapitest.Fault{Status: 429, Header: http.Header{"Retry-After": {"7"}}, Body: `{"message":"API rate limit exceeded"}`}, ok: true, attempts: 2, maxWait: 7 * time.Second},
+		{name: "403 secondary rate limit", fault: githubapitest.Fault{Status: 403, Header: http.Header{"Retry-After": {"30"}}, Body: `{"message":"You have exceeded a secondary rate limit."}`}, ok: true, attempts: 2, maxWait: 30 * time.Second},
+		{name: "403 rate limit beyond the cap", fault: githubapitest.Fault{Status: 403, Header: http.Header{"Retry-After": {"3600"}}, Body: `{"message":"You have exceeded a secondary rate limit."}`}, attempts: 1, errText: "rate limit"},
+		{name: "malformed json", fault: githubapitest.Fault{Status: 200, Body: `{"id":`}, attempts: 1, errText: "malformed"},
+		{name: "empty body once", fault: githubapitest.Fault{Status: 200, Body: ""}, ok: true, attempts: 2, maxWait: 2 * time.Second},
+		{name: "empty body forever", fault: githubapitest.Fault{Status: 200, Body: "", Count: -1}, attempts: 4, maxWait: 9 * time.Second, errText: "empty body"},
+		{name: "missing fields", fault: githubapitest.Fault{Status: 200, Body: `{}`}, attempts: 1, errText: "response has no"},
+	}
+	endpoints := []struct {
+		name, method, path string
+		status             int // a successful answer's status
+	}{
+		{"lookup", "GET", lookupPath, 200},
+		{"mint", "POST", mintPath, 201},
+	}
+	for _, ep := range endpoints {
+		for _, f := range faults {
+			t.Run(ep.name+"/"+f.name, func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t, testWorld(t))
+				ff := f.fault
+				ff.Method, ff.Path = ep.method, ep.path
+				if ff.Status == 200 && ep.status != 200 {
+					ff.Status = ep.status
+				}
+				h.srv.InjectFault(ff)
+				r := h.run(false)
+				if (r.err == nil) != f.ok {
+					t.Fatalf("main step error = %v, want success %t", r.err, f.ok)
+				}
+				if !f.ok && !strings.Contains(strings.ToLower(r.err.Error()), strings.ToLower(f.errText)) {
+					t.Errorf("main step error = %q, want it to mention %q", r.err, f.errText)
+				}
+				if got := h.count(ep.method, ep.path); got != f.attempts {
+					t.Errorf("%s %s attempts = %d, want %d", ep.method, ep.path, got, f.attempts)
+				}
+				var total time.Duration
+				for _, w := range r.waits {
+					total += w
+				}
+				if total > f.maxWait {
+					t.Errorf("waits = %v (total %v), want at most %v", r.waits, total, f.maxWait)
+				}
+				if f.ok && r.outputs["token"] == "" {
+					t.Errorf("outputs = %v, want a token", keysOf(r.outputs))
+				}
+				if !f.ok && strings.Count(r.log, "::error::") != 1 {
+					t.Errorf("log has %d ::error:: lines, want 1:\n%s", strings.Count(r.log, "::error::"), r.log)
+				}
+				// Whatever main did, post succeeds.
+				h.loadState()
+				_ = h.run(true)
+			})
+		}
+	}
+	for _, f := range faults {
+		t.Run("revoke/"+f.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, testWorld(t))
+			if r := h.run(false); r.err != nil {
+				t.Fatalf("main step: %v", r.err)
+			}
+			h.loadState()
+			ff := f.fault
+			ff.Method, ff.Path = "DELETE", revokePath
+			if ff.Status == 200 {
+				ff.Status = 204
+			}
+			h.srv.InjectFault(ff)
+			r := h.run(true)
+			if r.err != nil {
+				t.Fatalf("post step error = %v, want nil", r.err)
+			}
+			revoked := strings.Contains(r.log, "Token revoked")
+			warned := strings.Contains(r.log, "::warning::Could not revoke")
+			if revoked == warned {
+				t.Errorf("post log = %q, want exactly one of revoked or a warning", r.log)
+			}
+		})
+	}
+}
+
+func keysOf(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/runnerfile"
+)
+
+// stepRun is what one in-process run of a step left behind.
+type stepRun struct {
+	log     string
+	outputs map[string]string
+	state   map[string]string
+	err     error
+	waits   []time.Duration // backoff and rate-limit waits asked for
+}
+
+// harness runs the steps in-process against an emulator, with the runner's
+// environment and files, and with waits recorded instead of slept.
+type harness struct {
+	t   testing.TB
+	srv *githubapitest.Server
+	env map[string]string
+	dir string
+}
+
+func newHarness(t testing.TB, world githubapitest.Config) *harness {
+	t.Helper()
+	srv := githubapitest.Start(t, world)
+	dir := t.TempDir()
+	env := actionDefaults(t, srv.URL())
+	for k, v := range map[string]string{
+		"INPUT_CLIENT-ID":         testClientID,
+		"INPUT_PRIVATE-KEY":       srv.PrivateKeyPEM(),
+		"GITHUB_API_URL":          srv.URL(),
+		"GITHUB_SERVER_URL":       "https://github.com",
+		"GITHUB_REPOSITORY":       "octo-org/app",
+		"GITHUB_REPOSITORY_OWNER": "octo-org",
+		"GITHUB_OUTPUT":           filepath.Join(dir, "output"),
+		"GITHUB_STATE":            filepath.Join(dir, "state"),
+		"GITHUB_STEP_SUMMARY":     filepath.Join(dir, "summary"),
+	} {
+		env[k] = v
+	}
+	return &harness{t: t, srv: srv, env: env, dir: dir}
+}
+
+// run runs the main step (post=false) or the post step.
+func (h *harness) run(post bool) stepRun {
+	h.t.Helper()
+	var log bytes.Buffer
+	var mu sync.Mutex
+	var r stepRun
+	env := h.env
+	d := deps{
+		action:         githubactions.New(githubactions.WithWriter(&log), githubactions.WithGetenv(func(k string) string { return env[k] })),
+		environ:        environ(env),
+		stdout:         &log,
+		now:            time.Now,
+		requestTimeout: 200 * time.Millisecond,
+		sleep: func(ctx context.Context, d time.Duration) error {
+			mu.Lock()
+			r.waits = append(r.waits, d)
+			mu.Unlock()
+			return ctx.Err()
+		},
+	}
+	argv0 := "/usr/local/bin/app-token"
+	if post {
+		argv0 = "/usr/local/bin/app-token-post"
+	}
+	r.err = run(h.t.Context(), d, []string{argv0})
+	if r.err != nil {
+		report(d.action, r.err)
+	}
+	r.log = log.String()
+	r.outputs = h.readFile("output")
+	r.state = h.readFile("state")
+	return r
+}
+
+// readFile parses a runner file strictly; a missing file is empty.
+func (h *harness) readFile(name string) map[string]string {
+	h.t.Helper()
+	entries, err := readEntries(filepath.Join(h.dir, name))
+	if err != nil {
+		if strings.Contains(err.Error(), "no such file") {
+			return map[string]string{}
+		}
+		h.t.Fatalf("read %s: %v", name, err)
+	}
+	return runnerfile.Map(entries)
+}
+
+// loadState passes the saved state to the post step as the runner does.
+func (h *harness) loadState() {
+	for k, v := range h.readFile("state") {
+		h.env["STATE_"+k] = v
+	}
+}
+
+// count returns how many requests matched method and path.
+func (h *harness) count(method, path string) int {
+	n := 0
+	for _, r := range h.srv.Requests() {
+		if r.Method == method && r.Path == path {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,335 @@
+package main
+
+import (
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/runnerfile"
+)
+
+// TestMain lets the test binary stand in for the action's binary under both
+// names the runner starts it by, so that scripts exercise the argv[0]
+// dispatch exactly as action.yml's entrypoint and post-entrypoint do.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"app-token":      main,
+		"app-token-post": main,
+	})
+}
+
+// TestScripts runs each testdata/script/*.txtar story against its own
+// emulator. Each story runs the binary as the runner does: INPUT_* variables
+// with the defaults action.yml declares, and the runner's files.
+func TestScripts(t *testing.T) {
+	t.Parallel()
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			world := testWorld(t)
+			if _, err := os.Stat(filepath.Join(env.WorkDir, ".ghes")); err == nil {
+				world.BasePath = "/api/v3"
+			}
+			srv := githubapitest.Start(scriptTB{env}, world)
+			env.Values[emuKey{}] = &emuState{srv: srv}
+			for k, v := range actionDefaults(t, srv.URL()) {
+				env.Setenv(k, v)
+			}
+			work := env.WorkDir
+			for k, v := range map[string]string{
+				"INPUT_CLIENT-ID":         testClientID,
+				"INPUT_PRIVATE-KEY":       srv.PrivateKeyPEM(),
+				"APP_ID":                  strconv.Itoa(testAppID),
+				"GITHUB_API_URL":          srv.URL(),
+				"GITHUB_SERVER_URL":       "https://github.com",
+				"GITHUB_REPOSITORY":       "octo-org/app",
+				"GITHUB_REPOSITORY_OWNER": "octo-org",
+				"GITHUB_OUTPUT":           filepath.Join(work, "output"),
+				"GITHUB_STATE":            filepath.Join(work, "state"),
+				"GITHUB_STEP_SUMMARY":     filepath.Join(work, "summary"),
+				"GITHUB_ENV":              filepath.Join(work, "env"),
+				"GITHUB_ACTIONS":          "true",
+			} {
+				env.Setenv(k, v)
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"emu":        cmdEmu,
+			"runnerfile": cmdRunnerFile,
+			"loadstate":  cmdLoadState,
+			"noleak":     cmdNoLeak,
+			"keyformat":  cmdKeyFormat,
+			"envfile":    cmdEnvFile,
+		},
+	})
+}
+
+type emuKey struct{}
+
+// emuState is a script's emulator and how many of its requests "emu mark"
+// set aside.
+type emuState struct {
+	srv  *githubapitest.Server
+	mark int
+}
+
+func emulator(ts *testscript.TestScript) *githubapitest.Server {
+	return ts.Value(emuKey{}).(*emuState).srv
+}
+
+// scriptTB adapts a testscript environment to the emulator's TB.
+type scriptTB struct{ env *testscript.Env }
+
+func (s scriptTB) Helper()          {}
+func (s scriptTB) Cleanup(f func()) { s.env.Defer(f) }
+func (s scriptTB) Errorf(format string, args ...any) {
+	s.env.T().Log(fmt.Sprintf(format, args...))
+	s.env.T().FailNow()
+}
+
+// cmdEmu drives the emulator:
+//
+//	emu requests            print "METHOD PATH STATUS" per request since the mark
+//	emu mark                set the mark after the requests so far
+//	emu body METHOD PATH    print the body of the last such request
+//	emu header NAME         print header NAME of the last request
+//	emu tokens              print each issued token's state (never its value)
+//	emu skew DURATION       set the server clock's offset
+//	emu expire              expire every issued token
+//	emu fault [-count N] [-delay D] [-reset] [-header K:V] [-body S] METHOD PATH [STATUS]
+func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! emu")
+	}
+	if len(args) == 0 {
+		ts.Fatalf("usage: emu requests|body|header|tokens|skew|expire|fault")
+	}
+	srv := emulator(ts)
+	switch args[0] {
+	case "mark":
+		ts.Value(emuKey{}).(*emuState).mark = len(srv.Requests())
+	case "requests":
+		out := ts.Stdout() // even when empty, so that stdout is this command's
+		for _, r := range srv.Requests()[ts.Value(emuKey{}).(*emuState).mark:] {
+			fmt.Fprintf(out, "%s %s %d\n", r.Method, r.Path, r.Status)
+		}
+	case "body", "header":
+		reqs := srv.Requests()
+		if len(reqs) == 0 {
+			ts.Fatalf("no requests")
+		}
+		if args[0] == "header" {
+			fmt.Fprintln(ts.Stdout(), reqs[len(reqs)-1].Header.Get(args[1]))
+			return
+		}
+		for i := len(reqs) - 1; i >= 0; i-- {
+			if reqs[i].Method == args[1] && reqs[i].Path == args[2] {
+				fmt.Fprintln(ts.Stdout(), string(reqs[i].Body))
+				return
+			}
+		}
+		ts.Fatalf("no %s %s request", args[1], args[2])
+	case "tokens":
+		out := ts.Stdout()
+		for _, tok := range srv.Tokens() {
+			fmt.Fprintf(out, "installation=%d revoked=%t repositories=%s permissions=%s\n",
+				tok.InstallationID, tok.Revoked, strings.Join(tok.Repositories, ","), formatPermissions(tok.Permissions))
+		}
+	case "skew":
+		d, err := time.ParseDuration(args[1])
+		ts.Check(err)
+		srv.SetClockOffset(d)
+	case "expire":
+		for _, tok := range srv.Tokens() {
+			srv.ExpireToken(tok.Value)
+		}
+	case "fault":
+		fs := flag.NewFlagSet("fault", flag.ContinueOnError)
+		count := fs.Int("count", 1, "")
+		delay := fs.Duration("delay", 0, "")
+		reset := fs.Bool("reset", false, "")
+		header := fs.String("header", "", "")
+		body := fs.String("body", "", "")
+		ts.Check(fs.Parse(args[1:]))
+		rest := fs.Args()
+		if len(rest) < 2 {
+			ts.Fatalf("usage: emu fault [flags] METHOD PATH [STATUS]")
+		}
+		f := githubapitest.Fault{Method: rest[0], Path: rest[1], Count: *count, Delay: *delay, Reset: *reset, Body: *body}
+		if len(rest) > 2 {
+			var err error
+			f.Status, err = strconv.Atoi(rest[2])
+			ts.Check(err)
+		}
+		if *header != "" {
+			k, v, _ := strings.Cut(*header, ":")
+			f.Header = http.Header{k: {v}}
+		}
+		srv.InjectFault(f)
+	default:
+		ts.Fatalf("unknown emu command %q", args[0])
+	}
+}
+
+// cmdRunnerFile parses $GITHUB_OUTPUT or $GITHUB_STATE strictly and prints
+// name=value lines, with issued tokens shown as <token>.
+func cmdRunnerFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: runnerfile output|state|env")
+	}
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		if neg {
+			return
+		}
+		ts.Fatalf("%s was not written", args[0])
+	}
+	ts.Check(err)
+	if neg {
+		ts.Fatalf("%s was written", args[0])
+	}
+	entries, err := runnerfile.Parse(string(data))
+	ts.Check(err)
+	out := ts.Stdout()
+	for _, e := range entries {
+		fmt.Fprintf(out, "%s=%s\n", e.Name, redactTokens(emulator(ts), e.Value))
+	}
+}
+
+func redactTokens(srv *githubapitest.Server, s string) string {
+	for _, tok := range srv.Tokens() {
+		s = strings.ReplaceAll(s, tok.Value, "<token>")
+	}
+	return s
+}
+
+// cmdLoadState sets STATE_<name> for each entry of $GITHUB_STATE, as the
+// runner does for the post step.
+func cmdLoadState(ts *testscript.TestScript, neg bool, args []string) {
+	data, err := os.ReadFile(ts.Getenv("GITHUB_STATE"))
+	if os.IsNotExist(err) {
+		return
+	}
+	ts.Check(err)
+	entries, err := runnerfile.Parse(string(data))
+	ts.Check(err)
+	for _, e := range entries {
+		ts.Setenv("STATE_"+e.Name, e.Value)
+	}
+}
+
+// cmdNoLeak fails if the last command's stdout or stderr, or the summary
+// and env files, show the private key, a JWT the emulator received, or an
+// issued token. A token may appear only in its own ::add-mask:: line, which
+// must come before any other line that names it; the output and state files
+// may hold it only as the value of "token".
+func cmdNoLeak(ts *testscript.TestScript, neg bool, args []string) {
+	srv := emulator(ts)
+	secrets := secretsOf(srv, ts.Getenv("INPUT_PRIVATE-KEY"))
+	check := func(where, text string, allowed func(line, secret string) bool) {
+		for i, line := range strings.Split(text, "\n") {
+			for _, s := range secrets {
+				if strings.Contains(line, s.value) && (allowed == nil || !allowed(line, s.value)) {
+					ts.Fatalf("%s line %d shows %s", where, i+1, s.kind)
+				}
+			}
+		}
+	}
+	maskOnly := func(line, secret string) bool { return line == "::add-mask::"+secret }
+	check("stdout", ts.ReadFile("stdout"), maskOnly)
+	check("stderr", ts.ReadFile("stderr"), nil)
+	for _, f := range []string{"summary", "env"} {
+		if b, err := os.ReadFile(ts.MkAbs(f)); err == nil {
+			check(f, string(b), nil)
+		}
+	}
+	for _, f := range []string{"output", "state"} {
+		b, err := os.ReadFile(ts.MkAbs(f))
+		if err != nil {
+			continue
+		}
+		entries, err := runnerfile.Parse(string(b))
+		ts.Check(err)
+		for _, e := range entries {
+			tokenEntry := func(_, secret string) bool { return e.Name == "token" && e.Value == secret }
+			check(f+" "+e.Name, e.Value, tokenEntry)
+		}
+	}
+}
+
+type secret struct{ kind, value string }
+
+// secretsOf lists what must never be shown: every line of the key's body,
+// every JWT and every token.
+func secretsOf(srv *githubapitest.Server, key string) []secret {
+	var out []secret
+	for _, line := range strings.Split(key, "\n") {
+		line = strings.TrimSpace(line)
+		if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
+			out = append(out, secret{"a line of the private key", line})
+		}
+	}
+	for _, j := range srv.JWTs() {
+		out = append(out, secret{"a JWT", j})
+	}
+	for _, t := range srv.Tokens() {
+		out = append(out, secret{"a token", t.Value})
+	}
+	return out
+}
+
+// cmdKeyFormat sets INPUT_PRIVATE-KEY to the app's key in another encoding:
+// pkcs8, escaped (literal \n), crlf, base64, indented, other (an unrelated key).
+func cmdKeyFormat(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: keyformat pkcs1|pkcs8|escaped|crlf|base64|indented|other")
+	}
+	key, other := keys()
+	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	var v string
+	switch args[0] {
+	case "pkcs1":
+		v = pkcs1
+	case "pkcs8":
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		ts.Check(err)
+		v = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	case "escaped":
+		v = strings.ReplaceAll(strings.TrimSpace(pkcs1), "\n", `\n`)
+	case "crlf":
+		v = strings.ReplaceAll(pkcs1, "\n", "\r\n")
+	case "base64":
+		v = base64.StdEncoding.EncodeToString([]byte(pkcs1))
+	case "indented":
+		v = "  " + strings.ReplaceAll(strings.TrimSpace(pkcs1), "\n", "\n  ") + "\n"
+	case "other":
+		v = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)}))
+	default:
+		ts.Fatalf("unknown key format %q", args[0])
+	}
+	ts.Setenv("INPUT_PRIVATE-KEY", v)
+}
+
+// cmdEnvFile sets an environment variable to a file's contents, for
+// multi-line inputs.
+func cmdEnvFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: envfile NAME FILE")
+	}
+	ts.Setenv(args[0], ts.ReadFile(args[1]))
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+)
+
+// Test world: one app, installed on an organization with selected
+// repositories, on a user with all repositories, and on a suspended
+// organization.
+const (
+	testAppID    = 1001
+	testClientID = "Iv23liTestClient0001"
+	testAppSlug  = "test-app"
+)
+
+var (
+	keyOnce  sync.Once
+	testKey  *rsa.PrivateKey
+	otherKey *rsa.PrivateKey
+)
+
+// keys returns the app's key and an unrelated one, made once per test binary.
+func keys() (app, other *rsa.PrivateKey) {
+	keyOnce.Do(func() {
+		var err error
+		if testKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			panic(err)
+		}
+		if otherKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			panic(err)
+		}
+	})
+	return testKey, otherKey
+}
+
+// testWorld returns the emulator configuration the tests share.
+func testWorld(tb testing.TB) githubapitest.Config {
+	tb.Helper()
+	key, _ := keys()
+	return githubapitest.Config{
+		App: githubapitest.App{ID: testAppID, ClientID: testClientID, Slug: testAppSlug, Name: "Test App", Key: key},
+		Installations: []githubapitest.Installation{
+			{
+				ID:                  11,
+				Account:             githubapitest.Account{Login: "octo-org", ID: 9001, Type: "Organization"},
+				RepositorySelection: "selected",
+				Repositories:        []githubapitest.Repository{{ID: 101, Name: "app"}, {ID: 102, Name: "infra"}, {ID: 103, Name: "docs"}},
+				Permissions:         map[string]string{"contents": "write", "issues": "write", "metadata": "read", "pull_requests": "write"},
+			},
+			{
+				ID:                  12,
+				Account:             githubapitest.Account{Login: "octocat", ID: 9002, Type: "User"},
+				RepositorySelection: "all",
+				Repositories:        []githubapitest.Repository{{ID: 201, Name: "dotfiles"}, {ID: 202, Name: "blog"}},
+				Permissions:         map[string]string{"contents": "read", "metadata": "read"},
+			},
+			{
+				ID:                  13,
+				Account:             githubapitest.Account{Login: "frozen-org", ID: 9003, Type: "Organization"},
+				RepositorySelection: "all",
+				Repositories:        []githubapitest.Repository{{ID: 301, Name: "ice"}},
+				Permissions:         map[string]string{"contents": "read", "metadata": "read"},
+				Suspended:           true,
+			},
+		},
+		Renamed: map[string]string{"octo-org/old-app": "octo-org/app"},
+	}
+}
+
+// actionDefaults returns the inputs action.yml declares with a default, as
+// the runner passes them: INPUT_<NAME> upper-cased with hyphens kept, and
+// ${{ github.api_url }} replaced by apiURL.
+func actionDefaults(tb testing.TB, apiURL string) map[string]string {
+	tb.Helper()
+	b, err := os.ReadFile("action.yml")
+	if err != nil {
+		tb.Fatalf("read action.yml: %v", err)
+	}
+	var meta struct {
+		Inputs map[string]struct {
+			Default *string `yaml:"default"`
+		} `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(b, &meta); err != nil {
+		tb.Fatalf("parse action.yml: %v", err)
+	}
+	env := map[string]string{}
+	for name, in := range meta.Inputs {
+		if in.Default == nil {
+			continue
+		}
+		v := *in.Default
+		if v == "${{ github.api_url }}" {
+			v = apiURL
+		}
+		env["INPUT_"+strings.ToUpper(name)] = v
+	}
+	return env
+}
