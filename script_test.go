@@ -74,6 +74,7 @@ func TestScripts(t *testing.T) {
 			"noleak":     cmdNoLeak,
 			"keyformat":  cmdKeyFormat,
 			"envfile":    cmdEnvFile,
+			"proxy":      cmdProxy,
 		},
 	})
 }
@@ -83,8 +84,9 @@ type emuKey struct{}
 // emuState is a script's emulator and how many of its requests "emu mark"
 // set aside.
 type emuState struct {
-	srv  *githubapitest.Server
-	mark int
+	srv   *githubapitest.Server
+	mark  int
+	proxy *forwardProxy
 }
 
 func emulator(ts *testscript.TestScript) *githubapitest.Server {

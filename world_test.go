@@ -71,6 +71,12 @@ func testWorld(tb testing.TB) githubapitest.Config {
 				Permissions:         map[string]string{"contents": "read", "metadata": "read"},
 				Suspended:           true,
 			},
+			{
+				ID:                  14,
+				Account:             githubapitest.Account{Login: "octo-ent", ID: 9004, Type: "Enterprise"},
+				RepositorySelection: "selected",
+				Permissions:         map[string]string{"enterprise_custom_properties_for_organizations": "write"},
+			},
 		},
 		Renamed: map[string]string{"octo-org/old-app": "octo-org/app"},
 	}
