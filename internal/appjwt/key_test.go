@@ -102,7 +102,7 @@ func keyCases(tb testing.TB) []keyCase {
 	xKey := must(ecdh.X25519().GenerateKey(rand.Reader))(tb)
 	ecSEC1 := must(x509.MarshalECPrivateKey(ecKey))(tb)
 
-	//nolint:staticcheck // Legacy encrypted PEM is what old tools emit.
+	//lint:ignore SA1019 Legacy encrypted PEM is what old tools emit.
 	encrypted := must(x509.EncryptPEMBlock(rand.Reader, "RSA PRIVATE KEY",
 		x509.MarshalPKCS1PrivateKey(key), []byte("passphrase"), x509.PEMCipherAES256))(tb)
 
