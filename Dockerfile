@@ -1,0 +1,38 @@
+# Image of the app-token container action: one static Go binary and the CA
+# bundle on scratch. Released tags run a prebuilt copy of this image (see
+# RELEASING.md); main and `uses: ./` build it here.
+#
+# internal/imagecheck tests the rules this file keeps; change both together.
+
+# The builder runs on the build machine's own platform and cross-compiles for
+# the target, so buildx makes the arm64 image without emulation. This needs
+# BuildKit (Docker's default builder since 23.0) for $BUILDPLATFORM,
+# $TARGETOS and $TARGETARCH. Dependabot keeps the digest fresh. The image
+# sets GOTOOLCHAIN=local, so its Go must be at least go.mod's go line.
+FROM --platform=$BUILDPLATFORM golang:1.26-alpine@sha256:8ac98ca534ac3f51e1f420a1dd2c15e74c75cfa0f23f3ad27eb5d7236c349a0c AS build
+WORKDIR /src
+
+# Modules first, in their own layer: it is rebuilt only when go.mod or go.sum
+# change, not on every source edit.
+COPY go.mod go.sum ./
+RUN go mod download
+
+COPY . .
+ARG TARGETOS
+ARG TARGETARCH
+ARG VERSION=dev
+# The runner starts the post step as /usr/local/bin/app-token-post and the
+# binary picks the step by its own name. scratch has no shell to make the
+# link, so it is made here and copied: COPY keeps symlinks.
+RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/app-token . \
+ && ln -s app-token /out/app-token-post
+
+# No shell, no package manager: the binary and the CA bundle only.
+FROM scratch
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /out/ /usr/local/bin/
+# No USER: GitHub requires container actions to run as root; as another user
+# the action cannot write the mounted workspace or the files behind
+# $GITHUB_OUTPUT and $GITHUB_STATE.
+# No WORKDIR: the runner mounts the workspace and sets the working directory.
+ENTRYPOINT ["/usr/local/bin/app-token"]

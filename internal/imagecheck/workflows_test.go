@@ -1,0 +1,350 @@
+package imagecheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// workflowFiles returns the repository's workflow files, relative to the
+// repository root.
+func workflowFiles(tb testing.TB) []string {
+	tb.Helper()
+	var files []string
+	for _, pattern := range []string{"*.yml", "*.yaml"} {
+		m, err := filepath.Glob(filepath.Join(repoRoot, ".github", "workflows", pattern))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, p := range m {
+			rel, err := filepath.Rel(repoRoot, p)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			files = append(files, rel)
+		}
+	}
+	if len(files) == 0 {
+		tb.Fatal("no workflows in .github/workflows")
+	}
+	return files
+}
+
+// TestActionlint lints the workflows with `go tool actionlint` (a tool in
+// go.mod), from the repository root so that .github/actionlint.yaml's
+// paths apply. It uses shellcheck on run: scripts where shellcheck is
+// installed.
+func TestActionlint(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", append([]string{"tool", "actionlint", "-no-color"}, workflowFiles(t)...)...)
+	cmd.Dir = repoRoot
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("go tool actionlint: %v\n%s", err, out)
+	}
+}
+
+// actionlintBin returns the path of the binary that `go tool actionlint`
+// runs, building it if need be.
+var actionlintBin = sync.OnceValues(func() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "tool", "-n", "actionlint")
+	cmd.Dir = repoRoot
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go tool -n actionlint: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+})
+
+// TestActionlintConfig runs actionlint with the repository's configuration
+// on a made-up project with a local Docker action: the configuration must
+// hide the finding about our two in-image entrypoints, and nothing more.
+func TestActionlintConfig(t *testing.T) {
+	t.Parallel()
+	bin, err := actionlintBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := os.ReadFile(filepath.Join(repoRoot, ".github", "actionlint.yaml"))
+	if err != nil {
+		t.Fatalf("read .github/actionlint.yaml: %v", err)
+	}
+	const workflow = `on: push
+jobs:
+  token:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: ./
+        with:
+          client-id: ${{ vars.%s }}
+`
+	const action = `name: t
+description: t
+inputs:
+  client-id:
+    description: t
+runs:
+  using: docker
+  image: Dockerfile
+  entrypoint: %s
+  post-entrypoint: %s
+`
+	tests := []struct {
+		name             string
+		entrypoint, post string
+		variable         string
+		want             string // in actionlint's output; "" for no findings
+	}{
+		{"our entrypoints", "/usr/local/bin/app-token", "/usr/local/bin/app-token-post", "APP_CLIENT_ID", ""},
+		{"other entrypoint", "/usr/local/bin/other", "/usr/local/bin/app-token-post", "APP_CLIENT_ID", `"/usr/local/bin/other" does not exist`},
+		{"other post-entrypoint", "/usr/local/bin/app-token", "/usr/local/bin/app-token-cleanup", "APP_CLIENT_ID", `"/usr/local/bin/app-token-cleanup" does not exist`},
+		{"relative entrypoint", "app-token", "/usr/local/bin/app-token-post", "APP_CLIENT_ID", `"app-token" does not exist`},
+		{"undeclared variable", "/usr/local/bin/app-token", "/usr/local/bin/app-token-post", "APP_ID", "undefined configuration variable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			for name, text := range map[string]string{
+				".git/HEAD":                   "ref: refs/heads/main\n", // actionlint finds the project by .git
+				".github/actionlint.yaml":     string(config),
+				".github/workflows/token.yml": fmt.Sprintf(workflow, tt.variable),
+				"action.yml":                  fmt.Sprintf(action, tt.entrypoint, tt.post),
+				"Dockerfile":                  "FROM scratch\n",
+			} {
+				p := filepath.Join(root, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := exec.CommandContext(t.Context(), bin, "-no-color", ".github/workflows/token.yml")
+			cmd.Dir = root // paths in the configuration are relative to the working directory
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			switch {
+			case err != nil && !errors.As(err, &exit), exit != nil && exit.ExitCode() != 1:
+				t.Fatalf("actionlint: %v\n%s", err, out)
+			case tt.want == "" && err != nil:
+				t.Errorf("actionlint found, want nothing:\n%s", out)
+			case tt.want != "" && !strings.Contains(string(out), tt.want):
+				t.Errorf("actionlint output = %q, want a finding containing %q", out, tt.want)
+			}
+		})
+	}
+}
+
+var (
+	// shaPinned is an action or reusable workflow pinned by full commit SHA.
+	shaPinned = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@\s]+)?@[0-9a-f]{40}$`)
+	// versionComment names the version a SHA is, for people and Dependabot.
+	versionComment = regexp.MustCompile(`^# v\d+\.\d+\.\d+$`)
+)
+
+// pin is one SHA-pinned `uses:` of a workflow.
+type pin struct {
+	action, sha, version string
+	line                 int
+}
+
+// checkPins checks every `uses:` of a workflow: local actions and reusable
+// workflows (./...) are fine, docker:// images must be pinned by digest,
+// and every other action must be pinned by full commit SHA with a
+// "# vX.Y.Z" comment. It returns the pins and the problems.
+func checkPins(src []byte) ([]pin, []string, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, nil, fmt.Errorf("parse workflow: %w", err)
+	}
+	var (
+		pins     []pin
+		problems []string
+		walk     func(n *yaml.Node)
+	)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if k.Value != "uses" || v.Kind != yaml.ScalarNode {
+					continue
+				}
+				switch uses := v.Value; {
+				case strings.HasPrefix(uses, "./"):
+				case strings.HasPrefix(uses, "docker://"):
+					if !digestRef.MatchString(uses) {
+						problems = append(problems, fmt.Sprintf("line %d: %s is not pinned by digest (@sha256:...)", v.Line, uses))
+					}
+				case !shaPinned.MatchString(uses):
+					problems = append(problems, fmt.Sprintf("line %d: %s is not pinned by full commit SHA", v.Line, uses))
+				case !versionComment.MatchString(v.LineComment):
+					problems = append(problems, fmt.Sprintf("line %d: %s needs a \"# vX.Y.Z\" comment naming its version, got %q", v.Line, uses, v.LineComment))
+				default:
+					action, sha, _ := strings.Cut(uses, "@")
+					pins = append(pins, pin{action, sha, strings.TrimPrefix(v.LineComment, "# "), v.Line})
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&doc)
+	return pins, problems, nil
+}
+
+func TestWorkflowPins(t *testing.T) {
+	t.Parallel()
+	seen := map[string]pin{} // action -> its first pin
+	where := map[string]string{}
+	for _, f := range workflowFiles(t) {
+		src, err := os.ReadFile(filepath.Join(repoRoot, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pins, problems, err := checkPins(src)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, p := range problems {
+			t.Errorf("%s: %s", f, p)
+		}
+		for _, p := range pins {
+			first, ok := seen[p.action]
+			if !ok {
+				seen[p.action], where[p.action] = p, fmt.Sprintf("%s:%d", f, p.line)
+				continue
+			}
+			if p.sha != first.sha || p.version != first.version {
+				t.Errorf("%s:%d: %s@%s # %s, but %s has %s # %s; use one version", f, p.line, p.action, p.sha, p.version, where[p.action], first.sha, first.version)
+			}
+		}
+	}
+}
+
+// TestCheckPinsDefects feeds checkPins the ways a `uses:` can float.
+func TestCheckPinsDefects(t *testing.T) {
+	t.Parallel()
+	const sha = "08c6903cd8c0fde910a37f88322edcfb5dd907a8"
+	tests := []struct {
+		name string
+		uses string // the rest of the line after "uses: "
+		want string // in a problem; "" for none
+	}{
+		{"pinned", "actions/checkout@" + sha + " # v5.0.0", ""},
+		{"local action", "./", ""},
+		{"local reusable workflow", "./.github/workflows/ci.yml", ""},
+		{"image by digest", "docker://alpine@sha256:" + strings.Repeat("a", 64), ""},
+		{"tag", "actions/checkout@v5", "not pinned by full commit SHA"},
+		{"branch", "actions/checkout@main", "not pinned by full commit SHA"},
+		{"short SHA", "actions/checkout@08c6903", "not pinned by full commit SHA"},
+		{"reusable workflow by tag", "octo-org/workflows/.github/workflows/release.yml@v1", "not pinned by full commit SHA"},
+		{"no version comment", "actions/checkout@" + sha, "# vX.Y.Z"},
+		{"major-only comment", "actions/checkout@" + sha + " # v5", "# vX.Y.Z"},
+		{"image by tag", "docker://alpine:3.22", "not pinned by digest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := "jobs:\n  j:\n    steps:\n      - uses: " + tt.uses + "\n"
+			_, problems, err := checkPins([]byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.want == "" && len(problems) > 0:
+				t.Errorf("checkPins(%q) = %q, want none", tt.uses, problems)
+			case tt.want != "" && !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }):
+				t.Errorf("checkPins(%q) = %q, want one containing %q", tt.uses, problems, tt.want)
+			}
+		})
+	}
+}
+
+// dependabotUpdate is one entry of dependabot.yml's updates.
+type dependabotUpdate struct {
+	Ecosystem string `yaml:"package-ecosystem"`
+	Directory string `yaml:"directory"`
+	Schedule  struct {
+		Interval string `yaml:"interval"`
+	} `yaml:"schedule"`
+}
+
+// checkDependabot checks that dependabot.yml updates the Go modules, the
+// Dockerfile's base image and the workflows' actions.
+func checkDependabot(src []byte) ([]string, error) {
+	var cfg struct {
+		Version int                `yaml:"version"`
+		Updates []dependabotUpdate `yaml:"updates"`
+	}
+	if err := yaml.Unmarshal(src, &cfg); err != nil {
+		return nil, fmt.Errorf("parse dependabot.yml: %w", err)
+	}
+	var problems []string
+	if cfg.Version != 2 {
+		problems = append(problems, fmt.Sprintf("version is %d, want 2", cfg.Version))
+	}
+	for _, eco := range []string{"gomod", "docker", "github-actions"} {
+		i := slices.IndexFunc(cfg.Updates, func(u dependabotUpdate) bool { return u.Ecosystem == eco })
+		switch {
+		case i < 0:
+			problems = append(problems, "no update for "+eco)
+		case cfg.Updates[i].Directory != "/":
+			problems = append(problems, eco+" directory is "+quote(cfg.Updates[i].Directory)+", want /")
+		case cfg.Updates[i].Schedule.Interval == "":
+			problems = append(problems, eco+" has no schedule.interval")
+		}
+	}
+	return problems, nil
+}
+
+func TestDependabot(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile(filepath.Join(repoRoot, ".github", "dependabot.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := checkDependabot(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("dependabot.yml: %s", p)
+	}
+
+	t.Run("defects", func(t *testing.T) {
+		t.Parallel()
+		for _, tt := range []struct{ old, new, want string }{
+			{"package-ecosystem: docker", "package-ecosystem: pip", "no update for docker"},
+			{"package-ecosystem: gomod", "package-ecosystem: npm", "no update for gomod"},
+			{"package-ecosystem: github-actions\n    directory: /", "package-ecosystem: github-actions\n    directory: /.github", "github-actions directory"},
+		} {
+			if !strings.Contains(string(src), tt.old) {
+				t.Fatalf("dependabot.yml has no %q to mutate; update this case", tt.old)
+			}
+			problems, err := checkDependabot([]byte(strings.Replace(string(src), tt.old, tt.new, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }) {
+				t.Errorf("checkDependabot(%q -> %q) = %q, want one containing %q", tt.old, tt.new, problems, tt.want)
+			}
+		}
+	})
+}
