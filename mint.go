@@ -43,21 +43,9 @@ func runMain(ctx context.Context, d deps) error {
 	defer cancel()
 	c := d.client(cfg.APIURL, cfg.Issuer, key, cfg.Debug)
 
-	lookup, repos := chooseLookup(cfg)
-	inst, err := c.FindInstallation(ctx, lookup)
+	inst, tok, err := mint(ctx, c, cfg)
 	if err != nil {
-		return lookupError(ctx, c, cfg, lookup, err)
-	}
-	if err := checkPermissions(cfg.Permissions, inst); err != nil {
 		return err
-	}
-	tok, err := c.CreateToken(ctx, inst.ID, githubapi.TokenRequest{
-		Repositories:  repos,
-		RepositoryIDs: cfg.RepositoryIDs,
-		Permissions:   cfg.Permissions,
-	})
-	if err != nil {
-		return tokenError(cfg, inst, err)
 	}
 	// The mask comes first: nothing may show the token before it.
 	d.action.AddMask(tok.Value)
@@ -72,6 +60,29 @@ func runMain(ctx context.Context, d deps) error {
 	d.action.Infof("Created a token for installation %d of %s (%s), %s, expires at %s",
 		inst.ID, inst.AppSlug, accountName(inst), scopeText(cfg, tok), tok.ExpiresAt.UTC().Format(time.RFC3339))
 	return nil
+}
+
+// mint finds the installation cfg chooses, checks that it grants the
+// requested permissions, and creates a token scoped as cfg asks: two
+// requests when all goes well. Its errors carry a hint (see [hint]).
+func mint(ctx context.Context, c *githubapi.Client, cfg *config.Config) (githubapi.Installation, githubapi.Token, error) {
+	lookup, repos := chooseLookup(cfg)
+	inst, err := c.FindInstallation(ctx, lookup)
+	if err != nil {
+		return githubapi.Installation{}, githubapi.Token{}, lookupError(ctx, c, cfg, lookup, err)
+	}
+	if err := checkPermissions(cfg.Permissions, inst); err != nil {
+		return inst, githubapi.Token{}, err
+	}
+	tok, err := c.CreateToken(ctx, inst.ID, githubapi.TokenRequest{
+		Repositories:  repos,
+		RepositoryIDs: cfg.RepositoryIDs,
+		Permissions:   cfg.Permissions,
+	})
+	if err != nil {
+		return inst, githubapi.Token{}, tokenError(cfg, inst, err)
+	}
+	return inst, tok, nil
 }
 
 // chooseLookup picks the installation lookup and the repositories to scope
@@ -229,10 +240,23 @@ func lookupError(ctx context.Context, c *githubapi.Client, cfg *config.Config, l
 	}
 	switch apiErr.Status {
 	case http.StatusNotFound:
+		if strings.EqualFold(apiErr.Message, "Integration not found") {
+			// GitHub's answer to a JWT whose issuer is a number but no app's ID.
+			return &hintError{err: fmt.Errorf("%w: GitHub knows no app %q", err, cfg.Issuer),
+				hint: "check client-id: set it to the client ID (like Iv23li…) shown on the GitHub App's settings page (General); app-id, if used instead, must be the app ID shown there"}
+		}
 		hint := fmt.Sprintf("install the app on %s and give it access to the repositories the token needs", lookupOwner(l))
-		if l.ID != 0 {
+		app, aerr := c.GetApp(ctx)
+		var appErr *githubapi.Error
+		switch {
+		case errors.As(aerr, &appErr) && appErr.Status == http.StatusNotFound:
+			// GitHub's API never answers 404 to GET /app with a JWT it
+			// accepted: the base URL is not GitHub's API.
+			return &hintError{err: err, hint: fmt.Sprintf("check github-api-url: %s answered 404 to GET /app too, so it is not the GitHub REST API; "+
+				"use https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server, or leave github-api-url unset", cfg.APIURL)}
+		case l.ID != 0:
 			hint = "check installation-id: list the app's installations with `app-token installations`"
-		} else if app, aerr := c.GetApp(ctx); aerr == nil {
+		case aerr == nil:
 			hint = fmt.Sprintf("install the app %q on %s (%s/installations/new)", app.Slug, lookupOwner(l), appURL(cfg, app))
 			if l.Repo != "" {
 				hint += fmt.Sprintf(", or if it is installed with selected repositories, add %s under Repository access; also check that the repository exists", l.Repo)
@@ -240,7 +264,7 @@ func lookupError(ctx context.Context, c *githubapi.Client, cfg *config.Config, l
 		}
 		return &hintError{err: fmt.Errorf("%w: the app is not installed there, or the repository does not exist or is not selected for the installation", err), hint: hint}
 	case http.StatusUnauthorized:
-		return &hintError{err: err, hint: jwtHint(cfg)}
+		return &hintError{err: err, hint: jwtHint(cfg, apiErr)}
 	}
 	return withTransientHint(err)
 }
@@ -255,7 +279,7 @@ func tokenError(cfg *config.Config, inst githubapi.Installation, err error) erro
 	msg := strings.ToLower(apiErr.Message)
 	switch {
 	case apiErr.Status == http.StatusUnauthorized:
-		return &hintError{err: err, hint: jwtHint(cfg)}
+		return &hintError{err: err, hint: jwtHint(cfg, apiErr)}
 	case apiErr.Status == http.StatusForbidden && strings.Contains(msg, "suspend"):
 		return &hintError{err: err, hint: "an owner of " + accountName(inst) + " must unsuspend the installation (Settings > GitHub Apps > Configure)"}
 	case apiErr.Status == http.StatusUnprocessableEntity && strings.Contains(msg, "permission"):
@@ -276,7 +300,11 @@ func withTransientHint(err error) error {
 	return &hintError{err: err, hint: "GitHub did not answer in time or is rate limiting; re-run the job, and check https://www.githubstatus.com if it persists"}
 }
 
-func jwtHint(cfg *config.Config) string {
+// jwtHint explains a 401 to an app JWT.
+func jwtHint(cfg *config.Config, apiErr *githubapi.Error) string {
+	if strings.Contains(apiErr.Message, "'Issuer' claim") {
+		return "check client-id (or app-id): GitHub knows no app by that ID; use the client ID (or the numeric app ID) shown on the GitHub App's settings page (General)"
+	}
 	return fmt.Sprintf("the private key does not belong to the app %q, or the runner's clock is off: "+
 		"pass client-id and private-key of the same app (the app's settings > General), and generate a new key if this one was deleted", cfg.Issuer)
 }

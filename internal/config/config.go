@@ -121,13 +121,31 @@ type loader struct {
 
 // input returns the trimmed value of input name. It refuses the text of an
 // expression the runner did not evaluate, without repeating it, since it
-// may be the private key's.
+// may be the private key's, and a private key in any input but private-key,
+// since the errors about a bad value quote it.
 func (l *loader) input(name string) (string, error) {
 	v := l.a.GetInput(name)
 	if strings.Contains(v, "${{") {
 		return "", unexpanded(name)
 	}
+	if name != "private-key" && hasPrivateKey(v) {
+		return "", misplacedKey(name)
+	}
 	return v, nil
+}
+
+// hasPrivateKey reports whether v holds a PEM private key, or its BEGIN
+// line.
+func hasPrivateKey(v string) bool { return strings.Contains(v, "PRIVATE KEY") }
+
+// misplacedKey is the error for a private key passed to input name. It
+// never quotes the value.
+func misplacedKey(name string) *InputError {
+	return &InputError{
+		Input:   name,
+		Problem: "contains a private key",
+		Fix:     "Pass the private key to private-key only, and check which secret " + name + " gets; consider generating a new key if the log of an earlier run showed it.",
+	}
 }
 
 func unexpanded(name string) *InputError {
@@ -179,11 +197,13 @@ func (l *loader) app() error {
 	return nil
 }
 
-// checkIssuer refuses an issuer that is neither a client ID (Iv23li…,
-// Iv1.…) nor an app ID. The value is never repeated: a misplaced private
-// key is a likely mistake.
+// checkIssuer refuses an issuer that cannot be a client ID or an app ID:
+// a private key, or text with characters neither has. It does not guess at
+// the IDs' shape beyond that (GitHub answers a wrong one with 401 or 404,
+// which the action explains). The value is never repeated: a misplaced
+// private key is a likely mistake.
 func checkIssuer(name, v string) error {
-	if strings.Contains(v, "PRIVATE KEY") {
+	if hasPrivateKey(v) {
 		return &InputError{
 			Input:   name,
 			Problem: "contains a private key",
@@ -227,6 +247,9 @@ func (l *loader) permissions() error {
 		input := "permission-" + strings.ReplaceAll(name, "_", "-")
 		if strings.Contains(value, "${{") {
 			return unexpanded(input)
+		}
+		if hasPrivateKey(value) {
+			return misplacedKey(input)
 		}
 		allowed, known := permissionLevels[name]
 		if !known {

@@ -172,6 +172,9 @@ func (c *Client) CreateToken(ctx context.Context, installationID int64, tr Token
 	case out.ExpiresAt == "":
 		return Token{}, r.wrap(errors.New("response has no expires_at"))
 	}
+	if err := plainPermissions(out.Permissions); err != nil {
+		return Token{}, r.wrap(err)
+	}
 	if t.ExpiresAt, err = time.Parse(time.RFC3339, out.ExpiresAt); err != nil {
 		return Token{}, r.wrap(fmt.Errorf("invalid expires_at %q: want RFC 3339", out.ExpiresAt))
 	}
@@ -213,6 +216,8 @@ func (c *Client) GetApp(ctx context.Context) (App, error) {
 		return App{}, r.wrap(errors.New("response has no app id"))
 	case out.Slug == "":
 		return App{}, r.wrap(errors.New("response has no app slug"))
+	case !isSlug(out.Slug):
+		return App{}, r.wrap(fmt.Errorf("app slug %q is not a GitHub App slug", out.Slug))
 	}
 	return App{ID: out.ID, Slug: out.Slug, Name: out.Name, HTMLURL: out.HTMLURL}, nil
 }
@@ -375,8 +380,14 @@ func (in *installationJSON) installation() (Installation, error) {
 	if err := oneLinePermissions(inst.Permissions); err != nil {
 		return Installation{}, err
 	}
-	if inst.ID == 0 {
+	switch {
+	case inst.ID == 0:
 		return Installation{}, errors.New("response has no installation id")
+	case inst.AppSlug != "" && !isSlug(inst.AppSlug):
+		return Installation{}, fmt.Errorf("app_slug %q is not a GitHub App slug", inst.AppSlug)
+	}
+	if err := plainPermissions(inst.Permissions); err != nil {
+		return Installation{}, err
 	}
 	return inst, nil
 }
@@ -419,6 +430,40 @@ func oneLinePermissions(perms map[string]string) error {
 	}
 	return nil
 }
+
+// The token is opaque: its length and shape are GitHub's to change, so
+// only a line break (which would break the runner's files) is refused.
+// The app slug and the permissions become step outputs too, which
+// workflows paste into shell scripts, as in
+// git config user.name '${{ steps.app-token.outputs.app-slug }}[bot]'.
+// GitHub's values are plain words; a response whose values carry quotes,
+// spaces or other shell syntax did not come from GitHub and is refused.
+
+// isSlug reports whether s can be a GitHub App slug: letters, digits, '-',
+// '_' and '.'.
+func isSlug(s string) bool {
+	return s != "" && strings.Trim(s, wordChars+"-_.") == ""
+}
+
+// plainPermissions refuses permission names and levels other than words
+// with '_' and '-', such as "pull_requests" and "write".
+func plainPermissions(perms map[string]string) error {
+	for name, level := range perms {
+		if !isPermissionWord(name) {
+			return fmt.Errorf("invalid permission name %q", name)
+		}
+		if !isPermissionWord(level) {
+			return fmt.Errorf("invalid level %q for permission %s", level, name)
+		}
+	}
+	return nil
+}
+
+func isPermissionWord(s string) bool {
+	return s != "" && strings.Trim(s, wordChars+"-_") == ""
+}
+
+const wordChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 // wrap prefixes err with r's method and path.
 func (r *request) wrap(err error) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 )
 
 // Error is an HTTP error answer from GitHub, in GitHub's own words. It never
@@ -51,7 +52,13 @@ func newError(r *request, resp *response, secret string) *Error {
 		DocumentationURL string `json:"documentation_url"`
 	}
 	if err := json.Unmarshal(resp.body, &body); err == nil {
-		e.Message, e.DocumentationURL = body.Message, body.DocumentationURL
+		// GitHub's messages can span lines ("Invalid request.\n\n..."); an
+		// error is one line, and a line break in it could start a workflow
+		// command where it is printed unescaped.
+		e.Message = strings.Join(strings.Fields(body.Message), " ")
+		if !strings.ContainsFunc(body.DocumentationURL, unicode.IsSpace) {
+			e.DocumentationURL = body.DocumentationURL
+		}
 	} else {
 		e.Message = textMessage(resp)
 	}
