@@ -21,7 +21,12 @@ func main() {
 	err := run(ctx, newDeps(a), os.Args)
 	stop()
 	if err != nil {
-		report(a, err)
-		os.Exit(1)
+		code := 1
+		if len(os.Args) > 1 { // a subcommand: a person or a script reads stderr
+			code = reportCLI(os.Stderr, err)
+		} else {
+			report(a, err)
+		}
+		os.Exit(code)
 	}
 }

@@ -98,6 +98,14 @@ func runCommand(ctx context.Context, d deps, name string, args []string) error {
 	case "version", "--version":
 		_, err := fmt.Fprintf(d.stdout, "app-token %s\n", version)
 		return err
+	case "token":
+		return runToken(ctx, newCLI(d), args)
+	case "revoke":
+		return runRevoke(ctx, newCLI(d), args)
+	case "installations":
+		return runInstallations(ctx, newCLI(d), args)
+	case "help", "-h", "-help", "--help":
+		return runHelp(d.stdout, args)
 	}
 	return &usageError{fmt.Sprintf("unknown command %q", name)}
 }
