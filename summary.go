@@ -34,8 +34,9 @@ func summary(cfg *config.Config, inst githubapi.Installation, tok githubapi.Toke
 	return b.String()
 }
 
+// cellEscaper escapes a value for a Markdown table cell. It is built once:
+// a Replacer prepares its tables on first use.
+var cellEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'")
+
 // cell escapes a value for a Markdown table cell.
-func cell(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'")
-	return r.Replace(s)
-}
+func cell(s string) string { return cellEscaper.Replace(s) }

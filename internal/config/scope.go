@@ -141,9 +141,13 @@ func checkEnterprise(enterprise, owner, repos, ids, installation string) error {
 // it is "" the first owner/name entry sets it. It returns the names,
 // deduplicated case-insensitively in input order, and the owner.
 func parseRepositories(s, owner string) ([]string, string, error) {
+	entries := splitList(s)
 	var names, foreign []string
-	seen := map[string]bool{}
-	for _, entry := range splitList(s) {
+	if len(entries) > 0 {
+		names = make([]string, 0, len(entries))
+	}
+	seen := make(map[string]bool, len(entries))
+	for _, entry := range entries {
 		o, name, qualified := strings.Cut(entry, "/")
 		if !qualified {
 			o, name = "", entry
@@ -212,11 +216,15 @@ func parseRepositoryIDs(s string) ([]int64, error) {
 // splitList splits a comma- or newline-separated list, trims its entries
 // and drops empty ones.
 func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' }) {
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' })
+	out := fields[:0] // trimmed in place
+	for _, f := range fields {
 		if f = strings.TrimSpace(f); f != "" {
 			out = append(out, f)
 		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

@@ -12,8 +12,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
+
+// jsonBuffers holds the *bytes.Buffer values writeJSON encodes into.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // GitHub's own words for everything but authentication.
 const (
@@ -211,17 +215,20 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, id string, 
 			repos = append(repos, in.Repositories[j])
 		}
 	}
+	// Indexes, not a search per entry: a request may list 500
+	// repositories of an installation with as many.
+	byName, byID := repositoryIndex(in, len(req.Repositories) > 0, len(req.RepositoryIDs) > 0)
 	for _, name := range req.Repositories {
-		j := repositoryNamed(in, name)
-		if j < 0 {
+		j, ok := byName[strings.ToLower(name)]
+		if !ok {
 			s.fail(w, http.StatusUnprocessableEntity, msgRepoNotAccessible, docCreateToken)
 			return
 		}
 		add(j)
 	}
 	for _, rid := range req.RepositoryIDs {
-		j := slices.IndexFunc(in.Repositories, func(repo Repository) bool { return repo.ID == rid })
-		if j < 0 {
+		j, ok := byID[rid]
+		if !ok {
 			s.fail(w, http.StatusUnprocessableEntity, msgRepoNotAccessible, docCreateToken)
 			return
 		}
@@ -280,8 +287,8 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, id string, 
 	if shown == nil && in.RepositorySelection == "selected" {
 		shown = in.Repositories
 	}
-	for _, repo := range shown {
-		out.Repositories = append(out.Repositories, s.repositoryJSON(r, in, repo))
+	if len(shown) > 0 {
+		out.Repositories = s.repositoriesJSON(r, in, shown)
 	}
 	s.writeJSON(w, http.StatusCreated, out)
 }
@@ -357,10 +364,7 @@ func (s *Server) listRepositories(w http.ResponseWriter, r *http.Request) {
 	out := repositoriesBody{
 		TotalCount:          len(repos),
 		RepositorySelection: t.selection,
-		Repositories:        make([]repoBody, 0, hi-lo),
-	}
-	for _, repo := range repos[lo:hi] {
-		out.Repositories = append(out.Repositories, s.repositoryJSON(r, in, repo))
+		Repositories:        s.repositoriesJSON(r, in, repos[lo:hi]),
 	}
 	s.writeJSON(w, http.StatusOK, out)
 }
@@ -404,6 +408,26 @@ func (s *Server) installationByID(id string) int {
 		return -1
 	}
 	return slices.IndexFunc(s.cfg.Installations, func(in Installation) bool { return in.ID == n })
+}
+
+// repositoryIndex maps the lower-cased names (with names) and the IDs (with
+// ids) of an installation's repositories to their indexes.
+func repositoryIndex(in Installation, names, ids bool) (byName map[string]int, byID map[int64]int) {
+	if names {
+		byName = make(map[string]int, len(in.Repositories))
+	}
+	if ids {
+		byID = make(map[int64]int, len(in.Repositories))
+	}
+	for j, repo := range in.Repositories {
+		if names {
+			byName[strings.ToLower(repo.Name)] = j
+		}
+		if ids {
+			byID[repo.ID] = j
+		}
+	}
+	return byName, byID
 }
 
 // repositoryNamed returns the index of an installation's repository by
@@ -493,8 +517,14 @@ func (s *Server) fail(w http.ResponseWriter, status int, message, doc string) {
 
 // writeJSON answers with v as JSON.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	// Buffers are reused: a token for 500 repositories is half a megabyte
+	// of JSON, and fresh memory is slow to come by in some VMs.
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		buf.Reset()
+		jsonBuffers.Put(buf)
+	}()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		s.errorf("githubapitest: encode %T: %v", v, err)

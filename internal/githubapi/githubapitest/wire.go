@@ -302,23 +302,30 @@ func (s *Server) enterpriseJSON(r *http.Request, a Account) enterpriseBody {
 	}
 }
 
-// repositoryJSON renders a repository of an installation's account.
-func (s *Server) repositoryJSON(r *http.Request, in Installation, repo Repository) repoBody {
-	full := in.Account.Login + "/" + repo.Name
-	stamp := epoch.Add(time.Duration(repo.ID%1000) * time.Hour).Format(time.RFC3339)
-	return repoBody{
-		ID:            repo.ID,
-		NodeID:        nodeID("Repository", repo.ID),
-		Name:          repo.Name,
-		FullName:      full,
-		Private:       true,
-		Owner:         s.userJSON(r, in.Account),
-		HTMLURL:       s.webRoot(r) + "/" + full,
-		URL:           s.apiRoot(r) + "/repos/" + full,
-		CreatedAt:     stamp,
-		UpdatedAt:     stamp,
-		PushedAt:      stamp,
-		Visibility:    "private",
-		DefaultBranch: "main",
+// repositoriesJSON renders repositories of an installation's account. The
+// account is rendered once, as the owner of all of them.
+func (s *Server) repositoriesJSON(r *http.Request, in Installation, repos []Repository) []repoBody {
+	owner := s.userJSON(r, in.Account)
+	web, api := s.webRoot(r), s.apiRoot(r)
+	out := make([]repoBody, 0, len(repos))
+	for _, repo := range repos {
+		full := in.Account.Login + "/" + repo.Name
+		stamp := epoch.Add(time.Duration(repo.ID%1000) * time.Hour).Format(time.RFC3339)
+		out = append(out, repoBody{
+			ID:            repo.ID,
+			NodeID:        nodeID("Repository", repo.ID),
+			Name:          repo.Name,
+			FullName:      full,
+			Private:       true,
+			Owner:         owner,
+			HTMLURL:       web + "/" + full,
+			URL:           api + "/repos/" + full,
+			CreatedAt:     stamp,
+			UpdatedAt:     stamp,
+			PushedAt:      stamp,
+			Visibility:    "private",
+			DefaultBranch: "main",
+		})
 	}
+	return out
 }
