@@ -160,6 +160,13 @@ func run(ctx context.Context, args []string) error {
 		return fmt.Errorf("start the emulator: %w", err)
 	}
 	defer srv.Close()
+	// The steps get the image's own environment (ENV in the Dockerfile's
+	// final stage), then -env.
+	imageEnv, err := dockerfileEnv(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		return err
+	}
+	o.env = append(imageEnv, o.env...)
 	r, err := newRunner(srv, mainPath, dir, defaults, o.env)
 	if err != nil {
 		return err

@@ -221,3 +221,31 @@ func readRunnerFile(path string) (map[string]string, error) {
 	}
 	return runnerfile.Map(entries), nil
 }
+
+// dockerfileEnv returns the KEY=VALUE pairs that ENV instructions of the
+// Dockerfile's final stage set, so the steps run as they do in the image.
+// It reads the plain "ENV KEY=VALUE ..." form, which is all the Dockerfile
+// uses; internal/imagecheck parses the Dockerfile fully.
+func dockerfileEnv(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var env []string
+	for _, line := range strings.Split(string(b), "\n") {
+		fields := strings.Fields(line)
+		switch {
+		case len(fields) == 0:
+		case strings.EqualFold(fields[0], "FROM"):
+			env = nil // a new stage
+		case strings.EqualFold(fields[0], "ENV"):
+			for _, kv := range fields[1:] {
+				if !strings.Contains(kv, "=") {
+					return nil, fmt.Errorf("%s: only ENV KEY=VALUE is supported: %q", path, line)
+				}
+				env = append(env, kv)
+			}
+		}
+	}
+	return env, nil
+}
