@@ -515,8 +515,7 @@ func runToken(ctx context.Context, c cli, args []string) error {
 		return err
 	}
 	if err := printToken(c.stdout, o.json, inst, tok); err != nil {
-		// Nobody got the token: it should not stay valid for an hour.
-		_ = api.RevokeToken(context.WithoutCancel(ctx), tok.Value)
+		_ = revokeUnused(ctx, api, tok)
 		return fmt.Errorf("print the token: %w", err)
 	}
 	return nil

@@ -51,8 +51,7 @@ func runMain(ctx context.Context, d deps) error {
 	d.action.AddMask(tok.Value)
 
 	if err := publish(ctx, d, c, cfg, inst, tok); err != nil {
-		// An unusable token should not stay valid for an hour.
-		if rerr := c.RevokeToken(context.WithoutCancel(ctx), tok.Value); rerr == nil {
+		if revokeUnused(ctx, c, tok) == nil {
 			d.action.Infof("Revoked the new token because the step failed")
 		}
 		return err
@@ -83,6 +82,15 @@ func mint(ctx context.Context, c *githubapi.Client, cfg *config.Config) (githuba
 		return inst, githubapi.Token{}, tokenError(cfg, inst, err)
 	}
 	return inst, tok, nil
+}
+
+// revokeUnused revokes a token that nobody received, so that it does not
+// stay valid for an hour. It runs even when ctx is done (the step may be
+// failing for that very reason), bounded as the post step is.
+func revokeUnused(ctx context.Context, c *githubapi.Client, tok githubapi.Token) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postDeadline)
+	defer cancel()
+	return c.RevokeToken(ctx, tok.Value)
 }
 
 // chooseLookup picks the installation lookup and the repositories to scope
