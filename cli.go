@@ -15,8 +15,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/sethvargo/go-githubactions"
-
 	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
@@ -366,8 +364,7 @@ func inputName(path string) string {
 // the CLI accepts what the action accepts, with the same messages. A bad
 // value is a usage error.
 func loadConfig(c cli, env map[string]string, environ []string) (*config.Config, error) {
-	a := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(io.Discard))
-	cfg, err := config.Load(a, environ)
+	cfg, err := config.Load(envAction(env, io.Discard), environ)
 	var in *config.InputError
 	if errors.As(err, &in) {
 		return nil, &hintError{err: &usageError{in.Error()}, hint: in.Fix}
@@ -592,7 +589,7 @@ func runRevoke(ctx context.Context, c cli, args []string) error {
 	}
 	// The post step's configuration resolves the API URL as the action does.
 	env := map[string]string{"INPUT_GITHUB-API-URL": o.apiURL, "GITHUB_API_URL": c.action.Getenv("GITHUB_API_URL")}
-	pc := config.LoadPost(githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(io.Discard)))
+	pc := config.LoadPost(envAction(env, io.Discard))
 
 	ctx, cancel := context.WithTimeout(ctx, deadline(c.postDeadline, postDeadline))
 	defer cancel()

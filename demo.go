@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/sethvargo/go-githubactions"
-
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
 	"github.com/ghapptoken/app-token-action/internal/runnerfile"
 )
@@ -61,7 +59,7 @@ func runDemo(ctx context.Context, d deps, args []string) error {
 		fmt.Fprintf(out, "\n== %s\n", title)
 		seen := len(srv.Requests())
 		sd := d
-		sd.action = githubactions.New(githubactions.WithWriter(out), githubactions.WithGetenv(func(k string) string { return env[k] }))
+		sd.action = envAction(env, out)
 		sd.environ = environ(env)
 		argv0 := "app-token"
 		if post {

@@ -45,6 +45,12 @@ func newDeps(a *githubactions.Action) deps {
 	return deps{action: a, environ: os.Environ(), stdout: os.Stdout, now: time.Now}
 }
 
+// envAction returns an Action that reads its inputs and variables from
+// env, as the runner would pass them, and writes workflow commands to w.
+func envAction(env map[string]string, w io.Writer) *githubactions.Action {
+	return githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(func(k string) string { return env[k] }))
+}
+
 // run picks the step from argv[0] and the arguments, and runs it.
 func run(ctx context.Context, d deps, args []string) error {
 	if len(args) > 0 && filepath.Base(args[0]) == postEntrypoint {
