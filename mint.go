@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,7 +58,7 @@ func runMain(ctx context.Context, d deps) error {
 		return err
 	}
 	d.action.Infof("Created a token for installation %d of %s (%s), %s, expires at %s",
-		inst.ID, inst.AppSlug, accountName(inst), scopeText(cfg, tok), tok.ExpiresAt.UTC().Format(time.RFC3339))
+		inst.ID, inst.AppSlug, accountName(inst), scopeText(cfg), tok.ExpiresAt.UTC().Format(time.RFC3339))
 	return nil
 }
 
@@ -122,7 +123,7 @@ var levels = map[string]int{"read": 1, "write": 2, "admin": 3}
 // permission at the requested level, since GitHub would answer 422.
 func checkPermissions(want map[string]string, inst githubapi.Installation) error {
 	var short []string
-	for _, name := range sortedKeys(want) {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
 		if levels[inst.Permissions[name]] < levels[want[name]] {
 			have := inst.Permissions[name]
 			if have == "" {
@@ -351,7 +352,8 @@ func accountName(inst githubapi.Installation) string {
 	return inst.Account
 }
 
-func scopeText(cfg *config.Config, tok githubapi.Token) string {
+// scopeText says which repositories cfg scopes the token to, for the log.
+func scopeText(cfg *config.Config) string {
 	n := len(cfg.Repositories) + len(cfg.RepositoryIDs)
 	switch {
 	case n == 0 && cfg.Owner == "" && cfg.Enterprise == "" && cfg.InstallationID == 0:
@@ -370,21 +372,12 @@ func hostOf(u string) string {
 	return host
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func formatPermissions(m map[string]string) string {
 	if len(m) == 0 {
 		return "none"
 	}
 	parts := make([]string, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, k+": "+m[k])
 	}
 	return strings.Join(parts, ", ")
