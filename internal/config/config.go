@@ -361,20 +361,24 @@ func resolveAPIURL(a *githubactions.Action, in string) string {
 // returns a warning for one that is probably wrong.
 func checkAPIURL(u string) (warning string, err error) {
 	const name = "github-api-url"
-	scheme, rest, ok := strings.Cut(u, "://")
-	if !ok {
-		return "", &InputError{
-			Input:   name,
-			Problem: fmt.Sprintf("%s has no scheme", quote(u)),
-			Fix:     fmt.Sprintf("Use a full URL such as %s.", quote("https://"+u)),
-		}
+	scheme, rest, hasScheme := strings.Cut(u, "://")
+	if !hasScheme {
+		rest = u
 	}
-	// Checked before any echo of u: credentials in the URL must not be logged.
+	// Checked before any echo of u, with or without a scheme: credentials
+	// in the URL must not be logged.
 	if authority, _, _ := strings.Cut(rest, "/"); strings.Contains(authority, "@") {
 		return "", &InputError{
 			Input:   name,
 			Problem: "contains credentials",
 			Fix:     "Remove the user name and password from the URL; the action authenticates as the GitHub App.",
+		}
+	}
+	if !hasScheme {
+		return "", &InputError{
+			Input:   name,
+			Problem: fmt.Sprintf("%s has no scheme", quote(u)),
+			Fix:     fmt.Sprintf("Use a full URL such as %s.", quote("https://"+u)),
 		}
 	}
 	if s := strings.ToLower(scheme); s != "https" && s != "http" {

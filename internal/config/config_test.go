@@ -283,6 +283,8 @@ func TestLoad(t *testing.T) {
 		{name: "API URL without host", env: with("INPUT_GITHUB-API-URL", "https:///api/v3"), wantInput: "github-api-url"},
 		{name: "API URL with credentials", env: with("INPUT_GITHUB-API-URL", "https://user:hunter2@ghe.example.com/api/v3"),
 			wantInput: "github-api-url", errContains: "credentials"},
+		{name: "API URL with credentials and no scheme", env: with("INPUT_GITHUB-API-URL", "user:hunter2@ghe.example.com/api/v3"),
+			wantInput: "github-api-url", errContains: "credentials"},
 		{name: "API URL with wrong GHES path", env: with("INPUT_GITHUB-API-URL", "https://ghe.example.com/api/v4"), warn: "/api/v3",
 			want: func(c *Config) { c.APIURL = "https://ghe.example.com/api/v4" }},
 		{name: "api.github.com with path", env: with("INPUT_GITHUB-API-URL", "https://api.github.com/api/v3"), warn: "root",
