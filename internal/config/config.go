@@ -94,8 +94,9 @@ func Load(a *githubactions.Action, environ []string) (*Config, error) {
 }
 
 // LoadPost reads the inputs and saved state of the post step from a. It
-// never fails: an invalid skip-token-revoke counts as false, and an invalid
-// API URL is returned as given, so that the post step still tries to revoke
+// never fails: an invalid skip-token-revoke counts as false, an unevaluated
+// ${{ }} expression in github-api-url counts as unset, and an invalid API
+// URL is returned unchecked, so that the post step still tries to revoke
 // the token.
 func LoadPost(a *githubactions.Action) PostConfig {
 	skip, ok := parseBool(a.GetInput("skip-token-revoke"), false)
@@ -119,41 +120,37 @@ type loader struct {
 	c       Config
 }
 
-// input returns the trimmed value of input name. It refuses the text of an
-// expression the runner did not evaluate, without repeating it, since it
-// may be the private key's, and a private key in any input but private-key,
-// since the errors about a bad value quote it.
+// input returns the trimmed value of input name, once [checkValue] has
+// passed it.
 func (l *loader) input(name string) (string, error) {
 	v := l.a.GetInput(name)
-	if strings.Contains(v, "${{") {
-		return "", unexpanded(name)
-	}
-	if name != "private-key" && hasPrivateKey(v) {
-		return "", misplacedKey(name)
+	if err := checkValue(name, v); err != nil {
+		return "", err
 	}
 	return v, nil
 }
 
-// hasPrivateKey reports whether v holds a PEM private key, or its BEGIN
-// line.
-func hasPrivateKey(v string) bool { return strings.Contains(v, "PRIVATE KEY") }
-
-// misplacedKey is the error for a private key passed to input name. It
-// never quotes the value.
-func misplacedKey(name string) *InputError {
-	return &InputError{
-		Input:   name,
-		Problem: "contains a private key",
-		Fix:     "Pass the private key to private-key only, and check which secret " + name + " gets; consider generating a new key if the log of an earlier run showed it.",
+// checkValue refuses the text of an expression the runner did not
+// evaluate, without repeating it, since it may be the private key's, and a
+// private key (or its BEGIN line) in any input but private-key, since the
+// errors about a bad value quote it. Every input value passes through it
+// before anything else looks at it.
+func checkValue(name, v string) error {
+	if strings.Contains(v, "${{") {
+		return &InputError{
+			Input:   name,
+			Problem: "contains an unexpanded ${{ }} expression",
+			Fix:     "The runner passed the expression's text instead of its value, which happens where expressions are not evaluated; set " + name + " in the step's with: block and check the expression's syntax.",
+		}
 	}
-}
-
-func unexpanded(name string) *InputError {
-	return &InputError{
-		Input:   name,
-		Problem: "contains an unexpanded ${{ }} expression",
-		Fix:     "The runner passed the expression's text instead of its value, which happens where expressions are not evaluated; set " + name + " in the step's with: block and check the expression's syntax.",
+	if name != "private-key" && strings.Contains(v, "PRIVATE KEY") {
+		return &InputError{
+			Input:   name,
+			Problem: "contains a private key",
+			Fix:     "Pass the private key to private-key only, and check which secret " + name + " gets; consider generating a new key if the log of an earlier run showed it.",
+		}
 	}
+	return nil
 }
 
 func (l *loader) app() error {
@@ -198,18 +195,11 @@ func (l *loader) app() error {
 }
 
 // checkIssuer refuses an issuer that cannot be a client ID or an app ID:
-// a private key, or text with characters neither has. It does not guess at
-// the IDs' shape beyond that (GitHub answers a wrong one with 401 or 404,
-// which the action explains). The value is never repeated: a misplaced
-// private key is a likely mistake.
+// text with characters neither has. It does not guess at the IDs' shape
+// beyond that (GitHub answers a wrong one with 401 or 404, which the action
+// explains). The value is never repeated: it may be another secret passed
+// by mistake ([checkValue] has already refused a private key).
 func checkIssuer(name, v string) error {
-	if hasPrivateKey(v) {
-		return &InputError{
-			Input:   name,
-			Problem: "contains a private key",
-			Fix:     "Pass the private key to private-key, and the app's client ID to client-id.",
-		}
-	}
 	if len(v) > 100 || !allBytes(v, func(c byte) bool { return isAlnum(c) || c == '.' || c == '-' || c == '_' }) {
 		return &InputError{
 			Input:   name,
@@ -245,11 +235,8 @@ func (l *loader) permissions() error {
 		}
 		name := strings.ReplaceAll(strings.ToLower(suffix), "-", "_")
 		input := "permission-" + strings.ReplaceAll(name, "_", "-")
-		if strings.Contains(value, "${{") {
-			return unexpanded(input)
-		}
-		if hasPrivateKey(value) {
-			return misplacedKey(input)
+		if err := checkValue(input, value); err != nil {
+			return err
 		}
 		allowed, known := permissionLevels[name]
 		if !known {
@@ -259,8 +246,8 @@ func (l *loader) permissions() error {
 		if !slices.Contains(allowed, level) {
 			return &InputError{
 				Input:   input,
-				Problem: fmt.Sprintf("must be %s, got %s", orList(allowed), quote(value)),
-				Fix:     fmt.Sprintf("Set %s to %s, or remove it.", input, orList(allowed)),
+				Problem: fmt.Sprintf("must be %s, got %s", joinWords(allowed, "or"), quote(value)),
+				Fix:     fmt.Sprintf("Set %s to %s, or remove it.", input, joinWords(allowed, "or")),
 			}
 		}
 		if prev, ok := perms[name]; ok && prev != level {
@@ -428,12 +415,12 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
-// orList returns "a", "a or b", or "a, b or c".
-func orList(words []string) string {
+// joinWords returns "a", "a <conj> b", or "a, b <conj> c".
+func joinWords(words []string, conj string) string {
 	if len(words) == 1 {
 		return words[0]
 	}
-	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+	return strings.Join(words[:len(words)-1], ", ") + " " + conj + " " + words[len(words)-1]
 }
 
 // cutPrefixFold is strings.CutPrefix with an ASCII case-insensitive prefix.

@@ -157,7 +157,7 @@ func TestLoad(t *testing.T) {
 				c.RepoOwner, c.CurrentRepository, c.Repositories = "octocat", "", []string{"docs", "hello"}
 			}},
 		{name: "bare repositories outside a repository", env: with("INPUT_REPOSITORIES", "app", "GITHUB_REPOSITORY", "", "GITHUB_REPOSITORY_OWNER", ""),
-			wantInput: "owner", fixContains: "owner/name"},
+			wantInput: "owner", errContains: "the owner of repositories is unknown", fixContains: "owner/name"},
 		{name: "repositories separated by spaces", env: with("INPUT_REPOSITORIES", "app docs"),
 			wantInput: "repositories", errContains: `"app docs"`, fixContains: "commas or newlines"},
 		{name: "repositories separated by semicolons", env: with("INPUT_REPOSITORIES", "app;docs"),
@@ -166,7 +166,8 @@ func TestLoad(t *testing.T) {
 		{name: "repository named dot-dot", env: with("INPUT_REPOSITORIES", ".."), wantInput: "repositories"},
 		{name: "repository name of 100 characters", env: with("INPUT_REPOSITORIES", long(100)),
 			want: func(c *Config) { c.Repositories = []string{long(100)} }},
-		{name: "repository name of 101 characters", env: with("INPUT_REPOSITORIES", long(101)), wantInput: "repositories"},
+		{name: "repository name of 101 characters", env: with("INPUT_REPOSITORIES", long(101)),
+			wantInput: "repositories", errContains: `"` + long(64) + `…" is not`}, // quoted values are shortened
 		{name: "repository URL", env: with("INPUT_REPOSITORIES", "https://github.com/octo-org/app"), wantInput: "repositories"},
 		{name: "repository with bad owner", env: with("INPUT_REPOSITORIES", "octo_org/app"), wantInput: "repositories"},
 		{name: "repository with two slashes", env: with("INPUT_REPOSITORIES", "octo-org/app/x"), wantInput: "repositories"},
@@ -219,8 +220,9 @@ func TestLoad(t *testing.T) {
 
 		// repository context
 		{name: "no repository context", env: with("GITHUB_REPOSITORY", "", "GITHUB_REPOSITORY_OWNER", ""),
-			wantInput: "owner", fixContains: "outside a repository context"},
-		{name: "GITHUB_REPOSITORY without name", env: with("GITHUB_REPOSITORY", "octo-org"), wantInput: "owner"},
+			wantInput: "owner", errContains: "GITHUB_REPOSITORY is empty", fixContains: "outside a repository context"},
+		{name: "GITHUB_REPOSITORY without name", env: with("GITHUB_REPOSITORY", "octo-org"),
+			wantInput: "owner", errContains: `GITHUB_REPOSITORY "octo-org" is not owner/name`, fixContains: "outside a repository context"},
 		{name: "repository-ids outside a repository", env: with("INPUT_REPOSITORY-IDS", "1", "GITHUB_REPOSITORY", "", "GITHUB_REPOSITORY_OWNER", ""),
 			wantInput: "owner"},
 

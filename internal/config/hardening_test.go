@@ -7,35 +7,40 @@ import (
 )
 
 // TestMisplacedInput checks that a private key passed to any input but
-// private-key is refused without being quoted, and that an app-id that is
-// neither a number nor a client ID is refused before GitHub is asked.
+// private-key is refused without being quoted, that an unevaluated ${{ }}
+// expression in any input is refused without being repeated, and that an
+// app-id of any shape that could be an ID is passed on for GitHub to judge.
 func TestMisplacedInput(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name, input string
-		env         map[string]string
-		problem     string
-	}{
-		{name: "key in owner", input: "owner", env: with("INPUT_OWNER", testKey), problem: "contains a private key"},
-		{name: "key in repositories", input: "repositories", env: with("INPUT_REPOSITORIES", testKey), problem: "contains a private key"},
-		{name: "key in repository-ids", input: "repository-ids", env: with("INPUT_REPOSITORY-IDS", testKey), problem: "contains a private key"},
-		{name: "key in installation-id", input: "installation-id", env: with("INPUT_INSTALLATION-ID", testKey), problem: "contains a private key"},
-		{name: "key in enterprise", input: "enterprise", env: with("INPUT_ENTERPRISE", testKey), problem: "contains a private key"},
-		{name: "key in github-api-url", input: "github-api-url", env: with("INPUT_GITHUB-API-URL", testKey), problem: "contains a private key"},
-		{name: "key in skip-token-revoke", input: "skip-token-revoke", env: with("INPUT_SKIP-TOKEN-REVOKE", testKey), problem: "contains a private key"},
-		{name: "key in a permission", input: "permission-contents", env: with("INPUT_PERMISSION-CONTENTS", testKey), problem: "contains a private key"},
+	const expression = "${{ secrets.MISPLACED_SECRET }}"
+	type misplaced struct{ name, input, envKey, value, problem, secret string }
+	var tests []misplaced
+	// Every input action.yml declares, so that a new one cannot skip the
+	// checks.
+	for input := range readActionFile(t).Inputs {
+		envKey := "INPUT_" + strings.ToUpper(input)
+		if input != "private-key" {
+			tests = append(tests, misplaced{"key in " + input, input, envKey, testKey, "contains a private key", keyMaterial})
+		}
+		tests = append(tests, misplaced{"expression in " + input, input, envKey, expression, "contains an unexpanded ${{ }} expression", "MISPLACED_SECRET"})
 	}
+	// A permission input GitHub Enterprise knows but action.yml does not,
+	// in the underscore spelling.
+	tests = append(tests,
+		misplaced{"key in an undeclared permission", "permission-future-thing", "INPUT_PERMISSION_FUTURE_THING", testKey, "contains a private key", keyMaterial},
+		misplaced{"expression in an undeclared permission", "permission-future-thing", "INPUT_PERMISSION_FUTURE_THING", expression, "contains an unexpanded ${{ }} expression", "MISPLACED_SECRET"},
+	)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a, environ := newAction(t, tt.env)
+			a, environ := newAction(t, with(tt.envKey, tt.value))
 			_, err := Load(a, environ)
 			var in *InputError
 			if !errors.As(err, &in) || in.Input != tt.input || in.Problem != tt.problem {
 				t.Fatalf("Load() error = %v, want %s: %s", err, tt.input, tt.problem)
 			}
-			if strings.Contains(in.Error()+in.Fix, keyMaterial) {
-				t.Errorf("Load() error shows the key")
+			if strings.Contains(in.Error()+in.Fix, tt.secret) {
+				t.Errorf("Load() error shows the value")
 			}
 		})
 	}

@@ -79,25 +79,26 @@ func (l *loader) scope() error {
 		}
 	}
 
-	noRepoContext := &InputError{
-		Input: "owner",
-		Fix:   "Set owner or repositories when running outside a repository context.",
-	}
 	switch {
 	case owner == "" && len(repos) == 0 && installationID == 0 && enterprise == "":
 		// The token is for the current repository.
-		if current == "" {
-			noRepoContext.Problem = "is not set, and GITHUB_REPOSITORY is empty"
-			return noRepoContext
-		}
 		if o, name, ok := strings.Cut(current, "/"); !ok || !validLogin(o) || !validRepoName(name) {
-			noRepoContext.Problem = fmt.Sprintf("is not set, and GITHUB_REPOSITORY %s is not owner/name", quote(current))
-			return noRepoContext
+			problem := "is not set, and GITHUB_REPOSITORY is empty"
+			if current != "" {
+				problem = fmt.Sprintf("is not set, and GITHUB_REPOSITORY %s is not owner/name", quote(current))
+			}
+			return &InputError{
+				Input:   "owner",
+				Problem: problem,
+				Fix:     "Set owner or repositories when running outside a repository context.",
+			}
 		}
 	case len(repos) > 0 && repoOwner == "" && installationID == 0:
-		noRepoContext.Problem = "is not set, and the owner of repositories is unknown"
-		noRepoContext.Fix = "Set owner, or write repositories as owner/name."
-		return noRepoContext
+		return &InputError{
+			Input:   "owner",
+			Problem: "is not set, and the owner of repositories is unknown",
+			Fix:     "Set owner, or write repositories as owner/name.",
+		}
 	}
 
 	l.c.Owner, l.c.RepoOwner = owner, repoOwner
@@ -128,7 +129,7 @@ func checkEnterprise(enterprise, owner, repos, ids, installation string) error {
 	if len(conflicts) == 0 {
 		return nil
 	}
-	list := andList(conflicts)
+	list := joinWords(conflicts, "and")
 	return &InputError{
 		Input:   "enterprise",
 		Problem: "cannot be combined with " + list,
@@ -184,7 +185,7 @@ func parseRepositories(s, owner string) ([]string, string, error) {
 		}
 		return nil, "", &InputError{
 			Input:   "repositories",
-			Problem: fmt.Sprintf("%s %s not owned by %s", andList(foreign), verb, quote(owner)),
+			Problem: fmt.Sprintf("%s %s not owned by %s", joinWords(foreign, "and"), verb, quote(owner)),
 			Fix:     "One token can only access the repositories of one owner; use one step per owner, or set owner to the repositories' owner.",
 		}
 	}
@@ -248,12 +249,4 @@ func validLogin(s string) bool {
 func validRepoName(s string) bool {
 	return s != "" && len(s) <= 100 && s != "." && s != ".." &&
 		allBytes(s, func(c byte) bool { return isAlnum(c) || c == '.' || c == '-' || c == '_' })
-}
-
-// andList returns "a", "a and b", or "a, b and c".
-func andList(words []string) string {
-	if len(words) == 1 {
-		return words[0]
-	}
-	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
