@@ -4,7 +4,7 @@
 //
 // It is run by go generate in internal/config:
 //
-//	genperms -json ../../../shared/app-permissions.json -go permissions.go -action ../../action.yml  -emulator ../githubapi/githubapitest/permissions_gen.go
+//	genperms -json ../../../shared/app-permissions.json -go permissions.go -action ../../action.yml -emulator ../githubapi/githubapitest/permissions_gen.go
 //
 // The generated files are committed, so building never needs the JSON file.
 package main
