@@ -206,7 +206,8 @@ func parsePEM(text []byte) (*rsa.PrivateKey, error) {
 	if isEncrypted(text) {
 		return nil, encryptedError()
 	}
-	rest := text[begin+afterBegin:]
+	body := begin + afterBegin
+	rest := text[body:]
 	if len(bytes.TrimSpace(rest)) == 0 {
 		return nil, &KeyError{
 			Problem: "private key holds only its first line (the BEGIN line)",
@@ -220,13 +221,18 @@ func parsePEM(text []byte) (*rsa.PrivateKey, error) {
 			Hint:    hintStore,
 		}
 	}
-	if endLabel, _ := markerLabel(rest[end:], endMarker); endLabel != label {
+	endLabel, afterEnd := markerLabel(rest[end:], endMarker)
+	if endLabel != label {
 		return nil, &KeyError{
 			Problem: "private key BEGIN and END lines do not match",
 			Hint:    hintPaste,
 		}
 	}
-	block, _ := pem.Decode(splitMarkers(text))
+	// encoding/pem needs the markers on lines of their own (it ignores
+	// spaces inside the body), but a paste may have turned line breaks into
+	// spaces.
+	end += body
+	block, _ := pem.Decode(breakLines(text, begin, body, end, end+afterEnd))
 	if block == nil {
 		return nil, corruptError("the PEM body is not valid base64")
 	}
@@ -339,36 +345,23 @@ func corruptError(why string) *KeyError {
 	}
 }
 
-// splitMarkers returns text with line breaks added where the BEGIN or END
-// marker shares a line with other text, as happens when a paste turns line
-// breaks into spaces. encoding/pem needs the markers on lines of their own;
-// it ignores spaces inside the body. text holds one BEGIN marker, followed
-// by an END marker.
-func splitMarkers(text []byte) []byte {
-	begin := bytes.Index(text, []byte(beginMarker))
-	_, n := markerLabel(text[begin:], beginMarker)
-	afterBegin := begin + n
-	end := afterBegin + bytes.Index(text[afterBegin:], []byte(endMarker))
-	_, n = markerLabel(text[end:], endMarker)
-	afterEnd := end + n
-
-	var breaks [4]int // offsets to break the line before, ascending
-	nb := 0
-	for _, at := range []int{begin, afterBegin, end, afterEnd} {
-		if at > 0 && at < len(text) && text[at-1] != '\n' && text[at] != '\n' {
-			breaks[nb] = at
-			nb++
+// breakLines returns text with a line break inserted at each offset in at,
+// ascending, that falls inside a line.
+func breakLines(text []byte, at ...int) []byte {
+	var out []byte
+	last := 0
+	for _, i := range at {
+		if i > 0 && i < len(text) && text[i-1] != '\n' && text[i] != '\n' {
+			if out == nil {
+				out = make([]byte, 0, len(text)+len(at))
+			}
+			out = append(out, text[last:i]...)
+			out = append(out, '\n')
+			last = i
 		}
 	}
-	if nb == 0 {
+	if out == nil {
 		return text
-	}
-	out := make([]byte, 0, len(text)+nb)
-	last := 0
-	for _, at := range breaks[:nb] {
-		out = append(out, text[last:at]...)
-		out = append(out, '\n')
-		last = at
 	}
 	return append(out, text[last:]...)
 }
