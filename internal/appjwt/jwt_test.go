@@ -1,6 +1,7 @@
 package appjwt
 
 import (
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -10,20 +11,22 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
+// signNow is the time the tests sign at.
+var signNow = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+
 func TestSign(t *testing.T) {
 	t.Parallel()
 	key := rsaKey(t)
-	fixed := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	for _, tc := range []struct {
 		name   string
 		issuer string
 		now    time.Time
 	}{
-		{name: "numeric app id", issuer: "123456", now: fixed},
-		{name: "client id", issuer: "Iv23liDemo0000000000", now: fixed},
-		{name: "issuer needing escapes", issuer: `a"b\c`, now: fixed},
-		{name: "now with fraction", issuer: "123456", now: fixed.Add(999 * time.Millisecond)},
-		{name: "now in another zone", issuer: "123456", now: fixed.In(time.FixedZone("UTC+5", 5*3600))},
+		{name: "numeric app id", issuer: "123456", now: signNow},
+		{name: "client id", issuer: "Iv23liDemo0000000000", now: signNow},
+		{name: "issuer needing escapes", issuer: `a"b\c`, now: signNow},
+		{name: "now with fraction", issuer: "123456", now: signNow.Add(999 * time.Millisecond)},
+		{name: "now in another zone", issuer: "123456", now: signNow.In(time.FixedZone("UTC+5", 5*3600))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -74,24 +77,18 @@ func TestSign(t *testing.T) {
 
 func TestSignError(t *testing.T) {
 	t.Parallel()
-	key := rsaKey(t)
-	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	for _, tc := range []struct {
 		name   string
 		issuer string
-		key    bool
+		key    *rsa.PrivateKey
 		want   string
 	}{
-		{name: "empty issuer", issuer: "", key: true, want: "empty issuer"},
-		{name: "nil key", issuer: "123456", key: false, want: "nil key"},
+		{name: "empty issuer", issuer: "", key: rsaKey(t), want: "empty issuer"},
+		{name: "nil key", issuer: "123456", key: nil, want: "nil key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			k := key
-			if !tc.key {
-				k = nil
-			}
-			s, err := Sign(tc.issuer, k, now)
+			s, err := Sign(tc.issuer, tc.key, signNow)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Sign() error = %v, want it to contain %q", err, tc.want)
 			}
@@ -104,10 +101,9 @@ func TestSignError(t *testing.T) {
 
 func BenchmarkSign(b *testing.B) {
 	key := rsaKey(b)
-	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Sign("123456", key, now); err != nil {
+		if _, err := Sign("123456", key, signNow); err != nil {
 			b.Fatal(err)
 		}
 	}
