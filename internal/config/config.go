@@ -361,6 +361,15 @@ func checkAPIURL(u string) (warning string, err error) {
 			Fix:     "Remove the user name and password from the URL; the action authenticates as the GitHub App.",
 		}
 	}
+	// A query or fragment can hold a token (?access_token=…): it is not
+	// echoed either.
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return "", &InputError{
+			Input:   name,
+			Problem: fmt.Sprintf("%s has a query or fragment (not shown)", quote(u[:i])),
+			Fix:     "Use the URL of the GitHub REST API with no query or fragment, like https://api.github.com or https://HOST/api/v3.",
+		}
+	}
 	if !hasScheme {
 		return "", &InputError{
 			Input:   name,
@@ -376,11 +385,11 @@ func checkAPIURL(u string) (warning string, err error) {
 		}
 	}
 	p, err := url.Parse(u)
-	if err != nil || p.Host == "" || p.RawQuery != "" || p.ForceQuery || strings.Contains(u, "#") {
+	if err != nil || p.Host == "" {
 		return "", &InputError{
 			Input:   name,
 			Problem: fmt.Sprintf("%s is not a valid API base URL", quote(u)),
-			Fix:     "Use the URL of the GitHub REST API with a host and no query or fragment, like https://api.github.com or https://HOST/api/v3.",
+			Fix:     "Use the URL of the GitHub REST API with a host, like https://api.github.com or https://HOST/api/v3.",
 		}
 	}
 	switch host := strings.ToLower(p.Hostname()); {
