@@ -60,32 +60,38 @@ func newError(r *request, resp *response, secret string) *Error {
 			e.DocumentationURL = body.DocumentationURL
 		}
 	} else {
-		e.Message = textMessage(resp)
+		e.Message = textMessage(resp, secret)
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.status)
 	}
-	if secret != "" {
-		e.Message = strings.ReplaceAll(e.Message, secret, "***")
-		e.DocumentationURL = strings.ReplaceAll(e.DocumentationURL, secret, "***")
-	}
+	e.Message = blank(e.Message, secret)
+	e.DocumentationURL = blank(e.DocumentationURL, secret)
 	return e
 }
 
 // textMessage returns the start of a plain-text error body on one line, or
-// "" for HTML and binary bodies, which read badly in an error.
-func textMessage(resp *response) string {
+// "" for HTML and binary bodies, which read badly in an error. secret is
+// blanked before the body is cut short, which could leave a part of it.
+func textMessage(resp *response, secret string) string {
 	ct := strings.ToLower(resp.header.Get("Content-Type"))
 	if strings.Contains(ct, "html") || strings.HasPrefix(strings.TrimSpace(string(resp.body)), "<") {
 		return ""
 	}
-	b := resp.body
-	if len(b) > maxTextMessage {
-		b = b[:maxTextMessage]
+	s := blank(strings.ToValidUTF8(string(resp.body), ""), secret)
+	if len(s) > maxTextMessage {
+		s = strings.ToValidUTF8(s[:maxTextMessage], "")
 	}
-	s := strings.ToValidUTF8(string(b), "")
 	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' && r != '\n' && r != '\r' && r != '\t' }) {
 		return ""
 	}
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// blank replaces every occurrence of secret in s with "***".
+func blank(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "***")
 }
