@@ -163,7 +163,7 @@ func (c *Client) CreateToken(ctx context.Context, installationID int64, tr Token
 	if err := oneLine(fields...); err != nil {
 		return Token{}, r.wrap(err)
 	}
-	if err := oneLinePermissions(out.Permissions); err != nil {
+	if err := plainPermissions(out.Permissions); err != nil {
 		return Token{}, r.wrap(err)
 	}
 	switch {
@@ -171,9 +171,6 @@ func (c *Client) CreateToken(ctx context.Context, installationID int64, tr Token
 		return Token{}, r.wrap(errors.New("response has no token"))
 	case out.ExpiresAt == "":
 		return Token{}, r.wrap(errors.New("response has no expires_at"))
-	}
-	if err := plainPermissions(out.Permissions); err != nil {
-		return Token{}, r.wrap(err)
 	}
 	if t.ExpiresAt, err = time.Parse(time.RFC3339, out.ExpiresAt); err != nil {
 		return Token{}, r.wrap(fmt.Errorf("invalid expires_at %q: want RFC 3339", out.ExpiresAt))
@@ -377,7 +374,7 @@ func (in *installationJSON) installation() (Installation, error) {
 		"repository_selection", inst.RepositorySelection); err != nil {
 		return Installation{}, err
 	}
-	if err := oneLinePermissions(inst.Permissions); err != nil {
+	if err := plainPermissions(inst.Permissions); err != nil {
 		return Installation{}, err
 	}
 	switch {
@@ -385,9 +382,6 @@ func (in *installationJSON) installation() (Installation, error) {
 		return Installation{}, errors.New("response has no installation id")
 	case inst.AppSlug != "" && !isSlug(inst.AppSlug):
 		return Installation{}, fmt.Errorf("app_slug %q is not a GitHub App slug", inst.AppSlug)
-	}
-	if err := plainPermissions(inst.Permissions); err != nil {
-		return Installation{}, err
 	}
 	return inst, nil
 }
@@ -418,19 +412,6 @@ func oneLine(pairs ...string) error {
 	return nil
 }
 
-// oneLinePermissions is [oneLine] for permission names and levels.
-func oneLinePermissions(perms map[string]string) error {
-	for name, level := range perms {
-		if strings.ContainsAny(name, "\r\n") {
-			return errors.New("unexpected newline in permission name")
-		}
-		if err := oneLine("permission "+name, level); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // The token is opaque: its length and shape are GitHub's to change, so
 // only a line break (which would break the runner's files) is refused.
 // The app slug and the permissions become step outputs too, which
@@ -446,13 +427,18 @@ func isSlug(s string) bool {
 }
 
 // plainPermissions refuses permission names and levels other than words
-// with '_' and '-', such as "pull_requests" and "write".
+// with '_' and '-', such as "pull_requests" and "write". A line break gets
+// the same error as from [oneLine], naming the field but not the value.
 func plainPermissions(perms map[string]string) error {
 	for name, level := range perms {
-		if !isPermissionWord(name) {
+		switch {
+		case strings.ContainsAny(name, "\r\n"):
+			return errors.New("unexpected newline in permission name")
+		case strings.ContainsAny(level, "\r\n"):
+			return fmt.Errorf("unexpected newline in permission %s", name)
+		case !isPermissionWord(name):
 			return fmt.Errorf("invalid permission name %q", name)
-		}
-		if !isPermissionWord(level) {
+		case !isPermissionWord(level):
 			return fmt.Errorf("invalid level %q for permission %s", level, name)
 		}
 	}
