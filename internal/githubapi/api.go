@@ -71,14 +71,10 @@ func (c *Client) FindInstallation(ctx context.Context, l Lookup) (Installation, 
 	if err != nil {
 		return Installation{}, err
 	}
-	r := &request{method: http.MethodGet, path: path, want: true}
-	resp, err := c.do(ctx, r)
-	if err != nil {
-		return Installation{}, err
-	}
+	r := &request{method: http.MethodGet, path: path}
 	var in installationJSON
-	if err := decode(resp, &in); err != nil {
-		return Installation{}, r.wrap(err)
+	if _, err := c.doJSON(ctx, r, &in); err != nil {
+		return Installation{}, err
 	}
 	inst, err := in.installation()
 	if err != nil {
@@ -134,11 +130,6 @@ func (c *Client) CreateToken(ctx context.Context, installationID int64, tr Token
 		method: http.MethodPost,
 		path:   "/app/installations/" + strconv.FormatInt(installationID, 10) + "/access_tokens",
 		body:   body,
-		want:   true,
-	}
-	resp, err := c.do(ctx, r)
-	if err != nil {
-		return Token{}, err
 	}
 	var out struct {
 		Token               string            `json:"token"`
@@ -149,8 +140,8 @@ func (c *Client) CreateToken(ctx context.Context, installationID int64, tr Token
 			Name string `json:"name"`
 		} `json:"repositories"`
 	}
-	if err := decode(resp, &out); err != nil {
-		return Token{}, r.wrap(err)
+	if _, err := c.doJSON(ctx, r, &out); err != nil {
+		return Token{}, err
 	}
 	t := Token{Value: out.Token, Permissions: out.Permissions, RepositorySelection: out.RepositorySelection}
 	for _, repo := range out.Repositories {
@@ -191,19 +182,15 @@ func (c *Client) RevokeToken(ctx context.Context, token string) error {
 
 // GetApp returns the app that the client authenticates as.
 func (c *Client) GetApp(ctx context.Context) (App, error) {
-	r := &request{method: http.MethodGet, path: "/app", want: true}
-	resp, err := c.do(ctx, r)
-	if err != nil {
-		return App{}, err
-	}
+	r := &request{method: http.MethodGet, path: "/app"}
 	var out struct {
 		ID      int64  `json:"id"`
 		Slug    string `json:"slug"`
 		Name    string `json:"name"`
 		HTMLURL string `json:"html_url"`
 	}
-	if err := decode(resp, &out); err != nil {
-		return App{}, r.wrap(err)
+	if _, err := c.doJSON(ctx, r, &out); err != nil {
+		return App{}, err
 	}
 	if err := oneLine("slug", out.Slug, "name", out.Name, "html_url", out.HTMLURL); err != nil {
 		return App{}, r.wrap(err)
@@ -230,16 +217,13 @@ func (c *Client) ListInstallations(ctx context.Context) ([]Installation, error) 
 	if err != nil {
 		return nil, err
 	}
-	r := &request{method: http.MethodGet, path: "/app/installations", query: "per_page=100", want: true}
+	r := &request{method: http.MethodGet, path: "/app/installations", query: "per_page=100"}
 	var all []Installation
 	for page := 1; ; page++ {
-		resp, err := c.do(ctx, r)
+		var list []installationJSON
+		header, err := c.doJSON(ctx, r, &list)
 		if err != nil {
 			return nil, err
-		}
-		var list []installationJSON
-		if err := decode(resp, &list); err != nil {
-			return nil, r.wrap(err)
 		}
 		for _, in := range list {
 			inst, err := in.installation()
@@ -248,7 +232,7 @@ func (c *Client) ListInstallations(ctx context.Context) ([]Installation, error) 
 			}
 			all = append(all, inst)
 		}
-		next := nextLink(resp.header)
+		next := nextLink(header)
 		if next == "" {
 			return all, nil
 		}
@@ -259,7 +243,7 @@ func (c *Client) ListInstallations(ctx context.Context) ([]Installation, error) 
 		if err != nil {
 			return nil, r.wrap(err)
 		}
-		r = &request{method: http.MethodGet, path: path, query: query, want: true}
+		r = &request{method: http.MethodGet, path: path, query: query}
 	}
 }
 
@@ -310,17 +294,13 @@ func (c *Client) GetUser(ctx context.Context, token, login string) (User, error)
 	if login == "" {
 		return User{}, errors.New("empty user login")
 	}
-	r := &request{method: http.MethodGet, path: "/users/" + url.PathEscape(login), token: token, want: true}
-	resp, err := c.do(ctx, r)
-	if err != nil {
-		return User{}, err
-	}
+	r := &request{method: http.MethodGet, path: "/users/" + url.PathEscape(login), token: token}
 	var out struct {
 		ID    int64  `json:"id"`
 		Login string `json:"login"`
 	}
-	if err := decode(resp, &out); err != nil {
-		return User{}, r.wrap(err)
+	if _, err := c.doJSON(ctx, r, &out); err != nil {
+		return User{}, err
 	}
 	if err := oneLine("login", out.Login); err != nil {
 		return User{}, r.wrap(err)
@@ -454,4 +434,18 @@ const wordChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 // wrap prefixes err with r's method and path.
 func (r *request) wrap(err error) error {
 	return fmt.Errorf("%s %s: %w", r.method, r.path, err)
+}
+
+// doJSON sends r and decodes the body of the 2xx answer, which must not be
+// empty, into v. It returns the answer's header, for pagination links.
+func (c *Client) doJSON(ctx context.Context, r *request, v any) (http.Header, error) {
+	r.want = true
+	resp, err := c.do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := decode(resp, v); err != nil {
+		return nil, r.wrap(err)
+	}
+	return resp.header, nil
 }
