@@ -162,12 +162,12 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			wait    time.Duration
 			final   error
 		)
-		// backoff retries with the next exponential wait, or fails with
-		// fail once the retries are used up.
-		backoff := func(fail error) {
+		// retryIn retries after d, or fails with fail once the retries
+		// are used up.
+		retryIn := func(d time.Duration, fail error) {
 			if retries < maxRetries {
 				retries++
-				retry, wait = true, c.backoff(retries)
+				retry, wait = true, d
 				return
 			}
 			final = fail
@@ -179,13 +179,13 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			final = fmt.Errorf("%s %s: %w", r.method, r.path, perm.err)
 		case err != nil:
 			outcome = err.Error()
-			backoff(r.gaveUp(attempts, err))
+			retryIn(c.backoff(retries+1), r.gaveUp(attempts, err))
 		case resp.status >= 200 && resp.status < 300:
 			if r.want && len(bytes.TrimSpace(resp.body)) == 0 {
 				// An empty 2xx is most likely a proxy's glitch; GitHub
 				// always answers these endpoints with JSON.
 				outcome = fmt.Sprintf("%d with an empty body", resp.status)
-				backoff(r.gaveUp(attempts, fmt.Errorf("%d response with an empty body", resp.status)))
+				retryIn(c.backoff(retries+1), r.gaveUp(attempts, fmt.Errorf("%d response with an empty body", resp.status)))
 				break
 			}
 			c.debug(r, attempts, took, statusText(resp), 0, false)
@@ -201,18 +201,14 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 					final = apiErr
 				}
 			case isRateLimit(resp):
-				final = c.rateLimit(ctx, resp, apiErr)
-				if final != nil {
+				d, err := c.rateLimit(ctx, resp.header, apiErr)
+				if err != nil {
+					final = err
 					break
 				}
-				if retries < maxRetries {
-					retries++
-					retry, wait = true, c.rateLimitWait(resp.header)
-				} else {
-					final = fmt.Errorf("rate limited after %s: %w", plural(attempts, "attempt"), apiErr)
-				}
+				retryIn(d, fmt.Errorf("rate limited after %s: %w", plural(attempts, "attempt"), apiErr))
 			case resp.status >= 500:
-				backoff(apiErr)
+				retryIn(c.backoff(retries+1), apiErr)
 			default:
 				final = apiErr
 			}
@@ -515,22 +511,21 @@ func (c *Client) rateLimitWait(h http.Header) time.Duration {
 	return max(wait, time.Second)
 }
 
-// rateLimit returns an error when the rate-limit wait GitHub asks for is
-// longer than MaxRetryAfter or would pass ctx's deadline, and nil when the
-// client should wait and retry.
-func (c *Client) rateLimit(ctx context.Context, resp *response, apiErr *Error) error {
-	wait := c.rateLimitWait(resp.header)
+// rateLimit returns the rate-limit wait GitHub asks for in h, or an error
+// when that is longer than MaxRetryAfter or would pass ctx's deadline.
+func (c *Client) rateLimit(ctx context.Context, h http.Header, apiErr *Error) (time.Duration, error) {
+	wait := c.rateLimitWait(h)
 	limit := c.MaxRetryAfter
 	if limit <= 0 {
 		limit = defaultMaxRetryAfter
 	}
 	if wait > limit {
-		return fmt.Errorf("rate limited: GitHub asks to wait %s, longer than the %s this client waits: %w", wait, limit, apiErr)
+		return 0, fmt.Errorf("rate limited: GitHub asks to wait %s, longer than the %s this client waits: %w", wait, limit, apiErr)
 	}
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-		return fmt.Errorf("rate limited: GitHub asks to wait %s, past the deadline: %w", wait, apiErr)
+		return 0, fmt.Errorf("rate limited: GitHub asks to wait %s, past the deadline: %w", wait, apiErr)
 	}
-	return nil
+	return wait, nil
 }
 
 // debug writes one line about an attempt.
