@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -350,6 +351,36 @@ func TestListInstallationsLinkElsewhere(t *testing.T) {
 				t.Errorf("server got %d requests, want 1", n)
 			}
 		})
+	}
+}
+
+func TestListInstallationsPageLimit(t *testing.T) {
+	t.Parallel()
+	// Every page links to the next, forever.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		w.Header().Set("Link", fmt.Sprintf(`</app/installations?per_page=100&page=%d>; rel="next"`, page+1))
+		io.WriteString(w, "[]")
+	}))
+	t.Cleanup(srv.Close)
+	c, h := newClient(t, srv.URL)
+	_, err := c.ListInstallations(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "more than 1000 pages") {
+		t.Errorf("ListInstallations() error = %v, want more than 1000 pages", err)
+	}
+	if signed, _, _, _ := h.snapshot(); len(signed) != maxPages {
+		t.Errorf("Sign called %d times, want %d (one per page)", len(signed), maxPages)
+	}
+}
+
+func TestListInstallationsErrorPath(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, reply{status: http.StatusNotFound, body: `{"message":"Not Found"}`})
+	c, _ := newClient(t, srv.URL)
+	_, err := c.ListInstallations(t.Context())
+	apiErr, ok := errors.AsType[*Error](err)
+	if !ok || apiErr.Path != "/app/installations" || err.Error() != "GET /app/installations: 404 Not Found" {
+		t.Errorf("ListInstallations() error = %v, want *Error for GET /app/installations without the query", err)
 	}
 }
 

@@ -571,6 +571,7 @@ func TestClockSkewNotRetried(t *testing.T) {
 	}{
 		{name: "only once", reply: reply{status: 401, body: skewJSON, header: dated}, attempts: 2, skews: 1},
 		{name: "exp too far", reply: reply{status: 401, body: `{"message":"'Expiration time' claim ('exp') is too far in the future"}`, header: dated}, attempts: 2, skews: 1},
+		{name: "exp not numeric", reply: reply{status: 401, body: `{"message":"'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires."}`, header: dated}, attempts: 2, skews: 1},
 		{name: "without Date", reply: reply{status: 401, body: skewJSON, header: map[string]string{"Date": "-"}}, attempts: 1},
 		{name: "other 401", reply: reply{status: 401, body: `{"message":"Bad credentials"}`, header: dated}, attempts: 1},
 		{name: "token auth", reply: reply{status: 401, body: skewJSON, header: dated}, token: true, attempts: 1},
@@ -865,4 +866,112 @@ func TestRedirect(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRedirectElsewhere(t *testing.T) {
+	t.Parallel()
+	t.Run("GET loses Authorization", func(t *testing.T) {
+		t.Parallel()
+		other := startServer(t, reply{body: instJSON})
+		// Another host name: Go keeps Authorization for the same name on
+		// another port, and for subdomains.
+		elsewhere := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+		srv := startServer(t, reply{status: http.StatusMovedPermanently, header: map[string]string{"Location": elsewhere + "/repos/new/r/installation"}})
+		c, _ := newClient(t, srv.URL)
+		if _, err := c.FindInstallation(t.Context(), Lookup{Repo: "old/r"}); err != nil {
+			t.Fatalf("FindInstallation() error = %v", err)
+		}
+		reqs := other.requests()
+		if len(reqs) != 1 {
+			t.Fatalf("other host got %d requests, want 1", len(reqs))
+		}
+		if reqs[0].header.Get("Authorization") != "" {
+			t.Error("other host got the Authorization header")
+		}
+	})
+	t.Run("DELETE refused", func(t *testing.T) {
+		t.Parallel()
+		other := startServer(t, reply{status: http.StatusNoContent})
+		srv := startServer(t, reply{status: http.StatusTemporaryRedirect, header: map[string]string{"Location": other.URL + "/installation/token"}})
+		c, h := newClient(t, srv.URL)
+		err := c.RevokeToken(t.Context(), "ghs_revoke")
+		noSecrets(t, err)
+		if err == nil || !strings.Contains(err.Error(), "DELETE /installation/token: 307 redirect to another host") {
+			t.Errorf("RevokeToken() error = %v, want a refused redirect", err)
+		}
+		if n := len(other.requests()); n != 0 {
+			t.Errorf("other host got %d requests, want 0", n)
+		}
+		if _, sleeps, _, _ := h.snapshot(); len(sleeps) != 0 {
+			t.Errorf("slept %v, want no retry of a refused redirect", sleeps)
+		}
+	})
+}
+
+func TestRedirectLoop(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, reply{status: http.StatusPermanentRedirect, header: map[string]string{"Location": "/app/installations/42/access_tokens"}})
+	c, _ := newClient(t, srv.URL)
+	_, err := c.CreateToken(t.Context(), 42, TokenRequest{})
+	if want := "POST /app/installations/42/access_tokens: stopped after 10 redirects"; err == nil || err.Error() != want {
+		t.Errorf("CreateToken() error = %v, want %q", err, want)
+	}
+	if n := len(srv.requests()); n != maxRedirects+1 {
+		t.Errorf("server got %d requests, want %d (no retry)", n, maxRedirects+1)
+	}
+}
+
+func TestBodyTooLarge(t *testing.T) {
+	t.Parallel()
+	c, h := newClient(t, "https://api.github.test")
+	// In memory: 10 MiB through loopback would slow the timing tests.
+	c.HTTP = &http.Client{Transport: cannedTransport{
+		status: http.StatusOK,
+		header: http.Header{"Content-Type": {"application/json"}},
+		body:   []byte(`{"id":7,"slug":"my-app","name":"` + strings.Repeat("x", maxBodySize) + `"}`),
+	}}
+	_, err := c.GetApp(t.Context())
+	if want := "GET /app: 200 response larger than 10485760 bytes"; err == nil || err.Error() != want {
+		t.Errorf("GetApp() error = %v, want %q", err, want)
+	}
+	if _, _, lines, _ := h.snapshot(); len(lines) != 1 {
+		t.Errorf("Debugf got %d lines, want 1 attempt (no retry)", len(lines))
+	}
+}
+
+// TestRealSleep checks the client's own timer, used when Sleep is nil: it
+// waits out a backoff, and ends at once when the caller's context does.
+func TestRealSleep(t *testing.T) {
+	t.Parallel()
+	t.Run("waits the backoff", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, reply{status: http.StatusBadGateway}, reply{body: appJSON})
+		c, _ := newClient(t, srv.URL)
+		c.Sleep, c.BaseBackoff = nil, 20*time.Millisecond
+		start := time.Now()
+		if _, err := c.GetApp(t.Context()); err != nil {
+			t.Fatalf("GetApp() error = %v", err)
+		}
+		if took := time.Since(start); took < 15*time.Millisecond {
+			t.Errorf("GetApp() took %v, want at least the 15ms of the shortest backoff", took)
+		}
+	})
+	t.Run("stops with the context", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, reply{status: http.StatusBadGateway})
+		c, _ := newClient(t, srv.URL)
+		c.Sleep, c.BaseBackoff = nil, time.Hour
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		// The first attempt's debug line comes just before the backoff.
+		c.Debugf = func(string, ...any) { time.AfterFunc(20*time.Millisecond, cancel) }
+		start := time.Now()
+		_, err := c.GetApp(ctx)
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("GetApp() took %v, want it to end with the context", took)
+		}
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "GET /app: request canceled after 1 attempt (last: 502)") {
+			t.Errorf("GetApp() error = %v, want a cancel during the backoff", err)
+		}
+	})
 }
