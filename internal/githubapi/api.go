@@ -143,6 +143,12 @@ func (c *Client) CreateToken(ctx context.Context, installationID int64, tr Token
 	if _, err := c.doJSON(ctx, r, &out); err != nil {
 		return Token{}, err
 	}
+	// fail wraps err for a response that does not check out. The messages
+	// name fields, and quote a few values; should GitHub repeat the token
+	// in one of those, it is blanked.
+	fail := func(err error) (Token, error) {
+		return Token{}, r.wrap(errors.New(blank(err.Error(), out.Token)))
+	}
 	t := Token{Value: out.Token, Permissions: out.Permissions, RepositorySelection: out.RepositorySelection}
 	for _, repo := range out.Repositories {
 		t.Repositories = append(t.Repositories, repo.Name)
@@ -152,19 +158,19 @@ func (c *Client) CreateToken(ctx context.Context, installationID int64, tr Token
 		fields = append(fields, "repository name", name)
 	}
 	if err := oneLine(fields...); err != nil {
-		return Token{}, r.wrap(err)
+		return fail(err)
 	}
 	if err := plainPermissions(out.Permissions); err != nil {
-		return Token{}, r.wrap(err)
+		return fail(err)
 	}
 	switch {
 	case out.Token == "":
-		return Token{}, r.wrap(errors.New("response has no token"))
+		return fail(errors.New("response has no token"))
 	case out.ExpiresAt == "":
-		return Token{}, r.wrap(errors.New("response has no expires_at"))
+		return fail(errors.New("response has no expires_at"))
 	}
 	if t.ExpiresAt, err = time.Parse(time.RFC3339, out.ExpiresAt); err != nil {
-		return Token{}, r.wrap(fmt.Errorf("invalid expires_at %q: want RFC 3339", out.ExpiresAt))
+		return fail(fmt.Errorf("invalid expires_at %q: want RFC 3339", out.ExpiresAt))
 	}
 	return t, nil
 }

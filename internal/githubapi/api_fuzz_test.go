@@ -124,6 +124,7 @@ func FuzzDecodeToken(f *testing.F) {
 	f.Add([]byte(`{"token":"ghs_secret","expires_at":"2025-06-01T13:00:00Z\n::set-output name=injected::1"}`))
 	f.Add([]byte(`{"token":"ghs_$(id)","expires_at":"2025-06-01T13:00:00Z"}`))
 	f.Add([]byte(`{"token":"ghs_secretsecret","expires_at":7}`))
+	f.Add([]byte(`{"token":"000000000","expires_at":"000000000"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		tok, err := fuzzClient(http.StatusCreated, "application/json", body).CreateToken(t.Context(), 42, TokenRequest{})
 		if err != nil {

@@ -172,6 +172,8 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "no token", call: create, body: `{"expires_at":"2025-06-01T13:00:00Z"}`, wantErr: "response has no token"},
 		{name: "no expires_at", call: create, body: `{"token":"ghs_secret"}`, wantErr: "response has no expires_at"},
 		{name: "bad expires_at", call: create, body: `{"token":"ghs_secret","expires_at":"tomorrow"}`, wantErr: `invalid expires_at "tomorrow"`},
+		{name: "expires_at repeats the token", call: create, body: `{"token":"ghs_secret","expires_at":"ghs_secret"}`, wantErr: `invalid expires_at "***"`},
+		{name: "permission repeats the token", call: create, body: `{"token":"ghs_secret","expires_at":"2025-06-01T13:00:00Z","permissions":{"ghs_secret":"read write"}}`, wantErr: `invalid level "read write" for permission ***`},
 		{name: "newline in token", call: create, body: `{"token":"ghs_secret\nx","expires_at":"2025-06-01T13:00:00Z"}`, wantErr: "unexpected newline in token"},
 		{name: "CR in token", call: create, body: `{"token":"ghs_secret\r","expires_at":"2025-06-01T13:00:00Z"}`, wantErr: "unexpected newline in token"},
 		{name: "newline in expires_at", call: create, body: `{"token":"ghs_secret","expires_at":"2025-06-01T13:00:00Z\n"}`, wantErr: "unexpected newline in expires_at"},
