@@ -472,7 +472,12 @@ func (s *Server) paginate(w http.ResponseWriter, r *http.Request, n int) (lo, hi
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	lo = min((page-1)*per, n)
+	// A page past the last is empty. Checking that first keeps
+	// (page-1)*per from overflowing for a page number near MaxInt.
+	lo = n
+	if page <= last {
+		lo = min((page-1)*per, n)
+	}
 	hi = min(lo+per, n)
 	return lo, hi
 }

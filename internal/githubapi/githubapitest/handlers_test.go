@@ -145,6 +145,8 @@ func TestListInstallationsPagination(t *testing.T) {
 		{"?per_page=1&page=2", []int64{102}, []string{"prev", "next", "last", "first"}},
 		{"?per_page=3&page=2", []int64{104}, []string{"prev", "first"}},
 		{"?per_page=2&page=9", []int64{}, []string{"prev", "first"}},
+		// (page-1)*per_page overflows an int64: still an empty page.
+		{"?per_page=100&page=100000000000000000", []int64{}, []string{"prev", "first"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -427,6 +429,12 @@ func TestInstallationRepositoriesPagination(t *testing.T) {
 	}
 	if !slices.Equal(rels, []string{"prev", "next", "last", "first"}) {
 		t.Errorf("Link rels = %v", rels)
+	}
+
+	// A page number whose offset overflows is past the end, not a crash.
+	r = do(t, "GET", s.URL()+"/installation/repositories?per_page=100&page=100000000000000000", "token "+tok, "")
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), `"repositories":[]`) {
+		t.Errorf("page past the end = %d %s, want 200 and no repositories", r.status, r.body)
 	}
 }
 
