@@ -173,8 +173,13 @@ func (s *Server) Tokens() []IssuedToken {
 
 // InjectFault makes the next f.Count requests that match f misbehave as f
 // says. Faults are tried in the order they were injected; a request gets at
-// most one.
+// most one. A Status outside 100-999, which net/http cannot send, is
+// reported and the fault dropped.
 func (s *Server) InjectFault(f Fault) {
+	if f.Status != 0 && (f.Status < 100 || f.Status > 999) {
+		s.errorf("githubapitest: InjectFault: status %d is not an HTTP status code", f.Status)
+		return
+	}
 	left := f.Count
 	if left == 0 {
 		left = 1

@@ -211,6 +211,26 @@ func TestStatusFaults(t *testing.T) {
 	}
 }
 
+func TestFaultWithInvalidStatusIsReported(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{42, 1000, -1} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			t.Parallel()
+			tb := &fakeTB{}
+			s := Start(tb, testConfig(t))
+			defer tb.cleanup()
+			s.InjectFault(Fault{Path: "/app", Status: status})
+			if errs := tb.errors(); len(errs) != 1 || !strings.Contains(errs[0], strconv.Itoa(status)) {
+				t.Errorf("InjectFault(Status: %d) reported %q, want one error naming the status", status, errs)
+			}
+			// The server still answers, and the dropped fault hits nothing.
+			if r := do(t, "GET", s.URL()+"/app", bearer(appJWT(t, testNow)), ""); r.status != http.StatusOK {
+				t.Errorf("GET /app after a dropped fault = %d %s, want 200", r.status, r.body)
+			}
+		})
+	}
+}
+
 func TestResetFault(t *testing.T) {
 	t.Parallel()
 	s := Start(t, testConfig(t))
