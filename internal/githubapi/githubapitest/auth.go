@@ -2,6 +2,7 @@ package githubapitest
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -84,19 +85,24 @@ func (s *Server) authApp(w http.ResponseWriter, r *http.Request) bool {
 // future beyond a small leeway, exp in the future but at most ten minutes
 // after iat and after now.
 func (s *Server) checkJWT(raw string, now time.Time) *authError {
-	undecodable := &authError{http.StatusUnauthorized, msgJWTDecode}
 	claims := jwt.MapClaims{}
-	tok, _, err := jwt.NewParser(jwt.WithJSONNumber()).ParseUnverified(raw, claims)
-	if err != nil || tok.Method.Alg() != jwt.SigningMethodRS256.Alg() {
-		return undecodable
-	}
-	if e := s.checkIssuer(claims["iss"]); e != nil {
-		return e
-	}
-	verify := jwt.NewParser(jwt.WithJSONNumber(), jwt.WithoutClaimsValidation(),
+	var refused *authError
+	p := jwt.NewParser(jwt.WithJSONNumber(), jwt.WithoutClaimsValidation(),
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}))
-	if _, err := verify.Parse(raw, func(*jwt.Token) (any, error) { return &s.key.PublicKey, nil }); err != nil {
-		return undecodable
+	// The parser calls the key function after decoding an RS256 token and
+	// before checking its signature: GitHub finds the app by the issuer
+	// first, so an unknown app is 404 whatever the signature.
+	_, err := p.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
+		if refused = s.checkIssuer(claims["iss"]); refused != nil {
+			return nil, errors.New("issuer refused")
+		}
+		return &s.key.PublicKey, nil
+	})
+	switch {
+	case refused != nil:
+		return refused
+	case err != nil:
+		return &authError{http.StatusUnauthorized, msgJWTDecode}
 	}
 	n := now.Unix()
 	iat, iatOK := integerClaim(claims["iat"])

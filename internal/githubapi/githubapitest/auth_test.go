@@ -27,6 +27,10 @@ func TestJWTChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hs256Stranger, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims(now-60, now+540, "999")).SignedString([]byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	none, err := jwt.NewWithClaims(jwt.SigningMethodNone, claims(now-60, now+540, "4242")).SignedString(jwt.UnsafeAllowNoneSignatureType)
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +60,10 @@ func TestJWTChecks(t *testing.T) {
 		{"signed with another key", mintJWT(t, otherKey, claims(now-60, now+540, "4242")), 401, msgJWTDecode},
 		{"unknown app ID", signed(claims(now-60, now+540, "999")), 404, msgIntegrationNotFound},
 		{"unknown numeric app ID", signed(claims(now-60, now+540, 999)), 404, msgIntegrationNotFound},
+		// The app is found by the issuer before the signature is checked,
+		// but only in an RS256 token.
+		{"unknown app ID signed with another key", mintJWT(t, otherKey, claims(now-60, now+540, "999")), 404, msgIntegrationNotFound},
+		{"unknown app ID in an HS256 token", hs256Stranger, 401, msgJWTDecode},
 		{"unknown client ID", signed(claims(now-60, now+540, "Iv23liSomeoneElse000")), 401, msgIssuerNotInteger},
 		{"app ID with trailing junk", signed(claims(now-60, now+540, "4242\n")), 401, msgIssuerNotInteger},
 		{"iss missing", signed(claims(now-60, now+540, nil)), 401, msgIssuerNotInteger},
