@@ -145,15 +145,26 @@ func (s *Server) listInstallations(w http.ResponseWriter, r *http.Request) {
 
 // getInstallation answers GET /app/installations/{id}.
 func (s *Server) getInstallation(w http.ResponseWriter, r *http.Request, id string) {
+	if i, ok := s.appInstallation(w, r, id, docGetInstallation); ok {
+		s.writeJSON(w, http.StatusOK, s.installationJSON(r, i))
+	}
+}
+
+// appInstallation checks the app JWT of a request about the installation
+// with the decimal ID id, and returns the installation's index. When the JWT
+// is refused or there is no such installation, appInstallation answers as
+// GitHub does, with doc in the 404, and returns false.
+func (s *Server) appInstallation(w http.ResponseWriter, r *http.Request, id, doc string) (int, bool) {
 	if !s.authApp(w, r) {
-		return
+		return -1, false
 	}
-	i := s.installationByID(id)
-	if i < 0 {
-		s.fail(w, http.StatusNotFound, msgNotFound, docGetInstallation)
-		return
+	n, err := strconv.ParseInt(id, 10, 64)
+	i := s.installationIndex(n)
+	if err != nil || i < 0 {
+		s.fail(w, http.StatusNotFound, msgNotFound, doc)
+		return -1, false
 	}
-	s.writeJSON(w, http.StatusOK, s.installationJSON(r, i))
+	return i, true
 }
 
 // findInstallation answers the installation lookups by owner (and, for
@@ -184,12 +195,8 @@ type tokenRequest struct {
 
 // createToken answers POST /app/installations/{id}/access_tokens.
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, id string, body []byte) {
-	if !s.authApp(w, r) {
-		return
-	}
-	i := s.installationByID(id)
-	if i < 0 {
-		s.fail(w, http.StatusNotFound, msgNotFound, docCreateToken)
+	i, ok := s.appInstallation(w, r, id, docCreateToken)
+	if !ok {
 		return
 	}
 	in := s.cfg.Installations[i]
@@ -349,7 +356,7 @@ func (s *Server) listRepositories(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	i := s.installationByID(strconv.FormatInt(t.InstallationID, 10))
+	i := s.installationIndex(t.InstallationID)
 	if i < 0 {
 		s.errorf("githubapitest: token of unknown installation %d", t.InstallationID)
 		s.fail(w, http.StatusInternalServerError, "Server Error", docListRepositories)
@@ -400,14 +407,9 @@ func (s *Server) account(login string) (Account, bool) {
 	return Account{}, false
 }
 
-// installationByID returns the index of the installation with a decimal
-// ID, or -1.
-func (s *Server) installationByID(id string) int {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return -1
-	}
-	return slices.IndexFunc(s.cfg.Installations, func(in Installation) bool { return in.ID == n })
+// installationIndex returns the index of the installation with ID id, or -1.
+func (s *Server) installationIndex(id int64) int {
+	return slices.IndexFunc(s.cfg.Installations, func(in Installation) bool { return in.ID == id })
 }
 
 // repositoryIndex maps the lower-cased names (with names) and the IDs (with
