@@ -459,7 +459,7 @@ func (s *Server) paginate(w http.ResponseWriter, r *http.Request, n int) (lo, hi
 		}
 		v.Set("per_page", strconv.Itoa(per))
 		v.Set("page", strconv.Itoa(p))
-		return fmt.Sprintf("<%s%s?%s>; rel=%q", s.apiRoot(r), s.relPath(r), v.Encode(), rel)
+		return fmt.Sprintf("<http://%s%s?%s>; rel=%q", r.Host, r.URL.Path, v.Encode(), rel)
 	}
 	var links []string
 	if page > 1 {

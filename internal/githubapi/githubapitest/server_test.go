@@ -92,6 +92,13 @@ func TestBasePath(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("recorded %q, want %q", got, want)
 	}
+
+	// Pagination links keep the base path.
+	r = do(t, "GET", s.URL()+"/app/installations?per_page=1", auth, "")
+	if links := parseLinks(r.header.Get("Link")); len(links) == 0 ||
+		links[0].url != s.URL()+"/app/installations?page=2&per_page=1" {
+		t.Errorf("Link = %q, want one to %s/app/installations?page=2&per_page=1 first", r.header.Get("Link"), s.URL())
+	}
 }
 
 func TestStatusFaults(t *testing.T) {

@@ -169,12 +169,6 @@ func (s *Server) webRoot(r *http.Request) string {
 	return "http://" + r.Host
 }
 
-// relPath returns a request's path inside BasePath.
-func (s *Server) relPath(r *http.Request) string {
-	p, _ := s.relative(r.URL.Path)
-	return p
-}
-
 // nodeID returns a legacy GraphQL node ID such as "MDQ6VXNlcjE=".
 func nodeID(kind string, id int64) string {
 	return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "0%d:%s%d", len(kind), kind, id))
