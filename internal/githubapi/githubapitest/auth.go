@@ -96,7 +96,7 @@ func (s *Server) checkJWT(raw string, now time.Time) *authError {
 		if refused = s.checkIssuer(claims["iss"]); refused != nil {
 			return nil, errors.New("issuer refused")
 		}
-		return &s.key.PublicKey, nil
+		return &s.cfg.App.Key.PublicKey, nil
 	})
 	switch {
 	case refused != nil:

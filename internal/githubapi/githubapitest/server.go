@@ -28,8 +28,7 @@ const maxBody = 10 << 20
 // concurrent use.
 type Server struct {
 	ts      *httptest.Server
-	cfg     Config // normalized deep copy; never changed after start
-	key     *rsa.PrivateKey
+	cfg     Config // normalized deep copy with App.Key set; never changed after start
 	errorf  func(format string, args ...any)
 	closing chan struct{}
 	once    sync.Once
@@ -90,18 +89,15 @@ func Start(tb TB, cfg Config) *Server {
 
 // start starts a server for an already normalized config.
 func start(cfg Config, errorf func(string, ...any)) (*Server, error) {
-	key := cfg.App.Key
-	if key == nil {
+	if cfg.App.Key == nil {
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
 			return nil, fmt.Errorf("generate app key: %w", err)
 		}
-		key = k
 		cfg.App.Key = k
 	}
 	s := &Server{
 		cfg:     cfg,
-		key:     key,
 		errorf:  errorf,
 		closing: make(chan struct{}),
 		byValue: make(map[string]*tokenState),
@@ -129,7 +125,7 @@ func (s *Server) Close() {
 func (s *Server) PrivateKeyPEM() string {
 	return string(pem.EncodeToMemory(&pem.Block{
 		Type:  "RSA PRIVATE KEY",
-		Bytes: x509.MarshalPKCS1PrivateKey(s.key),
+		Bytes: x509.MarshalPKCS1PrivateKey(s.cfg.App.Key),
 	}))
 }
 
