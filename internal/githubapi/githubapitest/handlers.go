@@ -246,7 +246,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, id string, 
 	if len(req.Permissions) > 0 {
 		for name, level := range req.Permissions {
 			granted, ok := in.Permissions[name]
-			if !ok || !levelAllowed(name, level) || levelRank[level] > levelRank[granted] {
+			if !ok || !levelAllowed(name, level) || levelRank(level) > levelRank(granted) {
 				s.fail(w, http.StatusUnprocessableEntity, msgNotGranted, docCreateToken)
 				return
 			}

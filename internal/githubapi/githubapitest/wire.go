@@ -187,7 +187,7 @@ func (s *Server) appJSON(r *http.Request) appBody {
 	perms := map[string]string{}
 	for _, in := range s.cfg.Installations {
 		for name, level := range in.Permissions {
-			if levelRank[level] > levelRank[perms[name]] {
+			if levelRank(level) > levelRank(perms[name]) {
 				perms[name] = level
 			}
 		}
