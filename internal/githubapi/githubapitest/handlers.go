@@ -492,16 +492,17 @@ func (s *Server) newTokenValue(installationID int64, now time.Time) string {
 		return "ghs_" + randomAlphanumeric(36)
 	}
 	enc := base64.RawURLEncoding
-	header := enc.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT"}`))
 	sig := make([]byte, 256)
 	_, _ = rand.Read(sig)
+	head := fmt.Sprintf("ghs_%d_%s.", s.cfg.App.ID, enc.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT"}`)))
+	tail := "." + enc.EncodeToString(sig)
+	exp := now.Add(s.cfg.TokenTTL).Unix()
 	nonce := randomAlphanumeric(64)
+	// The jti grows a character at a time until the token is long enough.
 	for n := 16; ; n++ {
-		payload := enc.EncodeToString(fmt.Appendf(nil, `{"iid":%d,"exp":%d,"jti":%q}`,
-			installationID, now.Add(s.cfg.TokenTTL).Unix(), nonce[:min(n, len(nonce))]))
-		v := fmt.Sprintf("ghs_%d_%s.%s.%s", s.cfg.App.ID, header, payload, enc.EncodeToString(sig))
-		if len(v) >= longTokenLength || n >= len(nonce) {
-			return v
+		payload := enc.EncodeToString(fmt.Appendf(nil, `{"iid":%d,"exp":%d,"jti":%q}`, installationID, exp, nonce[:n]))
+		if len(head)+len(payload)+len(tail) >= longTokenLength || n == len(nonce) {
+			return head + payload + tail
 		}
 	}
 }
