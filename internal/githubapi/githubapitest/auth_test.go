@@ -139,6 +139,9 @@ func TestClockOffset(t *testing.T) {
 	if err != nil || !date.Equal(testNow.Add(-2*time.Hour)) {
 		t.Errorf("Date = %q (%v), want %v", r.header.Get("Date"), err, testNow.Add(-2*time.Hour))
 	}
+	if got := s.Requests()[0].Time; !got.Equal(testNow.Add(-2 * time.Hour)) {
+		t.Errorf("Request.Time = %v, want the server's clock %v", got, testNow.Add(-2*time.Hour))
+	}
 
 	s.SetClockOffset(2 * time.Hour)
 	wantError(t, do(t, "GET", s.URL()+"/app", bearer(appJWT(t, testNow)), ""), http.StatusUnauthorized, msgExpNotFuture)

@@ -247,6 +247,7 @@ func TestCreateToken(t *testing.T) {
 		{"narrower permission adds metadata", 101, `{"permissions":{"issues":"read"}}`, 201, "", map[string]string{"issues": "read", "metadata": "read"}, []string{"web", "api"}, "selected"},
 		{"lower level than granted", 101, `{"permissions":{"contents":"read"}}`, 201, "", map[string]string{"contents": "read", "metadata": "read"}, []string{"web", "api"}, "selected"},
 		{"metadata alone", 102, `{"permissions":{"metadata":"read"}}`, 201, "", map[string]string{"metadata": "read"}, nil, "all"},
+		{"no metadata where the installation has none", 104, `{"permissions":{"organization_administration":"read"}}`, 201, "", map[string]string{"organization_administration": "read"}, nil, "all"},
 		{"admin where granted", 101, `{"permissions":{"repository_projects":"admin"}}`, 201, "", map[string]string{"repository_projects": "admin", "metadata": "read"}, []string{"web", "api"}, "selected"},
 		{"higher level than granted", 101, `{"permissions":{"issues":"write"}}`, 422, msgNotGranted, nil, nil, ""},
 		{"permission not granted", 101, `{"permissions":{"actions":"read"}}`, 422, msgNotGranted, nil, nil, ""},
@@ -378,6 +379,76 @@ func TestTokenLifecycle(t *testing.T) {
 	wantError(t, do(t, "DELETE", s.URL()+"/installation/token", "token "+other, ""), http.StatusUnauthorized, msgBadCredentials)
 	if got := tokenNamed(t, s, other).ExpiresAt; !got.Equal(testNow) {
 		t.Errorf("expired token's ExpiresAt = %v, want %v", got, testNow)
+	}
+}
+
+func TestIssuedTokenRepositories(t *testing.T) {
+	t.Parallel()
+	s := Start(t, testConfig(t))
+	tests := []struct {
+		name string
+		body string
+		want []string
+	}{
+		// The answer lists the selected repositories, but the token is
+		// not limited beyond the installation.
+		{"not scoped", "", nil},
+		{"scoped", `{"repositories":["API"]}`, []string{"api"}},
+		{"names, then IDs, once each", `{"repositories":["API","web"],"repository_ids":[1001,1002]}`, []string{"api", "web"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tok := mint(t, s, 101, tt.body)
+			if got := tokenNamed(t, s, tok.Token).Repositories; !slices.Equal(got, tt.want) || (got == nil) != (tt.want == nil) {
+				t.Errorf("IssuedToken.Repositories = %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTokenTTL(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.TokenTTL = 10 * time.Minute
+	s := Start(t, cfg)
+	tok := mint(t, s, 102, "")
+	if want := testNow.Add(10 * time.Minute).Format(time.RFC3339); tok.ExpiresAt != want {
+		t.Errorf("expires_at = %q, want %q", tok.ExpiresAt, want)
+	}
+	if got := tokenNamed(t, s, tok.Token).ExpiresAt; !got.Equal(testNow.Add(10 * time.Minute)) {
+		t.Errorf("IssuedToken.ExpiresAt = %v, want %v", got, testNow.Add(10*time.Minute))
+	}
+	s.SetClockOffset(10*time.Minute - time.Second)
+	if r := do(t, "GET", s.URL()+"/installation/repositories", "token "+tok.Token, ""); r.status != http.StatusOK {
+		t.Errorf("a second before expiry = %d %s, want 200", r.status, r.body)
+	}
+	s.SetClockOffset(10 * time.Minute)
+	wantError(t, do(t, "GET", s.URL()+"/installation/repositories", "token "+tok.Token, ""), http.StatusUnauthorized, msgBadCredentials)
+}
+
+func TestPageSize(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	repos := make([]Repository, 150)
+	for i := range repos {
+		repos[i].Name = fmt.Sprint("r", i)
+	}
+	cfg.Installations = []Installation{{
+		ID: 7, Account: Account{Login: "big", Type: "Organization"}, Repositories: repos,
+		Permissions: map[string]string{"metadata": "read"},
+	}}
+	s := Start(t, cfg)
+	tok := mint(t, s, 7, "").Token
+	for query, want := range map[string]int{"": 30, "?per_page=0": 30, "?per_page=-5": 30, "?per_page=100": 100, "?per_page=101": 100} {
+		r := do(t, "GET", s.URL()+"/installation/repositories"+query, "token "+tok, "")
+		list := decode[struct {
+			TotalCount   int               `json:"total_count"`
+			Repositories []json.RawMessage `json:"repositories"`
+		}](t, r)
+		if list.TotalCount != 150 || len(list.Repositories) != want {
+			t.Errorf("GET /installation/repositories%s: total %d, page of %d, want 150 and %d", query, list.TotalCount, len(list.Repositories), want)
+		}
 	}
 }
 

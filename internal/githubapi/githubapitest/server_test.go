@@ -238,6 +238,23 @@ func TestFaultWithInvalidStatusIsReported(t *testing.T) {
 	}
 }
 
+func TestFaultOrder(t *testing.T) {
+	t.Parallel()
+	s := Start(t, testConfig(t))
+	// Both match GET /app; the first injected is used up first, and a
+	// request gets only one of them.
+	s.InjectFault(Fault{Path: "/app", Status: http.StatusBadGateway})
+	s.InjectFault(Fault{Status: http.StatusServiceUnavailable})
+	auth := bearer(appJWT(t, testNow))
+	var got []int
+	for range 3 {
+		got = append(got, do(t, "GET", s.URL()+"/app", auth, "").status)
+	}
+	if want := []int{502, 503, 200}; !slices.Equal(got, want) {
+		t.Errorf("statuses = %v, want %v", got, want)
+	}
+}
+
 func TestResetFault(t *testing.T) {
 	t.Parallel()
 	s := Start(t, testConfig(t))
