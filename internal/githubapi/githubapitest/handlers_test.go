@@ -346,16 +346,12 @@ func TestTokenLifecycle(t *testing.T) {
 
 	bot := s.BotUser()
 	r = do(t, "GET", s.URL()+"/users/"+bot.Login, bearer(tok), "")
-	var user struct {
-		Login string `json:"login"`
-		ID    int64  `json:"id"`
-		Type  string `json:"type"`
-	}
-	if err := json.Unmarshal(r.body, &user); err != nil || r.status != http.StatusOK {
+	var u user
+	if err := json.Unmarshal(r.body, &u); err != nil || r.status != http.StatusOK {
 		t.Fatalf("GET /users/%s = %d %s", bot.Login, r.status, r.body)
 	}
-	if user.Login != "test-app[bot]" || user.ID != bot.ID || user.ID == 0 || user.Type != "Bot" {
-		t.Errorf("bot user = %+v, want test-app[bot] %d Bot", user, bot.ID)
+	if u.Login != "test-app[bot]" || u.ID != bot.ID || u.ID == 0 || u.Type != "Bot" {
+		t.Errorf("bot user = %+v, want test-app[bot] %d Bot", u, bot.ID)
 	}
 
 	r = do(t, "DELETE", s.URL()+"/installation/token", "token "+tok, "")
@@ -543,11 +539,7 @@ func TestGetUser(t *testing.T) {
 				wantError(t, r, tt.status, tt.message)
 				return
 			}
-			var u struct {
-				Login string `json:"login"`
-				ID    int64  `json:"id"`
-				Type  string `json:"type"`
-			}
+			var u user
 			if err := json.Unmarshal(r.body, &u); err != nil || r.status != http.StatusOK {
 				t.Fatalf("GET /users/%s = %d %s", tt.login, r.status, r.body)
 			}

@@ -197,6 +197,13 @@ type installation struct {
 	SuspendedAt         *string           `json:"suspended_at"`
 }
 
+// user is the part of a user, organization or bot a client reads.
+type user struct {
+	Login string `json:"login"`
+	ID    int64  `json:"id"`
+	Type  string `json:"type"`
+}
+
 // token is the answer of a token request as a client reads it.
 type token struct {
 	Token               string            `json:"token"`
