@@ -215,7 +215,7 @@ func TestDockerignoreDefects(t *testing.T) {
 // TestBinary builds the action's binary as the Dockerfile does: from the
 // build context, with the Dockerfile's own go build line. It lays the files
 // out as the image has them, checks the binary, and runs the entrypoints
-// that action.yml names.
+// that action.yml names with the image's environment.
 func TestBinary(t *testing.T) {
 	t.Parallel()
 	img := inspectRepo(t)
@@ -286,14 +286,14 @@ func TestBinary(t *testing.T) {
 
 	t.Run("version", func(t *testing.T) {
 		t.Parallel()
-		stdout := runImage(t, root, runs.Entrypoint, nil, "version")
+		stdout := runImage(t, root, runs.Entrypoint, img.env, "version")
 		if !strings.Contains(stdout, testVersion) {
 			t.Errorf("%s version = %q, want it to contain %q (-X main.version)", runs.Entrypoint, stdout, testVersion)
 		}
 	})
 	t.Run("post step with no state", func(t *testing.T) {
 		t.Parallel()
-		stdout := runImage(t, root, runs.PostEntrypoint, nil)
+		stdout := runImage(t, root, runs.PostEntrypoint, img.env)
 		if strings.TrimSpace(stdout) == "" || strings.Contains(stdout, "::error") || strings.Contains(stdout, "::warning") {
 			t.Errorf("%s with no state printed %q, want an info line and no warning or error", runs.PostEntrypoint, stdout)
 		}
@@ -302,12 +302,12 @@ func TestBinary(t *testing.T) {
 		t.Parallel()
 		// scratch has no /tmp: point TMPDIR at a directory that does not exist.
 		missing := filepath.Join(t.TempDir(), "tmp")
-		runImage(t, root, runs.Entrypoint, []string{"TMPDIR=" + missing}, "demo")
+		runImage(t, root, runs.Entrypoint, append(slices.Clone(img.env), "TMPDIR="+missing), "demo")
 	})
 }
 
 // runImage runs the executable at path p of the image laid out at root,
-// with only env as its environment, and returns its standard output. It
+// with only env (the image's ENV, and more) as its environment, and returns its standard output. It
 // fails the test unless the executable exits 0.
 func runImage(tb testing.TB, root, p string, env []string, args ...string) string {
 	tb.Helper()

@@ -32,6 +32,7 @@ var digestRef = regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
 type image struct {
 	entrypoint []string        // the final stage's exec-form ENTRYPOINT
 	files      map[string]file // path in the image -> where it comes from
+	env        []string        // the final stage's ENV, NAME=value in order
 	build      buildStep       // the builder's RUN with go build
 }
 
@@ -162,6 +163,38 @@ func flagValue(args []string, name string) (string, bool) {
 	return "", false
 }
 
+// applyEnv applies an ENV instruction to scope as docker build does, and
+// returns the names it set. BuildKit's parser gives the operands as (name,
+// value, separator) triples, for both ENV NAME=value ... and ENV NAME value;
+// the values are unquoted and expanded with the variables as they were
+// before the instruction.
+func applyEnv(n *parser.Node, scope map[string]string) ([]string, error) {
+	ops := operands(n)
+	var names, values []string
+	for i := 0; i+1 < len(ops); i += 3 {
+		v, err := expandWord(ops[i+1], scope)
+		if err != nil {
+			return nil, fmt.Errorf("ENV %s: %w", ops[i], err)
+		}
+		names, values = append(names, ops[i]), append(values, v)
+	}
+	for i, name := range names {
+		scope[name] = values[i]
+	}
+	return names, nil
+}
+
+// expandWord unquotes w and expands the variables of scope in it, as docker
+// build does for ARG and ENV values.
+func expandWord(w string, scope map[string]string) (string, error) {
+	env := make([]string, 0, len(scope))
+	for name, v := range scope {
+		env = append(env, name+"="+v)
+	}
+	v, _, err := shell.NewLex('\\').ProcessWord(w, shell.EnvsFromSlice(env))
+	return v, err
+}
+
 // stage is one FROM and the instructions under it.
 type stage struct {
 	from  *parser.Node
@@ -257,12 +290,15 @@ func inspect(src string) (image, []string) {
 			case is(n, "ARG"):
 				for _, a := range operands(n) {
 					name, def, _ := strings.Cut(a, "=")
-					scope[name] = def
+					v, err := expandWord(def, scope)
+					if err != nil {
+						report(n, "ARG %s: %v", name, err)
+					}
+					scope[name] = v
 				}
 			case is(n, "ENV"):
-				ops := operands(n)
-				for i := 0; i+1 < len(ops); i += 2 {
-					scope[ops[i]] = ops[i+1]
+				if _, err := applyEnv(n, scope); err != nil {
+					report(n, "%v", err)
 				}
 			case is(n, "COPY") && !downloaded:
 				beforeDownload = append(beforeDownload, n)
@@ -349,8 +385,20 @@ func inspect(src string) (image, []string) {
 	if final.image != "scratch" {
 		report(final.from, "the final stage is FROM %s, want scratch: no shell, no package manager", final.image)
 	}
+	env := map[string]string{}
+	var envOrder []string
 	for _, n := range final.nodes {
 		switch {
+		case is(n, "ENV"):
+			names, err := applyEnv(n, env)
+			if err != nil {
+				report(n, "%v", err)
+			}
+			for _, name := range names {
+				if !slices.Contains(envOrder, name) {
+					envOrder = append(envOrder, name)
+				}
+			}
 		case is(n, "COPY"):
 			from, _ := flag(n, "from")
 			if named[strings.ToLower(from)] != builder {
@@ -380,6 +428,10 @@ func inspect(src string) (image, []string) {
 		case is(n, "RUN"), is(n, "ADD"), is(n, "SHELL"), is(n, "ONBUILD"), is(n, "HEALTHCHECK"), is(n, "VOLUME"):
 			report(n, "%s in the final stage: it holds the binary and the CA bundle only", strings.ToUpper(n.Value))
 		}
+	}
+
+	for _, name := range envOrder {
+		img.env = append(img.env, name+"="+env[name])
 	}
 
 	if f, ok := img.files[caBundle]; !ok || f.link != "" {
@@ -456,6 +508,57 @@ func TestDockerfile(t *testing.T) {
 	}
 	if v := img.build.scope["VERSION"]; v != "dev" {
 		t.Errorf("Dockerfile ARG VERSION default = %q, want %q", v, "dev")
+	}
+	// One OS thread for Go: the steps start faster (see the Dockerfile).
+	if want := []string{"GOMAXPROCS=1"}; !slices.Equal(img.env, want) {
+		t.Errorf("Dockerfile final stage ENV = %q, want %q", img.env, want)
+	}
+}
+
+// TestInspectEnv feeds inspect the real Dockerfile with other ENV lines, in
+// the final stage and in the build stage, and wants them read as docker
+// build reads them.
+func TestInspectEnv(t *testing.T) {
+	t.Parallel()
+	const line = "ENV GOMAXPROCS=1\n"
+	src := readDockerfile(t)
+	if !strings.Contains(src, line) {
+		t.Fatalf("Dockerfile has no %q to replace; update this test", line)
+	}
+	tests := []struct {
+		name     string
+		final    string   // replaces line in the final stage
+		builder  string   // added before the build stage's ARG VERSION
+		wantEnv  []string // the image's environment
+		wantVars []string // NAME=value in the go build RUN's scope
+	}{
+		{"none", "", "", nil, nil},
+		{"legacy form", "ENV GOMAXPROCS 1\n", "", []string{"GOMAXPROCS=1"}, nil},
+		{"two in one", "ENV GOMAXPROCS=1 GODEBUG=\"madvdontneed=1,x=2\"\n", "", []string{"GOMAXPROCS=1", "GODEBUG=madvdontneed=1,x=2"}, nil},
+		{"redefined", "ENV A=1 B=2\nENV A=3\n", "", []string{"A=3", "B=2"}, nil},
+		{"expanded with the old values", "ENV A=1\nENV A=2 B=${A}0\n", "", []string{"A=2", "B=10"}, nil},
+		{"build stage", line, "ENV GOFLAGS=-mod=mod GOPROXY=off\n", []string{"GOMAXPROCS=1"}, []string{"GOFLAGS=-mod=mod", "GOPROXY=off"}},
+		{"quoted ARG default", line, "ARG FLAVOR=\"plain\"\n", []string{"GOMAXPROCS=1"}, []string{"FLAVOR=plain"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mutated := strings.Replace(src, line, tt.final, 1)
+			mutated = strings.Replace(mutated, "ARG VERSION", tt.builder+"ARG VERSION", 1)
+			img, problems := inspect(mutated)
+			if len(problems) > 0 {
+				t.Fatalf("inspect() problems = %q, want none", problems)
+			}
+			if !slices.Equal(img.env, tt.wantEnv) {
+				t.Errorf("inspect() env = %q, want %q", img.env, tt.wantEnv)
+			}
+			for _, kv := range tt.wantVars {
+				name, want, _ := strings.Cut(kv, "=")
+				if got, ok := img.build.scope[name]; !ok || got != want {
+					t.Errorf("inspect() build scope %s = %q (set %t), want %q", name, got, ok, want)
+				}
+			}
+		})
 	}
 }
 
