@@ -7,7 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"text/tabwriter"
+
+	"github.com/ghapptoken/app-token-action/internal/imagecheck"
 )
 
 // floor is a reference program: what any Go step costs on this machine.
@@ -52,22 +55,28 @@ func main() {
 	},
 }
 
-// buildFloors builds the reference programs under dir with the
-// Dockerfile's flags.
-func buildFloors(ctx context.Context, dir string) ([]floor, error) {
+// buildFloors builds the reference programs under dir, each a module of
+// its own, with the Dockerfile's go build line.
+func buildFloors(ctx context.Context, img imagecheck.Image, dir string) ([]floor, error) {
 	out := make([]floor, len(floorPrograms))
 	for i, f := range floorPrograms {
 		src := filepath.Join(dir, "floor-"+f.name)
 		if err := os.MkdirAll(src, 0o755); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(f.src), 0o644); err != nil {
-			return nil, err
+		for name, text := range map[string]string{"go.mod": "module " + f.name + "\n", "main.go": f.src} {
+			if err := os.WriteFile(filepath.Join(src, name), []byte(text), 0o644); err != nil {
+				return nil, err
+			}
 		}
 		f.path = filepath.Join(src, f.name)
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", f.path, "main.go")
+		env, args, err := img.GoBuild(runtime.GOOS, runtime.GOARCH, f.path)
+		if err != nil {
+			return nil, err
+		}
+		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = src
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOWORK=off")
+		cmd.Env = append(append(os.Environ(), env...), "GOFLAGS=", "GOWORK=off")
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("build reference program %s: %w\n%s", f.name, err, msg)
 		}

@@ -34,6 +34,7 @@ import (
 	"strings"
 
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/imagecheck"
 )
 
 func main() {
@@ -131,6 +132,10 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	img, err := imagecheck.ReadDockerfile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		return err
+	}
 	dir, err := os.MkdirTemp("", "app-token-bench-")
 	if err != nil {
 		return err
@@ -141,13 +146,13 @@ func run(ctx context.Context, args []string) error {
 		defer os.RemoveAll(dir)
 	}
 
-	mainPath, sizes, err := binaries(ctx, o, root, dir)
+	mainPath, sizes, err := binaries(ctx, o, img, root, dir)
 	if err != nil {
 		return err
 	}
 	var refs []floor
 	if o.floor {
-		if refs, err = buildFloors(ctx, dir); err != nil {
+		if refs, err = buildFloors(ctx, img, dir); err != nil {
 			return err
 		}
 	}
@@ -162,11 +167,7 @@ func run(ctx context.Context, args []string) error {
 	defer srv.Close()
 	// The steps get the image's own environment (ENV in the Dockerfile's
 	// final stage), then -env.
-	imageEnv, err := dockerfileEnv(filepath.Join(root, "Dockerfile"))
-	if err != nil {
-		return err
-	}
-	o.env = append(imageEnv, o.env...)
+	o.env = append(img.Env(), o.env...)
 	r, err := newRunner(srv, mainPath, dir, defaults, o.env)
 	if err != nil {
 		return err
@@ -208,12 +209,12 @@ func run(ctx context.Context, args []string) error {
 
 // binaries returns the binary to measure, built into dir unless o.bin
 // names one, and the stripped binary's size per platform.
-func binaries(ctx context.Context, o options, root, dir string) (string, map[string]int64, error) {
+func binaries(ctx context.Context, o options, img imagecheck.Image, root, dir string) (string, map[string]int64, error) {
 	mainPath := o.bin
 	if mainPath == "" {
 		mainPath = filepath.Join(dir, "app-token")
 		fmt.Fprintf(os.Stderr, "building %s/%s ...\n", runtime.GOOS, runtime.GOARCH)
-		if err := build(ctx, root, runtime.GOOS, runtime.GOARCH, mainPath); err != nil {
+		if err := build(ctx, img, root, runtime.GOOS, runtime.GOARCH, mainPath); err != nil {
 			return "", nil, err
 		}
 	} else {
@@ -222,7 +223,7 @@ func binaries(ctx context.Context, o options, root, dir string) (string, map[str
 			return "", nil, err
 		}
 	}
-	sizes, err := binarySizes(ctx, o, root, dir, mainPath)
+	sizes, err := binarySizes(ctx, o, img, root, dir, mainPath)
 	return mainPath, sizes, err
 }
 
@@ -283,7 +284,7 @@ func moduleRoot(ctx context.Context) (string, error) {
 
 // binarySizes returns the size of the stripped binary per platform: the
 // measured binary, and with o.cross linux/amd64 and linux/arm64 builds.
-func binarySizes(ctx context.Context, o options, root, dir, mainPath string) (map[string]int64, error) {
+func binarySizes(ctx context.Context, o options, img imagecheck.Image, root, dir, mainPath string) (map[string]int64, error) {
 	sizes := map[string]int64{}
 	host := runtime.GOOS + "/" + runtime.GOARCH
 	fi, err := os.Stat(mainPath)
@@ -301,7 +302,7 @@ func binarySizes(ctx context.Context, o options, root, dir, mainPath string) (ma
 		}
 		out := filepath.Join(dir, "app-token-linux-"+arch)
 		fmt.Fprintf(os.Stderr, "building %s ...\n", platform)
-		if err := build(ctx, root, "linux", arch, out); err != nil {
+		if err := build(ctx, img, root, "linux", arch, out); err != nil {
 			return nil, err
 		}
 		fi, err := os.Stat(out)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/imagecheck"
 	"github.com/ghapptoken/app-token-action/internal/runnerfile"
 )
 
@@ -24,15 +25,16 @@ const (
 	postArgv0 = "/usr/local/bin/app-token-post"
 )
 
-// ldflags are the Dockerfile's, with its default VERSION.
-const ldflags = "-s -w -X main.version=dev"
-
 // build builds the action's binary from the module at root for goos and
-// goarch into out, as the Dockerfile does.
-func build(ctx context.Context, root, goos, goarch, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", out, ".")
+// goarch into out, with the Dockerfile's go build line.
+func build(ctx context.Context, img imagecheck.Image, root, goos, goarch, out string) error {
+	env, args, err := img.GoBuild(goos, goarch, out)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
+	cmd.Env = append(os.Environ(), env...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build for %s/%s: %w\n%s", goos, goarch, err, msg)
 	}
@@ -220,32 +222,4 @@ func readRunnerFile(path string) (map[string]string, error) {
 		return nil, err
 	}
 	return runnerfile.Map(entries), nil
-}
-
-// dockerfileEnv returns the KEY=VALUE pairs that ENV instructions of the
-// Dockerfile's final stage set, so the steps run as they do in the image.
-// It reads the plain "ENV KEY=VALUE ..." form, which is all the Dockerfile
-// uses; internal/imagecheck parses the Dockerfile fully.
-func dockerfileEnv(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var env []string
-	for _, line := range strings.Split(string(b), "\n") {
-		fields := strings.Fields(line)
-		switch {
-		case len(fields) == 0:
-		case strings.EqualFold(fields[0], "FROM"):
-			env = nil // a new stage
-		case strings.EqualFold(fields[0], "ENV"):
-			for _, kv := range fields[1:] {
-				if !strings.Contains(kv, "=") {
-					return nil, fmt.Errorf("%s: only ENV KEY=VALUE is supported: %q", path, line)
-				}
-				env = append(env, kv)
-			}
-		}
-	}
-	return env, nil
 }

@@ -31,7 +31,7 @@ var pinnedImage = regexp.MustCompile(`^docker://[a-z0-9][a-z0-9._:/-]*@sha256:[0
 // Dockerfile builds. actionlint cannot check the entrypoints (it looks for
 // them in the repository), so this does: they must be absolute paths that
 // the image has, the main one the binary and the post one its symlink.
-func checkRuns(r actionRuns, img image) []string {
+func checkRuns(r actionRuns, img Image) []string {
 	var problems []string
 	if r.Using != "docker" {
 		problems = append(problems, "runs.using is "+quote(r.Using)+", want docker")
@@ -81,9 +81,9 @@ func readRuns(tb testing.TB, p string) actionRuns {
 
 // inspectRepo returns what the repository's Dockerfile builds, and fails
 // the test if it breaks a rule (TestDockerfile says which).
-func inspectRepo(tb testing.TB) image {
+func inspectRepo(tb testing.TB) Image {
 	tb.Helper()
-	img, problems := inspect(readDockerfile(tb))
+	img, problems := inspect(dockerfileText(tb))
 	if len(problems) > 0 {
 		tb.Fatalf("Dockerfile breaks %d rules (see TestDockerfile): %s", len(problems), problems[0])
 	}

@@ -328,25 +328,6 @@ func runImage(tb testing.TB, root, p string, env []string, args ...string) strin
 	return stdout.String()
 }
 
-// setFlag returns args with the value of the go flag name ("-o") set to v.
-func setFlag(args []string, name, v string) []string {
-	out := slices.Clone(args)
-	for i, a := range out {
-		if !strings.HasPrefix(a, "-") {
-			continue
-		}
-		switch a = "-" + strings.TrimLeft(a, "-"); {
-		case a == name && i+1 < len(out):
-			out[i+1] = v
-			return out
-		case strings.HasPrefix(a, name+"="):
-			out[i] = name + "=" + v
-			return out
-		}
-	}
-	return append([]string{args[0], name, v}, args[1:]...)
-}
-
 func mustSymlink(tb testing.TB, target, p string) {
 	tb.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

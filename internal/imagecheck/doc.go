@@ -1,20 +1,22 @@
-// Package imagecheck has no code, only tests. They check the container image
-// and the release machinery around it, without a Docker engine.
+// Package imagecheck reads the action's Dockerfile with BuildKit's own
+// parser, and its tests check the container image and the release machinery
+// around it, without a Docker engine. [ReadDockerfile] tells other programs,
+// such as internal/bench, how the image builds and runs the binary, so that
+// they keep no second copy of its go build line or its ENV.
 //
-// The tests parse the Dockerfile with BuildKit's own parser and check its
-// rules: bases pinned by digest, a static cross-compiled binary on scratch
-// with the CA bundle and nothing else, no USER or WORKDIR, an exec-form
-// ENTRYPOINT, the app-token-post symlink, and the image's environment
-// (GOMAXPROCS=1). They check that the .dockerignore lets in only what go
-// build needs. They check that action.yml's entrypoints are the paths the
-// Dockerfile creates, which actionlint cannot check. They build the binary
-// from the build context with the Dockerfile's own go build line, check that
-// it is static, stripped and free of build paths, and run its version, post
-// step and demo with the image's environment only. Finally they lint the
-// workflows with actionlint and check that every action is pinned by commit
-// SHA. They also check that dependabot.yml and the release workflow keep
-// their promises, and run the script that pins action.yml to the image
-// digest on a copy of action.yml.
+// The tests check the Dockerfile's rules: bases pinned by digest, a static
+// cross-compiled binary on scratch with the CA bundle and nothing else, no
+// USER or WORKDIR, an exec-form ENTRYPOINT, the app-token-post symlink, and
+// the image's environment (GOMAXPROCS=1). They check that the .dockerignore
+// lets in only what go build needs. They check that action.yml's
+// entrypoints are the paths the Dockerfile creates, which actionlint cannot
+// check. They build the binary from the build context with the Dockerfile's
+// own go build line, check that it is static, stripped and free of build
+// paths, and run its version, post step and demo with the image's
+// environment only. Finally they lint the workflows with actionlint and
+// check that every action is pinned by commit SHA. They also check that
+// dependabot.yml and the release workflow keep their promises, and run the
+// script that pins action.yml to the image digest on a copy of action.yml.
 //
 // Each check also has table tests that feed it the defect it guards against.
 package imagecheck
