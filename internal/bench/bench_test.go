@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"regexp"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,5 +46,30 @@ func TestPercentile(t *testing.T) {
 		if got := percentile(steps, tc.p); got != tc.want {
 			t.Errorf("percentile(1..10 ms, %v) = %v, want %v", tc.p, got, tc.want)
 		}
+	}
+}
+
+// TestRun runs the benchmark as the README's command does, once per case
+// and with the reference programs: every case must mint a token that the
+// post step revokes (run checks each run strictly), at the floor of two
+// requests and one, and the tables must name every case.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	rss := "0"
+	if runtime.GOOS == "linux" {
+		rss = "1" // peak RSS is traced on Linux only
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"-n", "1", "-warmup", "0", "-rss", rss, "-cross=false"}, &out); err != nil {
+		t.Fatalf("run() error = %v\n%s", err, &out)
+	}
+	tables := out.String()
+	for _, want := range append(caseNames(), "steps run with GOMAXPROCS=1", "empty", "one-request") {
+		if !strings.Contains(tables, want) {
+			t.Errorf("run() printed no %q:\n%s", want, tables)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^requests per run \(main; post\) +2; 1 +2; 1 +ok$`).MatchString(tables) {
+		t.Errorf("run() budget has no line for 2 requests per main step and 1 per post step:\n%s", tables)
 	}
 }

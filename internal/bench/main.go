@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -39,7 +40,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:])
+	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		return
@@ -122,8 +123,9 @@ Flags:
 	return o, nil
 }
 
-// run measures the cases o selects and prints the tables.
-func run(ctx context.Context, args []string) error {
+// run measures the cases that args select and prints the tables to w;
+// progress goes to standard error.
+func run(ctx context.Context, args []string, w io.Writer) error {
 	o, err := parseFlags(args)
 	if err != nil {
 		return err
@@ -183,7 +185,6 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 
-	w := os.Stdout
 	fmt.Fprintf(w, "%s/%s, %d CPUs (%s), %s; per case %d timed runs after %d warm-up runs, peak RSS over %d traced runs\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.Version(), o.runs, o.warmup, o.rssRuns)
 	if len(o.env) > 0 {
