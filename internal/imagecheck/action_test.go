@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -63,18 +62,14 @@ func checkRuns(r actionRuns, img Image) []string {
 
 func quote(s string) string { return `"` + s + `"` }
 
-// readRuns returns the runs section of the action metadata at p.
-func readRuns(tb testing.TB, p string) actionRuns {
+// readRuns returns the runs section of the repository's action.yml.
+func readRuns(tb testing.TB) actionRuns {
 	tb.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		tb.Fatalf("read action metadata: %v", err)
-	}
 	var meta struct {
 		Runs actionRuns `yaml:"runs"`
 	}
-	if err := yaml.Unmarshal(b, &meta); err != nil {
-		tb.Fatalf("parse %s: %v", p, err)
+	if err := yaml.Unmarshal([]byte(repoFile(tb, "action.yml")), &meta); err != nil {
+		tb.Fatalf("parse action.yml: %v", err)
 	}
 	return meta.Runs
 }
@@ -83,7 +78,7 @@ func readRuns(tb testing.TB, p string) actionRuns {
 // the test if it breaks a rule (TestDockerfile says which).
 func inspectRepo(tb testing.TB) Image {
 	tb.Helper()
-	img, problems := inspect(dockerfileText(tb))
+	img, problems := inspect(repoFile(tb, "Dockerfile"))
 	if len(problems) > 0 {
 		tb.Fatalf("Dockerfile breaks %d rules (see TestDockerfile): %s", len(problems), problems[0])
 	}
@@ -92,7 +87,7 @@ func inspectRepo(tb testing.TB) Image {
 
 func TestActionRuns(t *testing.T) {
 	t.Parallel()
-	r := readRuns(t, filepath.Join(repoRoot, "action.yml"))
+	r := readRuns(t)
 	for _, p := range checkRuns(r, inspectRepo(t)) {
 		t.Errorf("action.yml: %s", p)
 	}
@@ -139,7 +134,7 @@ func TestActionRunsDefects(t *testing.T) {
 			switch {
 			case tt.want == "" && len(problems) > 0:
 				t.Errorf("checkRuns(%+v) = %q, want none", r, problems)
-			case tt.want != "" && !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }):
+			case tt.want != "" && !hasProblem(problems, tt.want):
 				t.Errorf("checkRuns(%+v) = %q, want one containing %q", r, problems, tt.want)
 			}
 		})
@@ -159,10 +154,7 @@ func TestPinActionImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orig, err := os.ReadFile(filepath.Join(repoRoot, "action.yml"))
-	if err != nil {
-		t.Fatalf("read action.yml: %v", err)
-	}
+	orig := repoFile(t, "action.yml")
 	ref := "docker://ghcr.io/ghapptoken/app-token-action@sha256:" + strings.Repeat("0123456789abcdef", 4)
 
 	tests := []struct {
@@ -171,10 +163,10 @@ func TestPinActionImage(t *testing.T) {
 		ref     string
 		wantErr bool
 	}{
-		{"action.yml", string(orig), ref, false},
+		{"action.yml", orig, ref, false},
 		{"unquoted", "runs:\n  using: docker\n  image: Dockerfile\n", ref, false},
 		{"single-quoted", "runs:\n  using: docker\n  image: 'Dockerfile'\n", ref, false},
-		{"mutable tag", string(orig), "docker://ghcr.io/ghapptoken/app-token-action:1.2.3", true},
+		{"mutable tag", orig, "docker://ghcr.io/ghapptoken/app-token-action:1.2.3", true},
 		{"already pinned", "runs:\n  using: docker\n  image: \"" + ref + "\"\n", ref, true},
 		{"two images", "runs:\n  image: Dockerfile\nother:\n  image: Dockerfile\n", ref, true},
 	}

@@ -9,22 +9,9 @@ import (
 	"testing"
 )
 
-// repoRoot is the repository root, seen from this package's directory.
-const repoRoot = "../.."
-
-// dockerfileText returns the repository's Dockerfile.
-func dockerfileText(tb testing.TB) string {
-	tb.Helper()
-	b, err := os.ReadFile(path.Join(repoRoot, "Dockerfile"))
-	if err != nil {
-		tb.Fatalf("read Dockerfile: %v", err)
-	}
-	return string(b)
-}
-
 func TestDockerfile(t *testing.T) {
 	t.Parallel()
-	img, problems := inspect(dockerfileText(t))
+	img, problems := inspect(repoFile(t, "Dockerfile"))
 	for _, p := range problems {
 		t.Errorf("Dockerfile: %s", p)
 	}
@@ -55,10 +42,7 @@ func TestDockerfile(t *testing.T) {
 func TestInspectEnv(t *testing.T) {
 	t.Parallel()
 	const line = "ENV GOMAXPROCS=1\n"
-	src := dockerfileText(t)
-	if !strings.Contains(src, line) {
-		t.Fatalf("Dockerfile has no %q to replace; update this test", line)
-	}
+	src := repoFile(t, "Dockerfile")
 	tests := []struct {
 		name     string
 		final    string   // replaces line in the final stage
@@ -77,8 +61,8 @@ func TestInspectEnv(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			mutated := strings.Replace(src, line, tt.final, 1)
-			mutated = strings.Replace(mutated, "ARG VERSION", tt.builder+"ARG VERSION", 1)
+			mutated := mutate(t, "Dockerfile", src, line, tt.final)
+			mutated = mutate(t, "Dockerfile", mutated, "ARG VERSION", tt.builder+"ARG VERSION")
 			img, problems := inspect(mutated)
 			if len(problems) > 0 {
 				t.Fatalf("inspect() problems = %q, want none", problems)
@@ -105,7 +89,7 @@ func TestDockerfileDefects(t *testing.T) {
 		copyCA     = "COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\n"
 		link       = " \\\n && ln -s app-token /out/app-token-post"
 	)
-	src := dockerfileText(t)
+	src := repoFile(t, "Dockerfile")
 	builderFrom := regexp.MustCompile(`(?m)^FROM --platform=\$BUILDPLATFORM (\S+) AS build$`).FindStringSubmatch(src)
 	if builderFrom == nil {
 		t.Fatal("Dockerfile has no `FROM --platform=$BUILDPLATFORM IMAGE AS build` line to mutate")
@@ -152,12 +136,9 @@ func TestDockerfileDefects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if !strings.Contains(src, tt.old) {
-				t.Fatalf("Dockerfile has no %q to mutate; update this case", tt.old)
-			}
-			_, problems := inspect(strings.Replace(src, tt.old, tt.new, 1))
+			_, problems := inspect(mutate(t, "Dockerfile", src, tt.old, tt.new))
 			t.Logf("problems: %q", problems)
-			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }) {
+			if !hasProblem(problems, tt.want) {
 				t.Errorf("inspect() problems = %q, want one containing %q", problems, tt.want)
 			}
 		})
@@ -193,7 +174,7 @@ func TestReadDockerfile(t *testing.T) {
 	}
 
 	broken := path.Join(t.TempDir(), "Dockerfile")
-	if err := os.WriteFile(broken, []byte(strings.Replace(dockerfileText(t), "FROM scratch", "FROM alpine", 1)), 0o644); err != nil {
+	if err := os.WriteFile(broken, []byte(mutate(t, "Dockerfile", repoFile(t, "Dockerfile"), "FROM scratch", "FROM alpine")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ReadDockerfile(broken); err == nil || !strings.Contains(err.Error(), "want scratch") {

@@ -2,8 +2,6 @@ package imagecheck
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -94,11 +92,7 @@ func checkRelease(src []byte) ([]string, error) {
 
 func TestReleaseWorkflow(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile(filepath.Join(repoRoot, ".github", "workflows", "release.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	problems, err := checkRelease(src)
+	problems, err := checkRelease([]byte(repoFile(t, ".github/workflows/release.yml")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,11 +105,7 @@ func TestReleaseWorkflow(t *testing.T) {
 // one promise broken each.
 func TestReleaseWorkflowDefects(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(filepath.Join(repoRoot, ".github", "workflows", "release.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := string(b)
+	src := repoFile(t, ".github/workflows/release.yml")
 	tests := []struct {
 		name, old, new, want string
 	}{
@@ -131,14 +121,11 @@ func TestReleaseWorkflowDefects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if !strings.Contains(src, tt.old) {
-				t.Fatalf("release.yml has no %q to mutate; update this case", tt.old)
-			}
-			problems, err := checkRelease([]byte(strings.Replace(src, tt.old, tt.new, 1)))
+			problems, err := checkRelease([]byte(mutate(t, "release.yml", src, tt.old, tt.new)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }) {
+			if !hasProblem(problems, tt.want) {
 				t.Errorf("checkRelease() = %q, want one containing %q", problems, tt.want)
 			}
 		})

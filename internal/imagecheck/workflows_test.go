@@ -80,10 +80,7 @@ func TestActionlintConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	config, err := os.ReadFile(filepath.Join(repoRoot, ".github", "actionlint.yaml"))
-	if err != nil {
-		t.Fatalf("read .github/actionlint.yaml: %v", err)
-	}
+	config := repoFile(t, ".github/actionlint.yaml")
 	const workflow = `on: push
 jobs:
   token:
@@ -122,7 +119,7 @@ runs:
 			root := t.TempDir()
 			for name, text := range map[string]string{
 				".git/HEAD":                   "ref: refs/heads/main\n", // actionlint finds the project by .git
-				".github/actionlint.yaml":     string(config),
+				".github/actionlint.yaml":     config,
 				".github/workflows/token.yml": fmt.Sprintf(workflow, tt.variable),
 				"action.yml":                  fmt.Sprintf(action, tt.entrypoint, tt.post),
 				"Dockerfile":                  "FROM scratch\n",
@@ -214,11 +211,7 @@ func TestWorkflowPins(t *testing.T) {
 	seen := map[string]pin{} // action -> its first pin
 	where := map[string]string{}
 	for _, f := range workflowFiles(t) {
-		src, err := os.ReadFile(filepath.Join(repoRoot, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pins, problems, err := checkPins(src)
+		pins, problems, err := checkPins([]byte(repoFile(t, filepath.ToSlash(f))))
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -270,7 +263,7 @@ func TestCheckPinsDefects(t *testing.T) {
 			switch {
 			case tt.want == "" && len(problems) > 0:
 				t.Errorf("checkPins(%q) = %q, want none", tt.uses, problems)
-			case tt.want != "" && !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }):
+			case tt.want != "" && !hasProblem(problems, tt.want):
 				t.Errorf("checkPins(%q) = %q, want one containing %q", tt.uses, problems, tt.want)
 			}
 		})
@@ -316,11 +309,8 @@ func checkDependabot(src []byte) ([]string, error) {
 
 func TestDependabot(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile(filepath.Join(repoRoot, ".github", "dependabot.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	problems, err := checkDependabot(src)
+	src := repoFile(t, ".github/dependabot.yml")
+	problems, err := checkDependabot([]byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,14 +325,11 @@ func TestDependabot(t *testing.T) {
 			{"package-ecosystem: gomod", "package-ecosystem: npm", "no update for gomod"},
 			{"package-ecosystem: github-actions\n    directory: /", "package-ecosystem: github-actions\n    directory: /.github", "github-actions directory"},
 		} {
-			if !strings.Contains(string(src), tt.old) {
-				t.Fatalf("dependabot.yml has no %q to mutate; update this case", tt.old)
-			}
-			problems, err := checkDependabot([]byte(strings.Replace(string(src), tt.old, tt.new, 1)))
+			problems, err := checkDependabot([]byte(mutate(t, "dependabot.yml", src, tt.old, tt.new)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }) {
+			if !hasProblem(problems, tt.want) {
 				t.Errorf("checkDependabot(%q -> %q) = %q, want one containing %q", tt.old, tt.new, problems, tt.want)
 			}
 		}
