@@ -15,8 +15,9 @@
 // paths, and run its version, post step and demo with the image's
 // environment only. Finally they lint the workflows with actionlint and
 // check that every action is pinned by commit SHA. They also check that
-// dependabot.yml and the release workflow keep their promises, and run the
-// script that pins action.yml to the image digest on a copy of action.yml.
+// dependabot.yml, the CI workflow and the release workflow keep their
+// promises, and run the script that pins action.yml to the image digest on
+// a copy of action.yml.
 //
 // Each check also has table tests that feed it the defect it guards against.
 package imagecheck

@@ -9,17 +9,62 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// workflowStep is the part of a workflow step the release checks read.
+// workflowStep is the part of a workflow step the checks read.
 type workflowStep struct {
 	Uses string            `yaml:"uses"`
 	With map[string]string `yaml:"with"`
 	Run  string            `yaml:"run"`
 }
 
+// workflowJob is the part of a workflow job the checks read.
+type workflowJob struct {
+	Uses  string         `yaml:"uses"` // the reusable workflow the job calls
+	Needs stringList     `yaml:"needs"`
+	Steps []workflowStep `yaml:"steps"`
+}
+
+// stringList is a YAML string or list of strings, as a job's needs is.
+type stringList []string
+
+func (l *stringList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = stringList{n.Value}
+		return nil
+	}
+	return n.Decode((*[]string)(l))
+}
+
+// needs reports whether the job name needs the job dep, directly or through
+// other jobs.
+func needs(jobs map[string]workflowJob, name, dep string) bool {
+	seen := map[string]bool{}
+	var walk func(string) bool
+	walk = func(n string) bool {
+		if seen[n] {
+			return false
+		}
+		seen[n] = true
+		return slices.ContainsFunc(jobs[n].Needs, func(d string) bool { return d == dep || walk(d) })
+	}
+	return walk(name)
+}
+
+// uses reports whether the step runs action, any version of it.
+func (s workflowStep) uses(action string) bool { return strings.HasPrefix(s.Uses, action+"@") }
+
+// platforms returns the platforms a docker/build-push-action step builds.
+func (s workflowStep) platforms() []string {
+	return strings.Split(strings.ReplaceAll(s.With["platforms"], " ", ""), ",")
+}
+
+// ciWorkflow is the path of the CI workflow, as jobs call it.
+const ciWorkflow = "./.github/workflows/ci.yml"
+
 // checkRelease checks the release workflow for what RELEASING.md promises:
-// on a version tag, a linux/amd64 and linux/arm64 image tagged X.Y.Z, X.Y
-// and X, with an SBOM and provenance, attested, and the tags moved to a
-// commit whose action.yml runs that image by digest.
+// on a version tag, after the whole CI workflow passed, a linux/amd64 and
+// linux/arm64 image tagged X.Y.Z, X.Y and X, with an SBOM and provenance,
+// attested, and the tags moved to a commit whose action.yml runs that image
+// by digest.
 func checkRelease(src []byte) ([]string, error) {
 	var wf struct {
 		On struct {
@@ -27,9 +72,7 @@ func checkRelease(src []byte) ([]string, error) {
 				Tags []string `yaml:"tags"`
 			} `yaml:"push"`
 		} `yaml:"on"`
-		Jobs map[string]struct {
-			Steps []workflowStep `yaml:"steps"`
-		} `yaml:"jobs"`
+		Jobs map[string]workflowJob `yaml:"jobs"`
 	}
 	if err := yaml.Unmarshal(src, &wf); err != nil {
 		return nil, fmt.Errorf("parse release workflow: %w", err)
@@ -42,7 +85,7 @@ func checkRelease(src []byte) ([]string, error) {
 		steps = append(steps, j.Steps...)
 	}
 	step := func(action string) (workflowStep, bool) {
-		i := slices.IndexFunc(steps, func(s workflowStep) bool { return strings.HasPrefix(s.Uses, action+"@") })
+		i := slices.IndexFunc(steps, func(s workflowStep) bool { return s.uses(action) })
 		if i < 0 {
 			problems = append(problems, "no step uses "+action)
 			return workflowStep{}, false
@@ -63,7 +106,7 @@ func checkRelease(src []byte) ([]string, error) {
 		}
 	}
 	if s, ok := step("docker/build-push-action"); ok {
-		platforms := strings.Split(strings.ReplaceAll(s.With["platforms"], " ", ""), ",")
+		platforms := s.platforms()
 		for _, want := range []string{"linux/amd64", "linux/arm64"} {
 			if !slices.Contains(platforms, want) {
 				problems = append(problems, "docker/build-push-action platforms lack "+want)
@@ -86,6 +129,19 @@ func checkRelease(src []byte) ([]string, error) {
 		return strings.Contains(s.Run, ".github/scripts/pin-action-image.sh action.yml") && strings.Contains(s.Run, "git push --force")
 	}) {
 		problems = append(problems, "no step pins action.yml with .github/scripts/pin-action-image.sh and force-pushes the tags")
+	}
+	// Nothing is published that CI did not pass.
+	var ci string
+	for name, j := range wf.Jobs {
+		if j.Uses == ciWorkflow {
+			ci = name
+		}
+	}
+	for name, j := range wf.Jobs {
+		pushes := slices.ContainsFunc(j.Steps, func(s workflowStep) bool { return s.uses("docker/build-push-action") })
+		if pushes && (ci == "" || !needs(wf.Jobs, name, ci)) {
+			problems = append(problems, "job "+name+" pushes the image without needing a job that calls "+ciWorkflow)
+		}
 	}
 	return problems, nil
 }
@@ -117,6 +173,8 @@ func TestReleaseWorkflowDefects(t *testing.T) {
 		{"not pushed", "push: true", "push: false", "does not push"},
 		{"no attestation", "actions/attest-build-provenance@", "actions/upload-artifact@", "no step uses actions/attest-build-provenance"},
 		{"action.yml not pinned", "bash .github/scripts/pin-action-image.sh action.yml", "true", "pin-action-image.sh"},
+		{"image not gated on CI", "    needs: ci\n", "", "without needing a job that calls"},
+		{"CI workflow not called", "uses: ./.github/workflows/ci.yml", "uses: ./.github/workflows/e2e.yml", "without needing a job that calls"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,146 @@
+package imagecheck
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// checkCI checks the CI workflow for what issue 3 and the README ask of it,
+// and what the release workflow relies on when it calls it: on pushes, pull
+// requests and workflow_call, it runs the README's test command, go vet,
+// staticcheck, govulncheck and actionlint; it builds the image, loads it and
+// runs its demo and its post step with no state; and it builds the image
+// for every release platform.
+func checkCI(src []byte) ([]string, error) {
+	var wf struct {
+		On   yaml.Node              `yaml:"on"`
+		Jobs map[string]workflowJob `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(src, &wf); err != nil {
+		return nil, fmt.Errorf("parse CI workflow: %w", err)
+	}
+	var problems []string
+	events := triggers(&wf.On)
+	for _, want := range []string{"push", "pull_request", "workflow_call"} {
+		if !slices.Contains(events, want) {
+			problems = append(problems, "not run on "+want)
+		}
+	}
+
+	var steps []workflowStep
+	for _, j := range wf.Jobs {
+		steps = append(steps, j.Steps...)
+	}
+	for _, cmd := range []string{"go test ./...", "go vet ./...", "staticcheck", "govulncheck", "go tool actionlint"} {
+		if !slices.ContainsFunc(steps, func(s workflowStep) bool { return strings.Contains(s.Run, cmd) }) {
+			problems = append(problems, "no step runs "+cmd)
+		}
+	}
+
+	// The smoke runs use the image that a build step of the same job loaded.
+	var demo, post bool
+	for _, j := range wf.Jobs {
+		i := slices.IndexFunc(j.Steps, func(s workflowStep) bool {
+			return s.uses("docker/build-push-action") && s.With["load"] == "true" && s.With["tags"] != ""
+		})
+		if i < 0 {
+			continue
+		}
+		image := j.Steps[i].With["tags"]
+		for _, s := range j.Steps[i+1:] {
+			// The shell words of the script, near enough: split also at quotes
+			// and at the parentheses of $(...).
+			run := strings.FieldsFunc(s.Run, func(r rune) bool { return strings.ContainsRune(" \t\n\"'()$;|&<>`", r) })
+			if !strings.Contains(s.Run, "docker run") || !slices.Contains(run, image) {
+				continue
+			}
+			demo = demo || slices.Contains(run, "demo")
+			post = post || strings.Contains(s.Run, "--entrypoint /usr/local/bin/"+postName)
+		}
+	}
+	if !demo {
+		problems = append(problems, "no step runs the demo in the image that a docker/build-push-action step before it loads")
+	}
+	if !post {
+		problems = append(problems, "no step runs the post step (--entrypoint /usr/local/bin/"+postName+") in the loaded image")
+	}
+	if !slices.ContainsFunc(steps, func(s workflowStep) bool {
+		p := s.platforms()
+		return s.uses("docker/build-push-action") && slices.Contains(p, "linux/amd64") && slices.Contains(p, "linux/arm64")
+	}) {
+		problems = append(problems, "no docker/build-push-action step builds for linux/amd64 and linux/arm64, the release platforms")
+	}
+	return problems, nil
+}
+
+// triggers returns the event names of a workflow's on: a name, a list of
+// names, or a mapping from name to its filters.
+func triggers(on *yaml.Node) []string {
+	switch on.Kind {
+	case yaml.ScalarNode:
+		return []string{on.Value}
+	case yaml.SequenceNode:
+		var names []string
+		for _, n := range on.Content {
+			names = append(names, n.Value)
+		}
+		return names
+	case yaml.MappingNode:
+		var names []string
+		for i := 0; i < len(on.Content); i += 2 {
+			names = append(names, on.Content[i].Value)
+		}
+		return names
+	}
+	return nil
+}
+
+func TestCIWorkflow(t *testing.T) {
+	t.Parallel()
+	problems, err := checkCI([]byte(repoFile(t, ".github/workflows/ci.yml")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("ci.yml: %s", p)
+	}
+}
+
+// TestCIWorkflowDefects feeds checkCI the CI workflow with one promise
+// broken each.
+func TestCIWorkflowDefects(t *testing.T) {
+	t.Parallel()
+	src := repoFile(t, ".github/workflows/ci.yml")
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"pull requests untested", "  pull_request:\n", "", "not run on pull_request"},
+		{"not callable by the release", "  workflow_call:\n", "", "not run on workflow_call"},
+		{"no tests", "run: go test ./...", "run: go build ./...", "no step runs go test ./..."},
+		{"no vet", "run: go vet ./...", "run: true", "no step runs go vet ./..."},
+		{"no staticcheck", "go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...", "true", "no step runs staticcheck"},
+		{"no govulncheck", "go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./...", "true", "no step runs govulncheck"},
+		{"no actionlint", "run: go tool actionlint", "run: true", "no step runs go tool actionlint"},
+		{"image not loaded", "load: true", "load: false", "runs the demo"},
+		{"no demo", "docker run --rm app-token:ci demo", "docker image ls", "runs the demo"},
+		{"demo of another image", "docker run --rm app-token:ci demo", "docker run --rm alpine demo", "runs the demo"},
+		{"no post step", "--entrypoint /usr/local/bin/app-token-post", "--entrypoint /usr/local/bin/app-token", "runs the post step"},
+		{"amd64 only", "platforms: linux/amd64,linux/arm64", "platforms: linux/amd64", "release platforms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			problems, err := checkCI([]byte(mutate(t, "ci.yml", src, tt.old, tt.new)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !hasProblem(problems, tt.want) {
+				t.Errorf("checkCI() = %q, want one containing %q", problems, tt.want)
+			}
+		})
+	}
+}
