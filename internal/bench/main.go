@@ -169,8 +169,8 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	defer srv.Close()
 	// The steps get the image's own environment (ENV in the Dockerfile's
 	// final stage), then -env.
-	o.env = append(img.Env(), o.env...)
-	r, err := newRunner(srv, mainPath, dir, defaults, o.env)
+	env := append(img.Env(), o.env...)
+	r, err := newRunner(srv, mainPath, dir, defaults, env)
 	if err != nil {
 		return err
 	}
@@ -187,8 +187,8 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 
 	fmt.Fprintf(w, "%s/%s, %d CPUs (%s), %s; per case %d timed runs after %d warm-up runs, peak RSS over %d traced runs\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.Version(), o.runs, o.warmup, o.rssRuns)
-	if len(o.env) > 0 {
-		fmt.Fprintf(w, "steps run with %s\n\n", strings.Join(o.env, " "))
+	if len(env) > 0 {
+		fmt.Fprintf(w, "steps run with %s\n\n", strings.Join(env, " "))
 	}
 	printCases(w, results)
 	fmt.Fprintln(w)
@@ -315,7 +315,8 @@ func binarySizes(ctx context.Context, o options, img imagecheck.Image, root, dir
 	return sizes, nil
 }
 
-// cpuModel returns the CPU's model name from /proc/cpuinfo, or "".
+// cpuModel returns the CPU's model name from /proc/cpuinfo, or "unknown
+// CPU".
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {

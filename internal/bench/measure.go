@@ -51,7 +51,7 @@ type step struct {
 
 // newRunner returns a runner of the binary at mainPath against srv, with
 // the runner's files in dir. defaults are action.yml's INPUT_* defaults,
-// extra the -env assignments.
+// extra the image's ENV and then the -env assignments, later ones winning.
 func newRunner(srv *githubapitest.Server, mainPath, dir string, defaults map[string]string, extra []string) (*runner, error) {
 	postPath := filepath.Join(dir, "app-token-post")
 	if err := os.Symlink(mainPath, postPath); err != nil {
