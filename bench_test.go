@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
 )
 
@@ -94,21 +92,9 @@ func benchWorld(tb testing.TB, perms map[string]string) githubapitest.Config {
 // allows.
 func permissionInputs(tb testing.TB) map[string]string {
 	tb.Helper()
-	b, err := os.ReadFile("action.yml")
-	if err != nil {
-		tb.Fatalf("read action.yml: %v", err)
-	}
-	var meta struct {
-		Inputs map[string]struct {
-			Description string `yaml:"description"`
-		} `yaml:"inputs"`
-	}
-	if err := yaml.Unmarshal(b, &meta); err != nil {
-		tb.Fatalf("parse action.yml: %v", err)
-	}
 	levelRE := regexp.MustCompile(`'(read|write|admin)'`)
 	perms := map[string]string{}
-	for name, in := range meta.Inputs {
+	for name, in := range mustActionInputs(tb) {
 		if p, ok := strings.CutPrefix(name, "permission-"); ok {
 			levels := levelRE.FindAllStringSubmatch(in.Description, -1)
 			if len(levels) == 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -82,25 +83,46 @@ func testWorld(tb testing.TB) githubapitest.Config {
 	}
 }
 
+// actionInput is one input as action.yml declares it.
+type actionInput struct {
+	Description string  `yaml:"description"`
+	Default     *string `yaml:"default"` // nil: no default
+}
+
+// actionInputs reads action.yml's inputs once per test binary: every
+// harness asks for them.
+var actionInputs = sync.OnceValues(func() (map[string]actionInput, error) {
+	b, err := os.ReadFile("action.yml")
+	if err != nil {
+		return nil, fmt.Errorf("read action.yml: %w", err)
+	}
+	var meta struct {
+		Inputs map[string]actionInput `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(b, &meta); err != nil {
+		return nil, fmt.Errorf("parse action.yml: %w", err)
+	}
+	return meta.Inputs, nil
+})
+
+// mustActionInputs returns action.yml's inputs, or fails tb. The map is
+// shared: callers must not change it.
+func mustActionInputs(tb testing.TB) map[string]actionInput {
+	tb.Helper()
+	inputs, err := actionInputs()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return inputs
+}
+
 // actionDefaults returns the inputs action.yml declares with a default, as
 // the runner passes them: INPUT_<NAME> upper-cased with hyphens kept, and
 // ${{ github.api_url }} replaced by apiURL.
 func actionDefaults(tb testing.TB, apiURL string) map[string]string {
 	tb.Helper()
-	b, err := os.ReadFile("action.yml")
-	if err != nil {
-		tb.Fatalf("read action.yml: %v", err)
-	}
-	var meta struct {
-		Inputs map[string]struct {
-			Default *string `yaml:"default"`
-		} `yaml:"inputs"`
-	}
-	if err := yaml.Unmarshal(b, &meta); err != nil {
-		tb.Fatalf("parse action.yml: %v", err)
-	}
 	env := map[string]string{}
-	for name, in := range meta.Inputs {
+	for name, in := range mustActionInputs(tb) {
 		if in.Default == nil {
 			continue
 		}
