@@ -72,19 +72,9 @@ func TestBadInput(t *testing.T) {
 			for k, v := range row.env {
 				h.env[k] = strings.NewReplacer("{api}", h.srv.URL(), "{root}", root).Replace(v)
 			}
-			secrets := newKeyMaterial(keyPEMs()...)
-			secrets.add(h.env["INPUT_PRIVATE-KEY"])
-			for _, v := range row.env {
-				if strings.Contains(v, "-----") {
-					secrets.add(v)
-				}
-			}
-
 			tr := h.runTracked(false)
 			r := tr.stepRun
-			if line := secrets.find(r.log + "\n" + errorText(r.err)); line > 0 {
-				t.Fatalf("log line %d shows key material", line)
-			}
+			// This includes the material of keys pasted into other inputs.
 			checkNoLeaks(t, h, tr)
 			log := redactSecrets(h, r.log)
 			if row.ok {

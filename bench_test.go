@@ -127,7 +127,7 @@ func (h *harness) mint(tb testing.TB) {
 	}
 	r := h.run(false)
 	if r.err != nil || r.outputs["token"] == "" || r.state["token"] != r.outputs["token"] {
-		tb.Fatalf("main step: err = %v, token output set = %t; log:\n%s", r.err, r.outputs["token"] != "", h.redact(r.log))
+		tb.Fatalf("main step: err = %v, token output set = %t; log:\n%s", r.err, r.outputs["token"] != "", redactSecrets(h, r.log))
 	}
 }
 
@@ -149,18 +149,10 @@ func TestBenchCases(t *testing.T) {
 			}
 			h.loadState()
 			if r := h.run(true); r.err != nil || !strings.Contains(r.log, "Token revoked") {
-				t.Errorf("post step: err = %v; log:\n%s", r.err, h.redact(r.log))
+				t.Errorf("post step: err = %v; log:\n%s", r.err, redactSecrets(h, r.log))
 			}
 		})
 	}
-}
-
-// redact hides the emulator's tokens in s.
-func (h *harness) redact(s string) string {
-	for _, t := range h.srv.Tokens() {
-		s = strings.ReplaceAll(s, t.Value, "***")
-	}
-	return s
 }
 
 // BenchmarkMainStep runs the whole main step: inputs, key, installation
@@ -195,7 +187,7 @@ func BenchmarkPostStep(b *testing.B) {
 
 		b.StopTimer()
 		if r.err != nil || !strings.Contains(r.log, "Token revoked") {
-			b.Fatalf("post step: err = %v; log:\n%s", r.err, h.redact(r.log))
+			b.Fatalf("post step: err = %v; log:\n%s", r.err, redactSecrets(h, r.log))
 		}
 		b.StartTimer()
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -194,111 +195,27 @@ func (h *harness) runTracked(post bool) trackedRun {
 
 // checkNoLeaks checks the runs' logs and errors, and the runner files in
 // h.dir, for the private keys, the JWTs the emulator received and the tokens
-// it issued. It returns how many secrets it checked for. Its failure
-// messages say where, never what.
+// it issued (see [secrets]). It returns how many secrets it checked for. Its
+// failure messages say where, never what.
 func checkNoLeaks(t testing.TB, h *harness, runs ...trackedRun) int {
 	t.Helper()
-	keyIn := h.env["INPUT_PRIVATE-KEY"]
-	key := newKeyMaterial(append(keyPEMs(), keyIn)...)
-	var jwts, tokens []string
-	for _, j := range h.srv.JWTs() {
-		jwts = append(jwts, j)
-		if i := strings.LastIndex(j, "."); i >= 0 {
-			jwts = append(jwts, j[i+1:]) // the signature alone
-		}
-	}
-	for _, tok := range h.srv.Tokens() {
-		tokens = append(tokens, tok.Value)
-	}
-	n := keyLines(keyIn) + len(h.srv.JWTs()) + len(tokens)
-
-	// plain checks text that may show no secret at all.
-	plain := func(where, text string) {
-		t.Helper()
-		if line := key.find(text); line > 0 {
-			t.Errorf("%s line %d shows private key material", where, line)
-		}
-		for i, line := range strings.Split(text, "\n") {
-			for _, j := range jwts {
-				if strings.Contains(line, j) {
-					t.Errorf("%s line %d shows a JWT", where, i+1)
-				}
-			}
-			for _, tok := range tokens {
-				if strings.Contains(line, tok) {
-					t.Errorf("%s line %d shows a token", where, i+1)
-				}
-			}
-		}
-	}
-
+	s := harnessSecrets(h)
 	for _, r := range runs {
 		step := "main"
 		if r.post {
 			step = "post"
 		}
-		plain(step+" step error", errorText(r.err))
-		lines := strings.Split(r.log, "\n")
-		var shown []string // the log without add-mask lines
-		mask := map[string]int{}
-		for i, line := range lines {
-			if tok, ok := strings.CutPrefix(line, "::add-mask::"); ok && slices.Contains(tokens, tok) {
-				if _, seen := mask[tok]; !seen {
-					mask[tok] = i
-				}
-				continue
-			}
-			shown = append(shown, line)
+		if line, kind := s.find(errorText(r.err)); line > 0 {
+			t.Errorf("%s step error line %d shows %s", step, line, kind)
 		}
-		plain(step+" step log (add-mask lines left out)", strings.Join(shown, "\n"))
-		for _, tok := range r.issued {
-			at, ok := mask[tok]
-			if !ok {
-				t.Errorf("%s step log has no ::add-mask:: line for the token it created", step)
-				continue
-			}
-			// Before the mask, only warnings and the debug lines of the
-			// requests that made the token.
-			for i, line := range lines[:at] {
-				// GET /users/{bot} and DELETE /installation/token are sent
-				// with the token; GET /users/{owner}/installation is not.
-				tokenAuth := strings.Contains(line, " /installation/token") ||
-					strings.Contains(line, " /users/") && !strings.Contains(line, "/installation:")
-				if !(strings.HasPrefix(line, "::debug::") || strings.HasPrefix(line, "::warning::")) || tokenAuth {
-					t.Errorf("%s step log line %d comes before the token's ::add-mask:: line", step, i+1)
-				}
-			}
+		for _, p := range s.checkLog(r.log, r.issued) {
+			t.Errorf("%s step %s", step, p)
 		}
 	}
-
-	for _, f := range []string{"summary", "env"} {
-		b, err := os.ReadFile(filepath.Join(h.dir, f))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			t.Errorf("read %s: %v", f, err)
-			continue
-		}
-		plain(f+" file", string(b))
+	for _, p := range s.checkFiles(h.dir) {
+		t.Errorf("%s", p)
 	}
-	for _, f := range []string{"output", "state"} {
-		entries, err := readEntries(filepath.Join(h.dir, f))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			t.Errorf("parse %s file: %v", f, redactSecrets(h, err.Error()))
-			continue
-		}
-		for _, e := range entries {
-			if e.Name == "token" && slices.Contains(tokens, e.Value) {
-				continue
-			}
-			plain(f+" entry "+e.Name, e.Name+"="+e.Value)
-		}
-	}
-	return n
+	return keyLines(h.env["INPUT_PRIVATE-KEY"]) + len(h.srv.JWTs()) + len(s.tokens)
 }
 
 // keyLines counts the lines of a private-key input that are key material.
@@ -312,19 +229,174 @@ func keyLines(key string) int {
 	return n
 }
 
-// redacted returns s with the emulator's tokens and JWTs blanked, for
-// failure messages.
-func redactSecrets(h *harness, s string) string {
-	for _, tok := range h.srv.Tokens() {
-		s = strings.ReplaceAll(s, tok.Value, "<token>")
+// secrets is what no log, error or file may show: private-key material,
+// the JWTs an emulator received (each also by its signature alone) and the
+// tokens it issued. The in-process tests, the scripts' noleak command and
+// the CLI tests all check with it.
+type secrets struct {
+	key    *keyMaterial
+	jwts   []string
+	tokens []string
+}
+
+// secretsOf returns the secrets of srv so far, with the key material of
+// the test keys and of keys, private-key inputs in any encoding.
+func secretsOf(srv *githubapitest.Server, keys ...string) *secrets {
+	s := &secrets{key: newKeyMaterial(append(keyPEMs(), keys...)...)}
+	for _, j := range srv.JWTs() {
+		s.jwts = append(s.jwts, j)
+		if i := strings.LastIndex(j, "."); i >= 0 && i+1 < len(j) {
+			s.jwts = append(s.jwts, j[i+1:]) // the signature alone
+		}
 	}
-	for _, j := range h.srv.JWTs() {
-		s = strings.ReplaceAll(s, j, "<jwt>")
-	}
-	if newKeyMaterial(append(keyPEMs(), h.env["INPUT_PRIVATE-KEY"])...).find(s) > 0 {
-		return "<withheld: shows private key material>"
+	for _, tok := range srv.Tokens() {
+		s.tokens = append(s.tokens, tok.Value)
 	}
 	return s
+}
+
+// harnessSecrets returns the secrets of h's emulator, with the key
+// material of the private-key input and of any input a key was pasted
+// into.
+func harnessSecrets(h *harness) *secrets {
+	keys := []string{h.env["INPUT_PRIVATE-KEY"]}
+	for _, v := range h.env {
+		if strings.Contains(v, "-----") {
+			keys = append(keys, v)
+		}
+	}
+	return secretsOf(h.srv, keys...)
+}
+
+// find returns the number of the first line of text that shows a secret,
+// and what it shows; 0 and "" if no line does.
+func (s *secrets) find(text string) (line int, kind string) {
+	for i, l := range strings.Split(text, "\n") {
+		switch {
+		case s.key.find(l) > 0:
+			return i + 1, "private key material"
+		case containsAny(l, s.jwts):
+			return i + 1, "a JWT"
+		case containsAny(l, s.tokens):
+			return i + 1, "a token"
+		}
+	}
+	return 0, ""
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkLog checks a step's log: no line may show a secret except a
+// token's own ::add-mask:: line, and before that line come only warnings
+// and the debug lines of requests sent without the token. Each token in
+// mustMask must have such a line. It returns the problems found, which say
+// where, never what.
+func (s *secrets) checkLog(log string, mustMask []string) []string {
+	var problems []string
+	lines := strings.Split(log, "\n")
+	var shown []string // the log without add-mask lines
+	mask := map[string]int{}
+	for i, line := range lines {
+		if tok, ok := strings.CutPrefix(line, "::add-mask::"); ok && slices.Contains(s.tokens, tok) {
+			if _, seen := mask[tok]; !seen {
+				mask[tok] = i
+			}
+			continue
+		}
+		shown = append(shown, line)
+	}
+	if line, kind := s.find(strings.Join(shown, "\n")); line > 0 {
+		problems = append(problems, fmt.Sprintf("log (add-mask lines left out) line %d shows %s", line, kind))
+	}
+	for _, tok := range mustMask {
+		if _, ok := mask[tok]; !ok {
+			problems = append(problems, "log has no ::add-mask:: line for the token it created")
+		}
+	}
+	for _, tok := range s.tokens {
+		at, ok := mask[tok]
+		if !ok {
+			continue
+		}
+		for i, line := range lines[:at] {
+			// GET /users/{bot} and DELETE /installation/token are sent
+			// with the token; GET /users/{owner}/installation is not.
+			tokenAuth := strings.Contains(line, " /installation/token") ||
+				strings.Contains(line, " /users/") && !strings.Contains(line, "/installation:")
+			if !(strings.HasPrefix(line, "::debug::") || strings.HasPrefix(line, "::warning::")) || tokenAuth {
+				problems = append(problems, fmt.Sprintf("log line %d comes before the token's ::add-mask:: line", i+1))
+			}
+		}
+	}
+	return problems
+}
+
+// checkFiles checks the runner's files in dir: the summary and env files
+// may show no secret, the output and state files only a token as the value
+// of the entry "token". It returns the problems found, which say where,
+// never what.
+func (s *secrets) checkFiles(dir string) []string {
+	var problems []string
+	for _, f := range []string{"summary", "env"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("read %s: %v", f, err))
+			continue
+		}
+		if line, kind := s.find(string(b)); line > 0 {
+			problems = append(problems, fmt.Sprintf("%s file line %d shows %s", f, line, kind))
+		}
+	}
+	for _, f := range []string{"output", "state"} {
+		entries, err := readEntries(filepath.Join(dir, f))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("parse %s file: %s", f, s.redact(err.Error())))
+			continue
+		}
+		for _, e := range entries {
+			if e.Name == "token" && slices.Contains(s.tokens, e.Value) {
+				continue
+			}
+			if line, kind := s.find(e.Name + "=" + e.Value); line > 0 {
+				problems = append(problems, fmt.Sprintf("%s entry %s shows %s", f, e.Name, kind))
+			}
+		}
+	}
+	return problems
+}
+
+// redact returns text with the tokens shown as <token> and the JWTs as
+// <jwt>, or withheld altogether if it shows key material: for failure
+// messages and for what a script prints.
+func (s *secrets) redact(text string) string {
+	for _, tok := range s.tokens {
+		text = strings.ReplaceAll(text, tok, "<token>")
+	}
+	for _, j := range s.jwts {
+		text = strings.ReplaceAll(text, j, "<jwt>")
+	}
+	if s.key.find(text) > 0 {
+		return "<withheld: shows private key material>"
+	}
+	return text
+}
+
+// redactSecrets returns s redacted of h's secrets, for failure messages.
+func redactSecrets(h *harness, s string) string {
+	return harnessSecrets(h).redact(s)
 }
 
 func errorText(err error) string {

@@ -188,7 +188,8 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdRunnerFile parses $GITHUB_OUTPUT or $GITHUB_STATE strictly and prints
-// name=value lines, with issued tokens shown as <token>.
+// name=value lines, with issued tokens shown as <token> (see
+// [secrets.redact]).
 func cmdRunnerFile(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: runnerfile output|state|env")
@@ -208,16 +209,10 @@ func cmdRunnerFile(ts *testscript.TestScript, neg bool, args []string) {
 	entries, err := runnerfile.Parse(string(data))
 	ts.Check(err)
 	out := ts.Stdout()
+	s := secretsOf(emulator(ts), ts.Getenv("INPUT_PRIVATE-KEY"))
 	for _, e := range entries {
-		fmt.Fprintf(out, "%s=%s\n", e.Name, redactTokens(emulator(ts), e.Value))
+		fmt.Fprintf(out, "%s=%s\n", e.Name, s.redact(e.Value))
 	}
-}
-
-func redactTokens(srv *githubapitest.Server, s string) string {
-	for _, tok := range srv.Tokens() {
-		s = strings.ReplaceAll(s, tok.Value, "<token>")
-	}
-	return s
 }
 
 // cmdLoadState sets STATE_<name> for each entry of $GITHUB_STATE, as the
@@ -235,64 +230,27 @@ func cmdLoadState(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// cmdNoLeak fails if the last command's stdout or stderr, or the summary
-// and env files, show the private key, a JWT the emulator received, or an
-// issued token. A token may appear only in its own ::add-mask:: line, which
-// must come before any other line that names it; the output and state files
-// may hold it only as the value of "token".
+// cmdNoLeak fails if the last command's stdout or stderr, or the runner's
+// files, show the private key, a JWT the emulator received, or an issued
+// token (see [secrets]). A token may appear only in its own ::add-mask::
+// line, which must come before any other line but warnings, and as the
+// value of "token" in the output and state files.
 func cmdNoLeak(ts *testscript.TestScript, neg bool, args []string) {
-	srv := emulator(ts)
-	secrets := secretsOf(srv, ts.Getenv("INPUT_PRIVATE-KEY"))
-	check := func(where, text string, allowed func(line, secret string) bool) {
-		for i, line := range strings.Split(text, "\n") {
-			for _, s := range secrets {
-				if strings.Contains(line, s.value) && (allowed == nil || !allowed(line, s.value)) {
-					ts.Fatalf("%s line %d shows %s", where, i+1, s.kind)
-				}
-			}
-		}
+	if neg {
+		ts.Fatalf("unsupported: ! noleak")
 	}
-	maskOnly := func(line, secret string) bool { return line == "::add-mask::"+secret }
-	check("stdout", ts.ReadFile("stdout"), maskOnly)
-	check("stderr", ts.ReadFile("stderr"), nil)
-	for _, f := range []string{"summary", "env"} {
-		if b, err := os.ReadFile(ts.MkAbs(f)); err == nil {
-			check(f, string(b), nil)
-		}
+	s := secretsOf(emulator(ts), ts.Getenv("INPUT_PRIVATE-KEY"))
+	problems := s.checkLog(ts.ReadFile("stdout"), nil)
+	for i, p := range problems {
+		problems[i] = "stdout " + p
 	}
-	for _, f := range []string{"output", "state"} {
-		b, err := os.ReadFile(ts.MkAbs(f))
-		if err != nil {
-			continue
-		}
-		entries, err := runnerfile.Parse(string(b))
-		ts.Check(err)
-		for _, e := range entries {
-			tokenEntry := func(_, secret string) bool { return e.Name == "token" && e.Value == secret }
-			check(f+" "+e.Name, e.Value, tokenEntry)
-		}
+	if line, kind := s.find(ts.ReadFile("stderr")); line > 0 {
+		problems = append(problems, fmt.Sprintf("stderr line %d shows %s", line, kind))
 	}
-}
-
-type secret struct{ kind, value string }
-
-// secretsOf lists what must never be shown: every line of the key's body,
-// every JWT and every token.
-func secretsOf(srv *githubapitest.Server, key string) []secret {
-	var out []secret
-	for _, line := range strings.Split(key, "\n") {
-		line = strings.TrimSpace(line)
-		if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
-			out = append(out, secret{"a line of the private key", line})
-		}
+	problems = append(problems, s.checkFiles(ts.MkAbs("."))...)
+	if len(problems) > 0 {
+		ts.Fatalf("%s", strings.Join(problems, "\n"))
 	}
-	for _, j := range srv.JWTs() {
-		out = append(out, secret{"a JWT", j})
-	}
-	for _, t := range srv.Tokens() {
-		out = append(out, secret{"a token", t.Value})
-	}
-	return out
 }
 
 // cmdKeyFormat sets INPUT_PRIVATE-KEY to the app's key in another encoding:
