@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sethvargo/go-githubactions"
-
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
 )
 
@@ -69,19 +67,8 @@ var cliCommands = map[string]func(context.Context, cli, []string) error{
 func (e *cliEnv) run(stdin string, args ...string) cliResult {
 	e.t.Helper()
 	var stdout, stderr, log bytes.Buffer
-	env := e.env
-	c := cli{
-		deps: deps{
-			action:         githubactions.New(githubactions.WithWriter(&log), githubactions.WithGetenv(func(k string) string { return env[k] })),
-			environ:        environ(env),
-			stdout:         &stdout,
-			now:            time.Now,
-			requestTimeout: 2 * time.Second,
-			sleep:          func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
-		},
-		stdin:  strings.NewReader(stdin),
-		stderr: &stderr,
-	}
+	c := cli{deps: testDeps(e.env, &log, &stdout), stdin: strings.NewReader(stdin), stderr: &stderr}
+	c.requestTimeout = 2 * time.Second
 	err := cliCommands[args[0]](e.t.Context(), c, args[1:])
 	r := cliResult{stdout: stdout.String()}
 	if err != nil {
@@ -742,12 +729,7 @@ func TestCLIHelp(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var stdout, stderr, log bytes.Buffer
-			d := deps{
-				action:  githubactions.New(githubactions.WithWriter(&log), githubactions.WithGetenv(func(string) string { return "" })),
-				environ: nil,
-				stdout:  &stdout,
-				now:     time.Now,
-			}
+			d := testDeps(nil, &log, &stdout)
 			code := 0
 			if err := run(t.Context(), d, append([]string{"/usr/local/bin/app-token"}, tt.args...)); err != nil {
 				code = reportCLI(&stderr, err)

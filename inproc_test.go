@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -60,19 +61,13 @@ func (h *harness) run(post bool) stepRun {
 	var log bytes.Buffer
 	var mu sync.Mutex
 	var r stepRun
-	env := h.env
-	d := deps{
-		action:         githubactions.New(githubactions.WithWriter(&log), githubactions.WithGetenv(func(k string) string { return env[k] })),
-		environ:        environ(env),
-		stdout:         &log,
-		now:            time.Now,
-		requestTimeout: 200 * time.Millisecond,
-		sleep: func(ctx context.Context, d time.Duration) error {
-			mu.Lock()
-			r.waits = append(r.waits, d)
-			mu.Unlock()
-			return ctx.Err()
-		},
+	d := testDeps(h.env, &log, &log)
+	d.requestTimeout = 200 * time.Millisecond
+	d.sleep = func(ctx context.Context, wait time.Duration) error {
+		mu.Lock()
+		r.waits = append(r.waits, wait)
+		mu.Unlock()
+		return ctx.Err()
 	}
 	argv0 := "/usr/local/bin/app-token"
 	if post {
@@ -86,6 +81,19 @@ func (h *harness) run(post bool) stepRun {
 	r.outputs = h.readFile("output")
 	r.state = h.readFile("state")
 	return r
+}
+
+// testDeps returns the outside world of a step or command run in-process:
+// inputs and variables from env, workflow commands to log, a command's
+// output to stdout, and no waiting between retries.
+func testDeps(env map[string]string, log, stdout io.Writer) deps {
+	return deps{
+		action:  githubactions.New(githubactions.WithWriter(log), githubactions.WithGetenv(func(k string) string { return env[k] })),
+		environ: environ(env),
+		stdout:  stdout,
+		now:     time.Now,
+		sleep:   func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
+	}
 }
 
 // readFile parses a runner file strictly; a missing file is empty.
