@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"flag"
 	"fmt"
 	"os"
@@ -98,11 +96,6 @@ func (e *cliEnv) requests() []string {
 		out = append(out, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
 	}
 	return out
-}
-
-func otherKeyPEM() string {
-	_, other := keys()
-	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)}))
 }
 
 func TestCLIToken(t *testing.T) {
@@ -409,7 +402,7 @@ func TestCLIToken(t *testing.T) {
 			t.Parallel()
 			e := newCLIEnv(t, testWorld(t))
 			pemText := e.srv.PrivateKeyPEM()
-			paths := map[string]string{key: e.keyFile, "@other": e.writeFile("other.pem", otherKeyPEM()), "@keytext": pemText}
+			paths := map[string]string{key: e.keyFile, "@other": e.writeFile("other.pem", keyInputs()["other"]), "@keytext": pemText}
 			for name, content := range tt.files {
 				paths["@"+name] = e.writeFile(name, content)
 			}
@@ -673,7 +666,7 @@ func TestCLIInstallationsErrors(t *testing.T) {
 			if tt.fault != nil {
 				e.srv.InjectFault(*tt.fault)
 			}
-			subst := strings.NewReplacer("@key", e.keyFile, "@other", e.writeFile("other.pem", otherKeyPEM()))
+			subst := strings.NewReplacer("@key", e.keyFile, "@other", e.writeFile("other.pem", keyInputs()["other"]))
 			args := []string{"installations"}
 			for _, a := range tt.args {
 				args = append(args, subst.Replace(a))
@@ -698,7 +691,7 @@ func TestCLIDebug(t *testing.T) {
 // TestCLIHelp runs the binary's dispatch as main does.
 func TestCLIHelp(t *testing.T) {
 	t.Parallel()
-	pemText := newCLIEnv(t, testWorld(t)).srv.PrivateKeyPEM()
+	pemText := keyInputs()["pkcs1"]
 	tests := []struct {
 		args       []string
 		wantCode   int

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
 	"flag"
 	"fmt"
 	"net/http"
@@ -253,33 +250,15 @@ func cmdNoLeak(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// cmdKeyFormat sets INPUT_PRIVATE-KEY to the app's key in another encoding:
-// pkcs8, escaped (literal \n), crlf, base64, indented, other (an unrelated key).
+// cmdKeyFormat sets INPUT_PRIVATE-KEY to a private-key input of
+// [keyInputs] by kind: the app's key as pkcs1, pkcs8, escaped (literal \n),
+// crlf, base64, indented, ..., or other (an unrelated key).
 func cmdKeyFormat(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
-		ts.Fatalf("usage: keyformat pkcs1|pkcs8|escaped|crlf|base64|indented|other")
+		ts.Fatalf("usage: keyformat KIND")
 	}
-	key, other := keys()
-	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
-	var v string
-	switch args[0] {
-	case "pkcs1":
-		v = pkcs1
-	case "pkcs8":
-		der, err := x509.MarshalPKCS8PrivateKey(key)
-		ts.Check(err)
-		v = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	case "escaped":
-		v = strings.ReplaceAll(strings.TrimSpace(pkcs1), "\n", `\n`)
-	case "crlf":
-		v = strings.ReplaceAll(pkcs1, "\n", "\r\n")
-	case "base64":
-		v = base64.StdEncoding.EncodeToString([]byte(pkcs1))
-	case "indented":
-		v = "  " + strings.ReplaceAll(strings.TrimSpace(pkcs1), "\n", "\n  ") + "\n"
-	case "other":
-		v = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)}))
-	default:
+	v, ok := keyInputs()[args[0]]
+	if !ok {
 		ts.Fatalf("unknown key format %q", args[0])
 	}
 	ts.Setenv("INPUT_PRIVATE-KEY", v)
