@@ -90,13 +90,7 @@ func (e *cliEnv) run(stdin string, args ...string) cliResult {
 }
 
 // requests returns "METHOD PATH STATUS" for each request the emulator got.
-func (e *cliEnv) requests() []string {
-	var out []string
-	for _, r := range e.srv.Requests() {
-		out = append(out, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
-	}
-	return out
-}
+func (e *cliEnv) requests() []string { return requestLines(e.srv.Requests()) }
 
 func TestCLIToken(t *testing.T) {
 	t.Parallel()
@@ -570,13 +564,7 @@ func TestCLIRevoke(t *testing.T) {
 			if !strings.Contains(r.stderr, tt.wantStderr) || tt.wantStderr == "" && r.stderr != "" {
 				t.Errorf("stderr = %q, want %q", r.stderr, tt.wantStderr)
 			}
-			n := 0
-			for _, req := range e.srv.Requests() {
-				if req.Method == "DELETE" {
-					n++
-				}
-			}
-			if n != tt.wantRequests {
+			if n := countRequests(e.srv, "DELETE", revokePath); n != tt.wantRequests {
 				t.Errorf("%d DELETE requests, want %d", n, tt.wantRequests)
 			}
 			if revoked := e.srv.Tokens()[0].Revoked; revoked != (tt.wantRequests > 0) {

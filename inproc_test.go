@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -116,13 +117,23 @@ func (h *harness) loadState() {
 	}
 }
 
-// count returns how many requests matched method and path.
-func (h *harness) count(method, path string) int {
+// countRequests returns how many of the requests srv saw matched method and
+// path.
+func countRequests(srv *githubapitest.Server, method, path string) int {
 	n := 0
-	for _, r := range h.srv.Requests() {
+	for _, r := range srv.Requests() {
 		if r.Method == method && r.Path == path {
 			n++
 		}
 	}
 	return n
+}
+
+// requestLines returns "METHOD PATH STATUS" for each request.
+func requestLines(reqs []githubapitest.Request) []string {
+	out := make([]string, 0, len(reqs))
+	for _, r := range reqs {
+		out = append(out, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
+	}
+	return out
 }

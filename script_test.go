@@ -123,8 +123,8 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Value(emuKey{}).(*emuState).mark = len(srv.Requests())
 	case "requests":
 		out := ts.Stdout() // even when empty, so that stdout is this command's
-		for _, r := range srv.Requests()[ts.Value(emuKey{}).(*emuState).mark:] {
-			fmt.Fprintf(out, "%s %s %d\n", r.Method, r.Path, r.Status)
+		for _, line := range requestLines(srv.Requests()[ts.Value(emuKey{}).(*emuState).mark:]) {
+			fmt.Fprintln(out, line)
 		}
 	case "body", "header":
 		reqs := srv.Requests()
