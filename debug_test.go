@@ -12,16 +12,15 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
 )
 
-// debugLine is what the API client logs per attempt in debug mode:
-// "::debug::METHOD PATH: OUTCOME (attempt N, DURATION)[; retrying in WAIT]".
-var debugLine = regexp.MustCompile(`^::debug::([A-Z]+) (/\S*): (.+) \(attempt (\d+), ([^)]+)\)(?:; retrying in (\S+))?$`)
-
 // TestDebugLog checks that with RUNNER_DEBUG=1 the steps log one ::debug::
 // line per request the emulator saw, in order, with its method, path,
 // status, attempt and duration, and no secret; and that without it they log
 // none.
 func TestDebugLog(t *testing.T) {
 	t.Parallel()
+	// debugLine is what the API client logs per attempt in debug mode:
+	// "::debug::METHOD PATH: OUTCOME (attempt N, DURATION)[; retrying in WAIT]".
+	debugLine := regexp.MustCompile(`^::debug::([A-Z]+) (/\S*): (.+) \(attempt (\d+), ([^)]+)\)(?:; retrying in (\S+))?$`)
 	tests := []struct {
 		name   string
 		env    map[string]string
@@ -116,7 +115,8 @@ func TestDebugLog(t *testing.T) {
 	})
 }
 
-// unescapeData undoes the escaping of a workflow command's data.
+// unescapeData undoes the escaping of a workflow command's data, as the
+// runner does before it uses the data.
 func unescapeData(s string) string {
 	return strings.NewReplacer("%0D", "\r", "%0A", "\n", "%25", "%").Replace(s)
 }

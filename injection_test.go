@@ -169,7 +169,7 @@ func checkNoInjection(t *testing.T, h *harness, main, post trackedRun) {
 			switch {
 			case strings.HasPrefix(cmd, "::add-mask::"):
 				// The runner unescapes a command's data before using it.
-				data := strings.NewReplacer("%0D", "\r", "%0A", "\n", "%25", "%").Replace(strings.TrimPrefix(cmd, "::add-mask::"))
+				data := unescapeData(strings.TrimPrefix(cmd, "::add-mask::"))
 				if !slices.Contains(issued, data) {
 					t.Errorf("%s log line %d masks something other than an issued token: %q", step, i+1, redactSecrets(h, line))
 				}
