@@ -289,18 +289,10 @@ func badInputs() []badInput {
 	}
 }
 
-var (
-	keyInputsOnce sync.Once
-	keyInputsMap  map[string]string
-)
-
 // keyInputs returns private-key inputs by kind: the app's key in every
 // encoding a secret ends up in, and keys and texts that are not it. They
-// are made once per test binary.
-func keyInputs() map[string]string {
-	keyInputsOnce.Do(func() { keyInputsMap = makeKeyInputs() })
-	return keyInputsMap
-}
+// are made once per test binary; callers must not change the map.
+var keyInputs = sync.OnceValue(makeKeyInputs)
 
 func makeKeyInputs() map[string]string {
 	app, other := keys()

@@ -23,24 +23,17 @@ const (
 	testAppSlug  = "test-app"
 )
 
-var (
-	keyOnce  sync.Once
-	testKey  *rsa.PrivateKey
-	otherKey *rsa.PrivateKey
-)
-
 // keys returns the app's key and an unrelated one, made once per test binary.
-func keys() (app, other *rsa.PrivateKey) {
-	keyOnce.Do(func() {
-		var err error
-		if testKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			panic(err)
-		}
-		if otherKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			panic(err)
-		}
-	})
-	return testKey, otherKey
+var keys = sync.OnceValues(func() (app, other *rsa.PrivateKey) {
+	return newKey(), newKey()
+})
+
+func newKey() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
 }
 
 // testWorld returns the emulator configuration the tests share.
