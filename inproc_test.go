@@ -84,6 +84,26 @@ func (h *harness) run(post bool) stepRun {
 	return r
 }
 
+// trackedRun is a step run and the tokens the emulator issued during it.
+type trackedRun struct {
+	stepRun
+	post   bool
+	issued []string
+}
+
+// runTracked runs a step and notes the tokens issued meanwhile, for the
+// leak checks. It is apart from run because listing the emulator's tokens
+// copies them all, which the benchmarks must not pay for.
+func (h *harness) runTracked(post bool) trackedRun {
+	h.t.Helper()
+	before := len(h.srv.Tokens())
+	r := trackedRun{stepRun: h.run(post), post: post}
+	for _, tok := range h.srv.Tokens()[before:] {
+		r.issued = append(r.issued, tok.Value)
+	}
+	return r
+}
+
 // testDeps returns the outside world of a step or command run in-process:
 // inputs and variables from env, workflow commands to log, a command's
 // output to stdout, and no waiting between retries.

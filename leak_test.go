@@ -175,24 +175,6 @@ func leakScenarios() []leakScenario {
 	return all
 }
 
-// trackedRun is a step run and the tokens the emulator issued during it.
-type trackedRun struct {
-	stepRun
-	post   bool
-	issued []string
-}
-
-// runTracked runs a step and notes the tokens issued meanwhile.
-func (h *harness) runTracked(post bool) trackedRun {
-	h.t.Helper()
-	before := len(h.srv.Tokens())
-	r := trackedRun{stepRun: h.run(post), post: post}
-	for _, tok := range h.srv.Tokens()[before:] {
-		r.issued = append(r.issued, tok.Value)
-	}
-	return r
-}
-
 // checkNoLeaks checks the runs' logs and errors, and the runner files in
 // h.dir, for the private keys, the JWTs the emulator received and the tokens
 // it issued (see [secrets]). It returns how many secrets it checked for. Its
