@@ -33,6 +33,9 @@ type harness struct {
 	srv *githubapitest.Server
 	env map[string]string
 	dir string
+	// deadline, when set, bounds each step instead of the production
+	// deadlines.
+	deadline time.Duration
 }
 
 func newHarness(t testing.TB, world githubapitest.Config) *harness {
@@ -64,6 +67,7 @@ func (h *harness) run(post bool) stepRun {
 	var r stepRun
 	d := testDeps(h.env, &log, &log)
 	d.requestTimeout = 200 * time.Millisecond
+	d.mainDeadline, d.postDeadline = h.deadline, h.deadline
 	d.sleep = func(ctx context.Context, wait time.Duration) error {
 		mu.Lock()
 		r.waits = append(r.waits, wait)
