@@ -45,6 +45,20 @@ func TestTokenErrorHints(t *testing.T) {
 			wantHint:  "request no more than the installation grants",
 			noMint:    true,
 		},
+		{
+			name:      "permission pre-check of the level",
+			env:       map[string]string{"INPUT_OWNER": "octocat", "INPUT_PERMISSION-CONTENTS": "write", "INPUT_PERMISSION-METADATA": "read"},
+			wantError: "installation 12 of test-app does not grant the requested permissions: contents: write (installation has read); it grants contents: read, metadata: read",
+			wantHint:  "have an owner of octocat accept it on the installation",
+			noMint:    true,
+		},
+		{
+			name:      "permission pre-check of installation-id",
+			env:       map[string]string{"INPUT_INSTALLATION-ID": "12", "INPUT_PERMISSION-ISSUES": "write"},
+			wantError: "installation 12 of test-app does not grant the requested permissions: issues: write (installation has none)",
+			wantHint:  "request no more than the installation grants",
+			noMint:    true,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
