@@ -86,9 +86,16 @@ func TestFaults(t *testing.T) {
 				if !f.ok && strings.Count(r.log, "::error::") != 1 {
 					t.Errorf("log has %d ::error:: lines, want 1:\n%s", strings.Count(r.log, "::error::"), r.log)
 				}
-				// Whatever main did, post succeeds.
+				// Whatever main did, post succeeds: it revokes the token, or
+				// says there is none.
 				h.loadState()
-				_ = h.run(true)
+				want := "No token to revoke"
+				if f.ok {
+					want = "Token revoked"
+				}
+				if post := h.run(true); post.err != nil || !strings.Contains(post.log, want) || strings.Contains(post.log, "::error::") {
+					t.Errorf("post step: error = %v, log:\n%s\nwant %q and no error", post.err, redactSecrets(h, post.log), want)
+				}
 			})
 		}
 	}
