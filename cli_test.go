@@ -429,7 +429,7 @@ func TestCLIToken(t *testing.T) {
 				}
 			}
 			if tt.wantCode != 0 && r.stdout != "" {
-				t.Errorf("stdout = %q, want nothing on failure", r.stdout)
+				t.Errorf("stdout = %q, want nothing on failure", secretsOf(e.srv).redact(r.stdout))
 			}
 			if tt.wantCode == 2 && len(e.srv.Requests()) != 0 {
 				t.Errorf("a usage error made requests: %v", e.requests())
@@ -714,6 +714,9 @@ func TestCLIHelp(t *testing.T) {
 			code := 0
 			if err := run(t.Context(), d, append([]string{"/usr/local/bin/app-token"}, tt.args...)); err != nil {
 				code = reportCLI(&stderr, err)
+			}
+			if newKeyMaterial(keyPEMs()...).find(stdout.String()+stderr.String()) > 0 {
+				t.Fatalf("the output shows key material")
 			}
 			if code != tt.wantCode || !strings.HasPrefix(stdout.String(), tt.wantStdout) || !strings.Contains(stderr.String(), tt.wantStderr) {
 				t.Errorf("exit status %d, stdout:\n%s\nstderr:\n%s\nwant %d, stdout starting %q, stderr %q", code, stdout.String(), stderr.String(), tt.wantCode, tt.wantStdout, tt.wantStderr)

@@ -84,7 +84,7 @@ func TestFaults(t *testing.T) {
 					t.Errorf("outputs = %v, want a token", keysOf(r.outputs))
 				}
 				if !f.ok && strings.Count(r.log, "::error::") != 1 {
-					t.Errorf("log has %d ::error:: lines, want 1:\n%s", strings.Count(r.log, "::error::"), r.log)
+					t.Errorf("log has %d ::error:: lines, want 1:\n%s", strings.Count(r.log, "::error::"), redactSecrets(h, r.log))
 				}
 				// Whatever main did, post succeeds: it revokes the token, or
 				// says there is none.
@@ -120,7 +120,7 @@ func TestFaults(t *testing.T) {
 			revoked := strings.Contains(r.log, "Token revoked")
 			warned := strings.Contains(r.log, "::warning::Could not revoke")
 			if revoked == warned {
-				t.Errorf("post log = %q, want exactly one of revoked or a warning", r.log)
+				t.Errorf("post log = %q, want exactly one of revoked or a warning", redactSecrets(h, r.log))
 			}
 		})
 	}
