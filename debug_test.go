@@ -25,6 +25,7 @@ func TestDebugLog(t *testing.T) {
 		name   string
 		env    map[string]string
 		faults []githubapitest.Fault
+		long   bool // GitHub's long token format
 	}{
 		{name: "happy path with git-user", env: map[string]string{"INPUT_GIT-USER": "true"}},
 		{name: "retries", faults: []githubapitest.Fault{
@@ -37,13 +38,13 @@ func TestDebugLog(t *testing.T) {
 		}},
 		{name: "timeouts", faults: []githubapitest.Fault{{Method: "POST", Path: mintPath, Delay: time.Minute, Count: -1}}},
 		{name: "not installed", env: map[string]string{"INPUT_OWNER": "nobody"}},
-		{name: "long tokens", env: map[string]string{"INPUT_GIT-USER": "true"}},
+		{name: "long tokens", env: map[string]string{"INPUT_GIT-USER": "true"}, long: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			world := testWorld(t)
-			world.LongTokens = tt.name == "long tokens"
+			world.LongTokens = tt.long
 			h := newHarness(t, world)
 			h.env["RUNNER_DEBUG"] = "1"
 			for k, v := range tt.env {
