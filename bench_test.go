@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -110,9 +111,7 @@ func permissionInputs(tb testing.TB) map[string]string {
 func newBenchHarness(tb testing.TB, perms, inputs map[string]string) *harness {
 	tb.Helper()
 	h := newHarness(tb, benchWorld(tb, perms))
-	for k, v := range inputs {
-		h.env[k] = v
-	}
+	maps.Copy(h.env, inputs)
 	return h
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -47,9 +48,7 @@ func TestDebugLog(t *testing.T) {
 			world.LongTokens = tt.long
 			h := newHarness(t, world)
 			h.env["RUNNER_DEBUG"] = "1"
-			for k, v := range tt.env {
-				h.env[k] = v
-			}
+			maps.Copy(h.env, tt.env)
 			for _, f := range tt.faults {
 				h.srv.InjectFault(f)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -64,9 +65,7 @@ func TestTokenErrorHints(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, testWorld(t))
-			for k, v := range tt.env {
-				h.env[k] = v
-			}
+			maps.Copy(h.env, tt.env)
 			if tt.fault != nil {
 				h.srv.InjectFault(*tt.fault)
 			}

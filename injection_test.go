@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -96,9 +97,7 @@ func TestInjection(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, testWorld(t))
 			h.env["RUNNER_DEBUG"] = "1"
-			for k, v := range tt.env {
-				h.env[k] = v
-			}
+			maps.Copy(h.env, tt.env)
 			f := githubapitest.Fault{Method: tt.method, Path: tt.path, Status: tt.status, Body: tt.body, Count: -1}
 			if tt.edit != nil {
 				m := realAnswer(t, h, tt.method, tt.path)
