@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sethvargo/go-githubactions"
-
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
 	"github.com/ghapptoken/app-token-action/internal/runnerfile"
 )
@@ -113,7 +111,7 @@ func (h *harness) runTracked(post bool) trackedRun {
 // output to stdout, and no waiting between retries.
 func testDeps(env map[string]string, log, stdout io.Writer) deps {
 	return deps{
-		action:  githubactions.New(githubactions.WithWriter(log), githubactions.WithGetenv(func(k string) string { return env[k] })),
+		action:  envAction(env, log),
 		environ: environ(env),
 		stdout:  stdout,
 		now:     time.Now,

@@ -5,9 +5,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/sethvargo/go-githubactions"
 )
 
 // failingWriter fails every write, like a closed pipe.
@@ -22,11 +19,7 @@ func TestTokenCommandRevokesUnprintedToken(t *testing.T) {
 	h := newHarness(t, testWorld(t))
 	env := map[string]string{"APP_PRIVATE_KEY": h.srv.PrivateKeyPEM()}
 	c := cli{
-		deps: deps{
-			action: githubactions.New(githubactions.WithWriter(io.Discard), githubactions.WithGetenv(func(k string) string { return env[k] })),
-			stdout: failingWriter{},
-			now:    time.Now,
-		},
+		deps:   testDeps(env, io.Discard, failingWriter{}),
 		stdin:  strings.NewReader(""),
 		stderr: io.Discard,
 	}
