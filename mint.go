@@ -58,7 +58,7 @@ func runMain(ctx context.Context, d deps) error {
 		return err
 	}
 	d.action.Infof("Created a token for installation %d of %s (%s), %s, expires at %s",
-		inst.ID, inst.AppSlug, accountName(inst), scopeText(cfg), tok.ExpiresAt.UTC().Format(time.RFC3339))
+		inst.ID, inst.AppSlug, accountName(inst), scopeText(cfg, inst), tok.ExpiresAt.UTC().Format(time.RFC3339))
 	return nil
 }
 
@@ -271,11 +271,24 @@ func lookupError(ctx context.Context, c *githubapi.Client, cfg *config.Config, l
 				hint += fmt.Sprintf(", or if it is installed with selected repositories, add %s under Repository access; also check that the repository exists", l.Repo)
 			}
 		}
-		return &hintError{err: fmt.Errorf("%w: the app is not installed there, or the repository does not exist or is not selected for the installation", err), hint: hint}
+		return &hintError{err: fmt.Errorf("%w: %s", err, notFoundText(l)), hint: hint}
 	case http.StatusUnauthorized:
 		return &hintError{err: err, hint: jwtHint(cfg, apiErr)}
 	}
 	return withTransientHint(err)
+}
+
+// notFoundText says what GitHub's 404 to lookup l means.
+func notFoundText(l githubapi.Lookup) string {
+	switch {
+	case l.Repo != "":
+		return "the app is not installed there, or the repository does not exist or is not selected for the installation"
+	case l.Enterprise != "":
+		return "no installation of the app was found on that enterprise"
+	case l.ID != 0:
+		return "the app has no installation with that id"
+	}
+	return "the app is not installed on that account"
 }
 
 // tokenError explains a failed token request.
@@ -353,12 +366,15 @@ func accountName(inst githubapi.Installation) string {
 }
 
 // scopeText says which repositories cfg scopes the token to, for the log.
-func scopeText(cfg *config.Config) string {
+func scopeText(cfg *config.Config, inst githubapi.Installation) string {
 	n := len(cfg.Repositories) + len(cfg.RepositoryIDs)
 	switch {
 	case n == 0 && cfg.Owner == "" && cfg.Enterprise == "" && cfg.InstallationID == 0:
 		return "scoped to " + cfg.CurrentRepository
 	case n == 0:
+		if inst.RepositorySelection == "selected" {
+			return "for the installation's selected repositories"
+		}
 		return "for all repositories of the installation"
 	case n == 1:
 		return "scoped to 1 repository"
