@@ -2,7 +2,7 @@
 # bundle on scratch. Released tags run a prebuilt copy of this image (see
 # RELEASING.md); main and `uses: ./` build it here.
 #
-# internal/imagecheck tests the rules this file keeps; change both together.
+# tools/imagecheck tests the rules this file keeps; change both together.
 
 # The builder runs on the build machine's own platform and cross-compiles for
 # the target, so buildx makes the arm64 image without emulation. This needs
@@ -36,7 +36,7 @@ COPY --from=build /out/ /usr/local/bin/
 # $GITHUB_OUTPUT and $GITHUB_STATE.
 # No WORKDIR: the runner mounts the workspace and sets the working directory.
 # One step is sequential work: one OS thread for Go starts faster (about
-# 2 ms of a 20 ms step). go run ./internal/bench runs the steps with this
+# 2 ms of a 20 ms step). cd tools && go run ./bench runs the steps with this
 # ENV; compare with -env GOMAXPROCS=2 on a 2-core machine.
 ENV GOMAXPROCS=1
 ENTRYPOINT ["/usr/local/bin/app-token"]

@@ -18,7 +18,7 @@ import (
 // files. The emulator shares the process, so its work (JWT verification,
 // JSON) counts in ns/op and allocs/op too. requests/op is what the step
 // sent. For fork-to-exit figures of the real binary, run
-// `go run ./internal/bench`.
+// `cd tools && go run ./bench`.
 
 // bigOrg has benchRepos repositories and every permission.
 const (
@@ -28,7 +28,7 @@ const (
 )
 
 // benchCases are the ways a workflow uses the action that the benchmarks
-// and `go run ./internal/bench` measure; perms are every permission input
+// and `cd tools && go run ./bench` measure; perms are every permission input
 // with its highest level.
 func benchCases(perms map[string]string) []struct {
 	name   string

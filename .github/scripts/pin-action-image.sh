@@ -4,7 +4,7 @@
 # Sets runs.image in the action metadata FILE (action.yml) from "Dockerfile"
 # to REF, an immutable docker://IMAGE@sha256:DIGEST reference, and leaves
 # every other line as it is. The release workflow runs it on the release
-# commit only; internal/imagecheck tests it on a copy of action.yml.
+# commit only; tools/imagecheck tests it on a copy of action.yml.
 set -euo pipefail
 
 if [ "$#" -ne 2 ]; then

@@ -5,8 +5,6 @@
 // next step, and never contains the private key.
 package config
 
-//go:generate go run ./internal/genperms -json ../../../shared/app-permissions.json -go permissions.go -action ../../action.yml -emulator ../githubapi/githubapitest/permissions_gen.go
-
 import (
 	"fmt"
 	"net/url"

@@ -145,7 +145,7 @@ func TestDockerfileDefects(t *testing.T) {
 	}
 }
 
-// TestReadDockerfile checks what ReadDockerfile tells internal/bench: the
+// TestReadDockerfile checks what ReadDockerfile tells tools/bench: the
 // go build command and the environment of the repository's image, and an
 // error for a Dockerfile that breaks a rule.
 func TestReadDockerfile(t *testing.T) {

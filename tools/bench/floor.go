@@ -10,7 +10,7 @@ import (
 	"runtime"
 	"text/tabwriter"
 
-	"github.com/ghapptoken/app-token-action/internal/imagecheck"
+	"github.com/ghapptoken/app-token-action/tools/imagecheck"
 )
 
 // floor is a reference program: what any Go step costs on this machine.

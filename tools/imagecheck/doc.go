@@ -1,7 +1,7 @@
 // Package imagecheck reads the action's Dockerfile with BuildKit's own
 // parser, and its tests check the container image and the release machinery
 // around it, without a Docker engine. [ReadDockerfile] tells other programs,
-// such as internal/bench, how the image builds and runs the binary, so that
+// such as tools/bench, how the image builds and runs the binary, so that
 // they keep no second copy of its go build line or its ENV.
 //
 // The tests check the Dockerfile's rules: bases pinned by digest, a static

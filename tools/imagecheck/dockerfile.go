@@ -43,7 +43,7 @@ type file struct {
 
 // ReadDockerfile reads the Dockerfile at path and returns the image it
 // builds. It fails when the Dockerfile breaks one of the rules that
-// inspect checks (go test ./internal/imagecheck names them all), since the
+// inspect checks (go test ./tools/imagecheck names them all), since the
 // image it describes is then not the action's.
 func ReadDockerfile(path string) (Image, error) {
 	b, err := os.ReadFile(path)

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
-	"github.com/ghapptoken/app-token-action/internal/imagecheck"
 	"github.com/ghapptoken/app-token-action/internal/runnerfile"
+	"github.com/ghapptoken/app-token-action/tools/imagecheck"
 )
 
 // Where the runner starts the two steps (action.yml's runs.entrypoint and

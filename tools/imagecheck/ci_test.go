@@ -35,7 +35,7 @@ func checkCI(src []byte) ([]string, error) {
 	for _, j := range wf.Jobs {
 		steps = append(steps, j.Steps...)
 	}
-	for _, cmd := range []string{"go test ./...", "go vet ./...", "staticcheck", "govulncheck", "go tool actionlint"} {
+	for _, cmd := range []string{"go test ./...", "go vet ./...", "go run honnef.co/go/tools/cmd/staticcheck", "govulncheck", "go -C tools test ./...", "go -C tools vet ./...", "tool -n actionlint"} {
 		if !slices.ContainsFunc(steps, func(s workflowStep) bool { return strings.Contains(s.Run, cmd) }) {
 			problems = append(problems, "no step runs "+cmd)
 		}
@@ -122,9 +122,10 @@ func TestCIWorkflowDefects(t *testing.T) {
 		{"not callable by the release", "  workflow_call:\n", "", "not run on workflow_call"},
 		{"no tests", "run: go test ./...", "run: go build ./...", "no step runs go test ./..."},
 		{"no vet", "run: go vet ./...", "run: true", "no step runs go vet ./..."},
-		{"no staticcheck", "go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...", "true", "no step runs staticcheck"},
+		{"no staticcheck", "go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...", "true", "no step runs go run honnef.co/go/tools/cmd/staticcheck"},
 		{"no govulncheck", "go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./...", "true", "no step runs govulncheck"},
-		{"no actionlint", "run: go tool actionlint", "run: true", "no step runs go tool actionlint"},
+		{"tools untested", "run: go -C tools test ./...", "run: true", "no step runs go -C tools test ./..."},
+		{"no actionlint", `run: '"$(go -C tools tool -n actionlint)"'`, "run: true", "no step runs tool -n actionlint"},
 		{"image not loaded", "load: true", "load: false", "runs the demo"},
 		{"no demo", "docker run --rm app-token:ci demo", "docker image ls", "runs the demo"},
 		{"demo of another image", "docker run --rm app-token:ci demo", "docker run --rm alpine demo", "runs the demo"},

@@ -14,9 +14,9 @@
 // runnerfile, the main step must leave a token and the post step must have
 // revoked it in the emulator.
 //
-// Run it from the module root:
+// Run it from the tools directory:
 //
-//	go run ./internal/bench [-n 50] [-warmup 5] [-case name,...]
+//	go run ./bench [-n 50] [-warmup 5] [-case name,...]
 package main
 
 import (
@@ -35,7 +35,7 @@ import (
 	"strings"
 
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
-	"github.com/ghapptoken/app-token-action/internal/imagecheck"
+	"github.com/ghapptoken/app-token-action/tools/imagecheck"
 )
 
 func main() {
@@ -68,7 +68,7 @@ func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: go run ./internal/bench [flags]
+		fmt.Fprintf(fs.Output(), `Usage: go run ./bench [flags]
 
 Builds the action's binary with the Dockerfile's flags
 (CGO_ENABLED=0 go build -trimpath -ldflags '-s -w ...'), runs the main and the
@@ -78,7 +78,7 @@ step for each case, the stripped binary size per architecture, and the figures
 against the budget. With -floor it also times two reference programs built the
 same way: an empty Go program and one that sends a single request with
 net/http, the least any Go step can cost on this machine.
-Run it from the module root. Cases: %s.
+Run it from the tools directory. Cases: %s.
 
 Flags:
 `, strings.Join(caseNames(), ", "))
@@ -270,7 +270,8 @@ func measure(ctx context.Context, o options, r *runner, results []result, refs [
 	return nil
 }
 
-// moduleRoot returns the directory of the main module's go.mod.
+// moduleRoot returns the action's module root: the parent of the tools
+// module, whose go.mod this runs in.
 func moduleRoot(ctx context.Context) (string, error) {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
@@ -278,9 +279,9 @@ func moduleRoot(ctx context.Context) (string, error) {
 	}
 	gomod := strings.TrimSpace(string(out))
 	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not in a Go module: run from the action's module root")
+		return "", errors.New("not in a Go module: run from the tools directory")
 	}
-	return filepath.Dir(gomod), nil
+	return filepath.Dir(filepath.Dir(gomod)), nil
 }
 
 // binarySizes returns the size of the stripped binary per platform: the

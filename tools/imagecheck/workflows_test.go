@@ -41,15 +41,19 @@ func workflowFiles(tb testing.TB) []string {
 	return files
 }
 
-// TestActionlint lints the workflows with `go tool actionlint` (a tool in
-// go.mod), from the repository root so that .github/actionlint.yaml's
-// paths apply. It uses shellcheck on run: scripts where shellcheck is
-// installed.
+// TestActionlint lints the workflows with actionlint (a tool in
+// tools/go.mod), run from the repository root so that
+// .github/actionlint.yaml's paths apply. It uses shellcheck on run:
+// scripts where shellcheck is installed.
 func TestActionlint(t *testing.T) {
 	t.Parallel()
+	bin, err := actionlintBin()
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", append([]string{"tool", "actionlint", "-no-color"}, workflowFiles(t)...)...)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-no-color"}, workflowFiles(t)...)...)
 	cmd.Dir = repoRoot
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -62,8 +66,8 @@ func TestActionlint(t *testing.T) {
 var actionlintBin = sync.OnceValues(func() (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	// The tool directive is in tools/go.mod, the module of this package.
 	cmd := exec.CommandContext(ctx, "go", "tool", "-n", "actionlint")
-	cmd.Dir = repoRoot
 	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf("go tool -n actionlint: %w", err)

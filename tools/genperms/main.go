@@ -2,12 +2,16 @@
 // package config, and the permission-* inputs of action.yml, from one JSON
 // file that maps each permission name to the levels it accepts.
 //
-// It is run by go generate in internal/config:
-//
-//	genperms -json ../../../shared/app-permissions.json -go permissions.go -action ../../action.yml -emulator ../githubapi/githubapitest/permissions_gen.go
+// It is run by go generate in tools/genperms (go generate ./genperms in
+// tools/); its source, internal/config/testdata/app-permissions.json, is a
+// copy of the permission names and levels in GitHub's REST OpenAPI
+// description (github/rest-api-description), kept in the repository so that
+// a fresh clone can regenerate and drift-check the tables.
 //
 // The generated files are committed, so building never needs the JSON file.
 package main
+
+//go:generate go run . -json ../../internal/config/testdata/app-permissions.json -go ../../internal/config/permissions.go -action ../../action.yml -emulator ../../internal/githubapi/githubapitest/permissions_gen.go
 
 import (
 	"bytes"
