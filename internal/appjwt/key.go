@@ -11,13 +11,16 @@ import (
 	"encoding/pem"
 	"strconv"
 	"strings"
+
+	"github.com/ghapptoken/app-token-action/internal/hint"
 )
 
-// KeyError reports a private key that cannot be used. Problem says what was
-// found and Hint what to do about it; neither ever contains key material.
+// KeyError reports a private key that cannot be used: Problem says what
+// was found, and never contains key material. [ParseKey] returns it wrapped
+// in a [hint.Error] that says what to do about it.
 type KeyError struct {
 	Problem string
-	Hint    string
+	next    string // the hint ParseKey attaches
 }
 
 // Error returns the problem as a single line.
@@ -51,11 +54,19 @@ const (
 // OpenSSH, EC or public key, a certificate, an encrypted or truncated key,
 // several keys, ...) without quoting the input.
 func ParseKey(s string) (*rsa.PrivateKey, error) {
+	key, err := parseKey(s)
+	if ke, ok := err.(*KeyError); ok {
+		return nil, hint.New(ke, ke.next)
+	}
+	return key, err
+}
+
+func parseKey(s string) (*rsa.PrivateKey, error) {
 	text := normalize(s)
 	if len(text) == 0 {
 		return nil, &KeyError{
 			Problem: "private key is empty",
-			Hint:    "set private-key to the app's private key, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}; an empty value often means the secret is misspelled or not available to this workflow (pull requests from forks and Dependabot do not get repository secrets)",
+			next:    "set {private-key} to the app's private key, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}; an empty value often means the secret is misspelled or not available to this workflow (pull requests from forks and Dependabot do not get repository secrets)",
 		}
 	}
 	if !bytes.Contains(text, []byte(beginMarker)) {
@@ -102,19 +113,19 @@ func notPEM(text []byte) ([]byte, error) {
 		bytes.HasPrefix(text, []byte("---- BEGIN SSH2 PUBLIC KEY")) {
 		return nil, &KeyError{
 			Problem: "private key is an SSH public key",
-			Hint:    hintRSA,
+			next:    hintRSA,
 		}
 	}
 	if bytes.HasPrefix(text, []byte("SHA256:")) {
 		return nil, &KeyError{
 			Problem: "private key is a key fingerprint, not the key",
-			Hint:    "GitHub shows only fingerprints after generating a key; " + hintPaste + ", or generate a new key if the file is lost",
+			next:    "GitHub shows only fingerprints after generating a key; " + hintPaste + ", or generate a new key if the file is lost",
 		}
 	}
 	if bytes.HasPrefix(text, []byte("PuTTY-User-Key-File-")) {
 		return nil, &KeyError{
 			Problem: "private key is a PuTTY key, not PEM",
-			Hint:    hintPaste,
+			next:    hintPaste,
 		}
 	}
 	if der, ok := decodeBase64(text); ok {
@@ -124,25 +135,25 @@ func notPEM(text []byte) ([]byte, error) {
 		if der[0] == 0x30 { // an ASN.1 SEQUENCE: the body of a PEM block
 			return nil, &KeyError{
 				Problem: "private key has no BEGIN and END lines",
-				Hint:    hintPaste,
+				next:    hintPaste,
 			}
 		}
 	}
 	if text[0] == '$' {
 		return nil, &KeyError{
 			Problem: "private key is an unexpanded variable or expression",
-			Hint:    "pass the secret with an expression under with:, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}; with: does not expand shell variables such as $APP_PRIVATE_KEY",
+			next:    "pass the secret with an expression under with:, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}; with: does not expand shell variables such as $APP_PRIVATE_KEY",
 		}
 	}
 	if looksLikePath(text) {
 		return nil, &KeyError{
 			Problem: "private key looks like a file path, not the key itself",
-			Hint:    "private-key takes the contents of the .pem file, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}",
+			next:    "private-key takes the contents of the .pem file, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}",
 		}
 	}
 	return nil, &KeyError{
 		Problem: "private key is not in PEM format (no BEGIN line)",
-		Hint:    hintPaste,
+		next:    hintPaste,
 	}
 }
 
@@ -195,7 +206,7 @@ func parsePEM(text []byte) (*rsa.PrivateKey, error) {
 	if n := bytes.Count(text, []byte(beginMarker)); n > 1 {
 		return nil, &KeyError{
 			Problem: "private key holds " + strconv.Itoa(n) + " PEM blocks (" + blockTypes(text) + "), want exactly one",
-			Hint:    "store only the app's private key: the .pem file GitHub generated under the app's settings > Private keys holds exactly one block",
+			next:    "store only the app's private key: the .pem file GitHub generated under the app's settings > Private keys holds exactly one block",
 		}
 	}
 	begin := bytes.Index(text, []byte(beginMarker))
@@ -211,21 +222,21 @@ func parsePEM(text []byte) (*rsa.PrivateKey, error) {
 	if len(bytes.TrimSpace(rest)) == 0 {
 		return nil, &KeyError{
 			Problem: "private key holds only its first line (the BEGIN line)",
-			Hint:    "the secret was probably stored from a one-line paste or a command that kept only the first line; " + hintStore,
+			next:    "the secret was probably stored from a one-line paste or a command that kept only the first line; " + hintStore,
 		}
 	}
 	end := bytes.Index(rest, []byte(endMarker))
 	if end < 0 {
 		return nil, &KeyError{
 			Problem: "private key is truncated (BEGIN line without an END line)",
-			Hint:    hintStore,
+			next:    hintStore,
 		}
 	}
 	endLabel, afterEnd := markerLabel(rest[end:], endMarker)
 	if endLabel != label {
 		return nil, &KeyError{
 			Problem: "private key BEGIN and END lines do not match",
-			Hint:    hintPaste,
+			next:    hintPaste,
 		}
 	}
 	// encoding/pem needs the markers on lines of their own (it ignores
@@ -273,12 +284,12 @@ func knownLabel(label string) (problem, hint string, ok bool) {
 	case "PGP PRIVATE KEY BLOCK", "PGP PUBLIC KEY BLOCK":
 		return "private key is a PGP key, not PEM", hintPaste, true
 	case "PUBLIC KEY", "RSA PUBLIC KEY", "EC PUBLIC KEY":
-		return "private key is a public key", "private-key needs the app's private key: " + hintPaste, true
+		return "private key is a public key", "{private-key} needs the app's private key: " + hintPaste, true
 	case "CERTIFICATE", "TRUSTED CERTIFICATE", "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST", "X509 CRL":
 		return "private key is a certificate, not a key", hintPaste, true
 	case "ENCRYPTED PRIVATE KEY":
 		e := encryptedError()
-		return e.Problem, e.Hint, true
+		return e.Problem, e.next, true
 	}
 	return "", "", false
 }
@@ -290,10 +301,10 @@ func checkLabel(label string) error {
 	case !ok:
 		return &KeyError{
 			Problem: "private key has an unsupported PEM type, want RSA PRIVATE KEY",
-			Hint:    hintPaste,
+			next:    hintPaste,
 		}
 	case problem != "":
-		return &KeyError{Problem: problem, Hint: hint}
+		return &KeyError{Problem: problem, next: hint}
 	}
 	return nil
 }
@@ -334,14 +345,14 @@ func isEncrypted(text []byte) bool {
 func encryptedError() *KeyError {
 	return &KeyError{
 		Problem: "private key is encrypted with a passphrase",
-		Hint:    "store the key unencrypted, as GitHub generated it; decrypt with: openssl pkey -in <file> -out <decrypted file> (asks for the passphrase)",
+		next:    "store the key unencrypted, as GitHub generated it; decrypt with: openssl pkey -in <file> -out <decrypted file> (asks for the passphrase)",
 	}
 }
 
 func corruptError(why string) *KeyError {
 	return &KeyError{
 		Problem: "private key is corrupt: " + why,
-		Hint:    "the secret was probably damaged when it was copied; " + hintPaste,
+		next:    "the secret was probably damaged when it was copied; " + hintPaste,
 	}
 }
 
@@ -381,13 +392,13 @@ func parseDER(block *pem.Block) (*rsa.PrivateKey, error) {
 		case *rsa.PrivateKey:
 			return key, nil
 		case *ecdsa.PrivateKey:
-			return nil, &KeyError{Problem: "private key is an EC key, not RSA", Hint: hintRSA}
+			return nil, &KeyError{Problem: "private key is an EC key, not RSA", next: hintRSA}
 		case ed25519.PrivateKey:
-			return nil, &KeyError{Problem: "private key is an Ed25519 key, not RSA", Hint: hintRSA}
+			return nil, &KeyError{Problem: "private key is an Ed25519 key, not RSA", next: hintRSA}
 		case *ecdh.PrivateKey:
-			return nil, &KeyError{Problem: "private key is an X25519 key, not RSA", Hint: hintRSA}
+			return nil, &KeyError{Problem: "private key is an X25519 key, not RSA", next: hintRSA}
 		default:
-			return nil, &KeyError{Problem: "private key is not an RSA key", Hint: hintRSA}
+			return nil, &KeyError{Problem: "private key is not an RSA key", next: hintRSA}
 		}
 	}
 	if block.Type != "RSA PRIVATE KEY" {
@@ -396,7 +407,7 @@ func parseDER(block *pem.Block) (*rsa.PrivateKey, error) {
 		}
 	}
 	if _, err := x509.ParseECPrivateKey(der); err == nil {
-		return nil, &KeyError{Problem: "private key is an EC key, not RSA", Hint: hintRSA}
+		return nil, &KeyError{Problem: "private key is an EC key, not RSA", next: hintRSA}
 	}
 	return nil, corruptError("the PEM body is not a valid RSA private key")
 }

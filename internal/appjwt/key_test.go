@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/hint"
 )
 
 // testRSAKey is generated once per test binary: 2048-bit generation is slow.
@@ -211,11 +213,11 @@ func TestParseKey(t *testing.T) {
 			if !strings.Contains(ke.Problem, tc.wantProblem) {
 				t.Errorf("ParseKey() Problem = %q, want it to contain %q", ke.Problem, tc.wantProblem)
 			}
-			if ke.Hint == "" {
-				t.Error("ParseKey() Hint is empty")
+			if hint.Next(err) == "" {
+				t.Error("ParseKey() error has no hint")
 			}
 			checkKeyError(t, err)
-			msg := ke.Problem + " " + ke.Hint
+			msg := ke.Problem + " " + hint.Next(err)
 			for _, f := range secretFields(tc.in) {
 				if strings.Contains(msg, f) {
 					// Not quoting f: it is key material.
@@ -258,7 +260,7 @@ func checkKeyError(t *testing.T, err error) {
 	if ke.Error() != ke.Problem {
 		t.Errorf("KeyError.Error() = %q, want the Problem %q", ke.Error(), ke.Problem)
 	}
-	for _, s := range []string{ke.Problem, ke.Hint} {
+	for _, s := range []string{ke.Problem, hint.Next(err)} {
 		if strings.ContainsAny(s, "\r\n") {
 			t.Errorf("ParseKey() error text %q spans several lines", s)
 		}

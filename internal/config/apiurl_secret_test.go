@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/ghapptoken/app-token-action/internal/hint"
 )
 
 // TestAPIURLSecretNotEchoed checks that a github-api-url carrying a
@@ -25,7 +27,7 @@ func TestAPIURLSecretNotEchoed(t *testing.T) {
 			t.Errorf("Load(github-api-url with a secret) error is not an InputError for github-api-url")
 			continue
 		}
-		if strings.Contains(in.Error()+in.Fix, secret) {
+		if strings.Contains(in.Error()+hint.Next(err), secret) {
 			t.Errorf("Load(github-api-url with a secret) error shows the secret")
 		}
 	}

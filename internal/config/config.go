@@ -7,6 +7,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -14,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ghapptoken/app-token-action/internal/hint"
 )
 
 const (
@@ -66,28 +69,99 @@ type PostConfig struct {
 }
 
 // InputError is a bad input value. Error returns "<input>: <problem>" on one
-// line; Fix is the next step, a whole sentence. Neither contains the private
-// key.
+// line; neither contains the private key. Parse returns it wrapped in a
+// [hint.Error] that says what to change.
 type InputError struct {
 	Input   string // the input's name, e.g. "permission-issues"
 	Problem string // e.g. `must be read or write, got "admin"`
-	Fix     string
 }
 
 func (e *InputError) Error() string { return e.Input + ": " + e.Problem }
 
-// Load reads the inputs of the main step from a, and discovers the
+// inputError returns an [*InputError] with the next step next (see package
+// hint for its form).
+func inputError(input, problem, next string) error {
+	return hint.New(&InputError{Input: input, Problem: problem}, next)
+}
+
+// Inputs are the values a front end gathered, before any check: the
+// action's inputs and the runner's variables.
+type Inputs struct {
+	// Values maps an input's name as action.yml spells it ("client-id",
+	// "permission-issues") to its value. Absent and "" are the same;
+	// values are trimmed.
+	Values map[string]string
+	// Getenv returns a runner variable, such as GITHUB_REPOSITORY or
+	// RUNNER_DEBUG; nil means none is set.
+	Getenv func(name string) string
+}
+
+func (in Inputs) getenv(name string) string {
+	if in.Getenv == nil {
+		return ""
+	}
+	return strings.TrimSpace(in.Getenv(name))
+}
+
+// inputNames are the inputs Load reads besides the permission-* inputs.
+var inputNames = []string{
+	"client-id", "app-id", "private-key", "owner", "repositories", "repository-ids",
+	"installation-id", "enterprise", "skip-token-revoke", "github-api-url", "summary", "git-user",
+}
+
+// Load reads the inputs of the main step from a, discovers the
 // permission-* inputs from environ, a list of "KEY=value" entries as
-// returned by os.Environ. The error is an [*InputError].
+// returned by os.Environ, and checks them with [Parse].
 func Load(a *githubactions.Action, environ []string) (*Config, error) {
-	l := &loader{a: a, environ: environ}
+	return Parse(ActionInputs(a, environ))
+}
+
+// ActionInputs returns the inputs the runner passed to the step: every
+// input in inputNames and every INPUT_PERMISSION… variable in environ,
+// read through a.
+func ActionInputs(a *githubactions.Action, environ []string) Inputs {
+	values := make(map[string]string, len(inputNames)+8)
+	for _, name := range inputNames {
+		values[name] = a.GetInput(name)
+	}
+	for _, kv := range environ {
+		key, _, _ := strings.Cut(kv, "=")
+		// permission_issues is not a declared input, but ignoring it would
+		// grant more than the workflow asked for: Parse reads both.
+		if _, ok := cutPrefixFold(key, "INPUT_PERMISSION"); ok {
+			values[strings.ToLower(key[len("INPUT_"):])] = strings.TrimSpace(a.Getenv(key))
+		}
+	}
+	return Inputs{Values: values, Getenv: a.Getenv}
+}
+
+// Parse checks the inputs of the main step and returns the [Config] they
+// describe. An error is an [*InputError] wrapped with its next step.
+func Parse(in Inputs) (*Config, error) {
+	l := &loader{in: in}
 	for _, step := range []func() error{l.app, l.scope, l.permissions, l.flags, l.apiURL} {
 		if err := step(); err != nil {
 			return nil, err
 		}
 	}
-	l.c.ServerURL = serverURL(a)
-	l.c.Debug = a.Getenv("RUNNER_DEBUG") == "1"
+	l.c.ServerURL = serverURL(in)
+	l.c.Debug = in.getenv("RUNNER_DEBUG") == "1"
+	return &l.c, nil
+}
+
+// ParseApp checks only the inputs that name the app, its key and the API:
+// client-id, app-id, private-key and github-api-url. The other fields of
+// the Config it returns are zero. It serves commands that act as the app
+// without minting a token, such as listing its installations.
+func ParseApp(in Inputs) (*Config, error) {
+	l := &loader{in: in}
+	for _, step := range []func() error{l.app, l.apiURL} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	l.c.ServerURL = serverURL(in)
+	l.c.Debug = in.getenv("RUNNER_DEBUG") == "1"
 	return &l.c, nil
 }
 
@@ -98,30 +172,37 @@ func Load(a *githubactions.Action, environ []string) (*Config, error) {
 // the token.
 func LoadPost(a *githubactions.Action) PostConfig {
 	skip, ok := parseBool(a.GetInput("skip-token-revoke"), false)
-	in := a.GetInput("github-api-url")
-	if strings.Contains(in, "${{") {
-		in = ""
-	}
 	return PostConfig{
 		SkipTokenRevoke: skip && ok,
-		APIURL:          resolveAPIURL(a, in),
+		APIURL:          PostAPIURL(a.GetInput("github-api-url"), a.Getenv),
 		Debug:           a.Getenv("RUNNER_DEBUG") == "1",
 		Token:           strings.TrimSpace(a.Getenv("STATE_token")),
 		ExpiresAt:       strings.TrimSpace(a.Getenv("STATE_expires-at")),
 	}
 }
 
-// loader holds the state of one Load call; each of its steps fills part of c.
+// PostAPIURL resolves the API URL for a call that must not fail on bad
+// input, such as a revocation: in, else GITHUB_API_URL, else the github.com
+// API, unchecked. An unevaluated ${{ }} expression counts as unset.
+func PostAPIURL(in string, getenv func(string) string) string {
+	in = strings.TrimSpace(in)
+	if strings.Contains(in, "${{") {
+		in = ""
+	}
+	return resolveAPIURL(Inputs{Getenv: getenv}, in)
+}
+
+// loader holds the state of one Parse call; each of its steps fills part
+// of c.
 type loader struct {
-	a       *githubactions.Action
-	environ []string
-	c       Config
+	in Inputs
+	c  Config
 }
 
 // input returns the trimmed value of input name, once [checkValue] has
 // passed it.
 func (l *loader) input(name string) (string, error) {
-	v := l.a.GetInput(name)
+	v := strings.TrimSpace(l.in.Values[name])
 	if err := checkValue(name, v); err != nil {
 		return "", err
 	}
@@ -135,18 +216,14 @@ func (l *loader) input(name string) (string, error) {
 // before anything else looks at it.
 func checkValue(name, v string) error {
 	if strings.Contains(v, "${{") {
-		return &InputError{
-			Input:   name,
-			Problem: "contains an unexpanded ${{ }} expression",
-			Fix:     "The runner passed the expression's text instead of its value, which happens where expressions are not evaluated; set " + name + " in the step's with: block and check the expression's syntax.",
-		}
+		return inputError(name,
+			"contains an unexpanded ${{ }} expression",
+			"the runner passed the expression's text instead of its value, which happens where expressions are not evaluated; set {"+name+"} in the step's with: block and check the expression's syntax")
 	}
 	if name != "private-key" && strings.Contains(v, "PRIVATE KEY") {
-		return &InputError{
-			Input:   name,
-			Problem: "contains a private key",
-			Fix:     "Pass the private key to private-key only, and check which secret " + name + " gets; consider generating a new key if the log of an earlier run showed it.",
-		}
+		return inputError(name,
+			"contains a private key",
+			"pass the private key to {private-key} only, and check which secret {"+name+"} gets; consider generating a new key if the log of an earlier run showed it")
 	}
 	return nil
 }
@@ -165,11 +242,9 @@ func (l *loader) app() error {
 		name, issuer = "app-id", appID
 	}
 	if issuer == "" {
-		return &InputError{
-			Input:   "client-id",
-			Problem: "neither client-id nor app-id is set",
-			Fix:     "Set client-id to the GitHub App's client ID, for example client-id: ${{ vars.APP_CLIENT_ID }}. Secrets are not passed to workflows triggered from forks, so a pull request from a fork gets empty values; a client ID is not secret and can be a variable.",
-		}
+		return inputError("client-id",
+			"neither client-id nor app-id is set",
+			"set {client-id} to the GitHub App's client ID, for example client-id: ${{ vars.APP_CLIENT_ID }}; secrets are not passed to workflows triggered from forks, so a pull request from a fork gets empty values; a client ID is not secret and can be a variable")
 	}
 	if clientID != "" && appID != "" && clientID != appID {
 		l.c.Warnings = append(l.c.Warnings, "app-id is ignored because client-id is set; remove app-id")
@@ -182,11 +257,9 @@ func (l *loader) app() error {
 		return err
 	}
 	if key == "" {
-		return &InputError{
-			Input:   "private-key",
-			Problem: "is empty",
-			Fix:     "Pass the GitHub App's private key from a secret, for example private-key: ${{ secrets.APP_PRIVATE_KEY }}, and check the secret's name. Secrets are not passed to workflows triggered from forks, so a pull request from a fork gets an empty value.",
-		}
+		return inputError("private-key",
+			"is empty",
+			"pass the GitHub App's private key in {private-key} from a secret, for example private-key: ${{ secrets.APP_PRIVATE_KEY }}, and check the secret's name; secrets are not passed to workflows triggered from forks, so a pull request from a fork gets an empty value")
 	}
 	l.c.Issuer, l.c.PrivateKey = issuer, key
 	return nil
@@ -199,37 +272,32 @@ func (l *loader) app() error {
 // by mistake ([checkValue] has already refused a private key).
 func checkIssuer(name, v string) error {
 	if len(v) > 100 || !allBytes(v, func(c byte) bool { return isAlnum(c) || c == '.' || c == '-' || c == '_' }) {
-		return &InputError{
-			Input:   name,
-			Problem: "is not a client ID or app ID",
-			Fix:     "Use the client ID (like Iv23li…) or the numeric app ID shown on the GitHub App's settings page.",
-		}
+		return inputError(name,
+			"is not a client ID or app ID",
+			"set {"+name+"} to the client ID (like Iv23li…) or the numeric app ID shown on the GitHub App's settings page")
 	}
 	return nil
 }
 
 func (l *loader) permissions() error {
 	perms := map[string]string{}
-	for _, kv := range l.environ {
-		key, _, _ := strings.Cut(kv, "=")
-		suffix, ok := cutPrefixFold(key, "INPUT_PERMISSION-")
+	for _, key := range slices.Sorted(maps.Keys(l.in.Values)) {
+		suffix, ok := cutPrefixFold(key, "permission-")
 		if !ok {
 			// permission_issues is not a declared input, but ignoring it
 			// would grant more than the workflow asked for.
-			if suffix, ok = cutPrefixFold(key, "INPUT_PERMISSION_"); !ok {
+			if suffix, ok = cutPrefixFold(key, "permission_"); !ok {
 				continue
 			}
 		}
-		value := strings.TrimSpace(l.a.Getenv(key))
+		value := strings.TrimSpace(l.in.Values[key])
 		if value == "" {
 			continue
 		}
 		if suffix == "" || !allBytes(suffix, func(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }) {
-			return &InputError{
-				Input:   "permission-*",
-				Problem: fmt.Sprintf("%s is not a valid permission name", quote(suffix)),
-				Fix:     "Name permission inputs permission-<name>, where <name> is a GitHub App permission such as contents or pull-requests.",
-			}
+			return inputError("permission-*",
+				fmt.Sprintf("%s is not a valid permission name", quote(suffix)),
+				"name permission inputs permission-<name>, where <name> is a GitHub App permission such as contents or pull-requests")
 		}
 		name := strings.ReplaceAll(strings.ToLower(suffix), "-", "_")
 		input := "permission-" + strings.ReplaceAll(name, "_", "-")
@@ -242,18 +310,14 @@ func (l *loader) permissions() error {
 		}
 		level := strings.ToLower(value)
 		if !slices.Contains(allowed, level) {
-			return &InputError{
-				Input:   input,
-				Problem: fmt.Sprintf("must be %s, got %s", joinWords(allowed, "or"), quote(value)),
-				Fix:     fmt.Sprintf("Set %s to %s, or remove it.", input, joinWords(allowed, "or")),
-			}
+			return inputError(input,
+				fmt.Sprintf("must be %s, got %s", joinWords(allowed, "or"), quote(value)),
+				fmt.Sprintf("set {%s} to %s, or remove it", input, joinWords(allowed, "or")))
 		}
 		if prev, ok := perms[name]; ok && prev != level {
-			return &InputError{
-				Input:   input,
-				Problem: fmt.Sprintf("is set twice, to %s and %s", quote(prev), quote(level)),
-				Fix:     "Set each permission once.",
-			}
+			return inputError(input,
+				fmt.Sprintf("is set twice, to %s and %s", quote(prev), quote(level)),
+				"set {"+input+"} once")
 		}
 		if !known {
 			l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("%s: %q is not a known github.com permission; requesting it anyway (it may exist on GitHub Enterprise Server or be newer than this action)", input, name))
@@ -289,11 +353,9 @@ func (l *loader) bool(name string, def bool) (bool, error) {
 	}
 	b, ok := parseBool(v, def)
 	if !ok {
-		return false, &InputError{
-			Input:   name,
-			Problem: fmt.Sprintf("must be true or false, got %s", quote(v)),
-			Fix:     fmt.Sprintf("Set %s to true or false, or leave it unset for %t.", name, def),
-		}
+		return false, inputError(name,
+			fmt.Sprintf("must be true or false, got %s", quote(v)),
+			fmt.Sprintf("set {%s} to true or false, or leave it unset for %t", name, def))
 	}
 	return b, nil
 }
@@ -317,7 +379,7 @@ func (l *loader) apiURL() error {
 	if err != nil {
 		return err
 	}
-	u := resolveAPIURL(l.a, in)
+	u := resolveAPIURL(l.in, in)
 	warning, err := checkAPIURL(u)
 	if err != nil {
 		return err
@@ -331,10 +393,10 @@ func (l *loader) apiURL() error {
 
 // resolveAPIURL returns in, else GITHUB_API_URL, else the github.com API,
 // without trailing slashes.
-func resolveAPIURL(a *githubactions.Action, in string) string {
+func resolveAPIURL(env Inputs, in string) string {
 	u := in
 	if u == "" {
-		u = strings.TrimSpace(a.Getenv("GITHUB_API_URL"))
+		u = env.getenv("GITHUB_API_URL")
 	}
 	if u == "" {
 		u = defaultAPIURL
@@ -353,50 +415,38 @@ func checkAPIURL(u string) (warning string, err error) {
 	// Checked before any echo of u, with or without a scheme: credentials
 	// in the URL must not be logged.
 	if authority, _, _ := strings.Cut(rest, "/"); strings.Contains(authority, "@") {
-		return "", &InputError{
-			Input:   name,
-			Problem: "contains credentials",
-			Fix:     "Remove the user name and password from the URL; the action authenticates as the GitHub App.",
-		}
+		return "", inputError(name,
+			"contains credentials",
+			"remove the user name and password from {github-api-url}; the action authenticates as the GitHub App")
 	}
 	// A query or fragment can hold a token (?access_token=…): it is not
 	// echoed either.
 	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		return "", &InputError{
-			Input:   name,
-			Problem: fmt.Sprintf("%s has a query or fragment (not shown)", quote(u[:i])),
-			Fix:     "Use the URL of the GitHub REST API with no query or fragment, like https://api.github.com or https://HOST/api/v3.",
-		}
+		return "", inputError(name,
+			fmt.Sprintf("%s has a query or fragment (not shown)", quote(u[:i])),
+			"set {github-api-url} to the URL of the GitHub REST API with no query or fragment, like https://api.github.com or https://HOST/api/v3")
 	}
 	if !hasScheme {
-		return "", &InputError{
-			Input:   name,
-			Problem: fmt.Sprintf("%s has no scheme", quote(u)),
-			Fix:     fmt.Sprintf("Use a full URL such as %s.", quote("https://"+u)),
-		}
+		return "", inputError(name,
+			fmt.Sprintf("%s has no scheme", quote(u)),
+			fmt.Sprintf("set {github-api-url} to a full URL such as %s", quote("https://"+u)))
 	}
 	if s := strings.ToLower(scheme); s != "https" && s != "http" {
-		return "", &InputError{
-			Input:   name,
-			Problem: fmt.Sprintf("%s must use https or http", quote(u)),
-			Fix:     "Use the URL of the GitHub REST API, like https://api.github.com or https://HOST/api/v3.",
-		}
+		return "", inputError(name,
+			fmt.Sprintf("%s must use https or http", quote(u)),
+			"set {github-api-url} to the URL of the GitHub REST API, like https://api.github.com or https://HOST/api/v3")
 	}
 	p, err := url.Parse(u)
 	if err != nil || p.Host == "" {
-		return "", &InputError{
-			Input:   name,
-			Problem: fmt.Sprintf("%s is not a valid API base URL", quote(u)),
-			Fix:     "Use the URL of the GitHub REST API with a host, like https://api.github.com or https://HOST/api/v3.",
-		}
+		return "", inputError(name,
+			fmt.Sprintf("%s is not a valid API base URL", quote(u)),
+			"set {github-api-url} to the URL of the GitHub REST API with a host, like https://api.github.com or https://HOST/api/v3")
 	}
 	switch host := strings.ToLower(p.Hostname()); {
 	case host == "github.com" || host == "www.github.com":
-		return "", &InputError{
-			Input:   name,
-			Problem: fmt.Sprintf("%s is github.com's web address, not its API", quote(u)),
-			Fix:     "Use https://api.github.com, or leave github-api-url unset.",
-		}
+		return "", inputError(name,
+			fmt.Sprintf("%s is github.com's web address, not its API", quote(u)),
+			"set {github-api-url} to https://api.github.com, or leave it unset")
 	case host == "api.github.com" && p.Path != "":
 		return fmt.Sprintf("%s: %s has a path, but api.github.com serves its API at the root; requests will probably fail", name, quote(u)), nil
 	case host != "api.github.com" && p.Path != "" && p.Path != "/api/v3":
@@ -405,8 +455,8 @@ func checkAPIURL(u string) (warning string, err error) {
 	return "", nil
 }
 
-func serverURL(a *githubactions.Action) string {
-	if u := strings.TrimRight(strings.TrimSpace(a.Getenv("GITHUB_SERVER_URL")), "/"); u != "" {
+func serverURL(in Inputs) string {
+	if u := strings.TrimRight(in.getenv("GITHUB_SERVER_URL"), "/"); u != "" {
 		return u
 	}
 	return defaultServerURL

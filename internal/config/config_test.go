@@ -12,8 +12,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ghapptoken/app-token-action/internal/hint"
 )
 
 // testKey stands in for a private key; Load never parses it. Errors must
@@ -348,11 +351,15 @@ func checkInputError(tb testing.TB, err error, input, errContains, fixContains s
 	if !strings.Contains(msg, errContains) {
 		tb.Errorf("Load() error = %q, want it to contain %q", msg, errContains)
 	}
-	if ie.Fix == "" || !strings.Contains(ie.Fix, fixContains) {
-		tb.Errorf("Load() error fix = %q, want it to contain %q", ie.Fix, fixContains)
+	next := hint.Next(err)
+	if next == "" || !strings.Contains(next, fixContains) {
+		tb.Errorf("Load() error hint = %q, want it to contain %q", next, fixContains)
+	}
+	if r := []rune(next); len(r) > 0 && (unicode.IsUpper(r[0]) || strings.HasSuffix(next, ".")) {
+		tb.Errorf("Load() error hint = %q, want it to start in lower case with no final period", next)
 	}
 	for _, secret := range []string{keyMaterial, "hunter2"} {
-		if strings.Contains(msg+ie.Fix, secret) {
+		if strings.Contains(msg+next, secret) {
 			tb.Errorf("Load() error for %s contains a secret", input)
 		}
 	}
@@ -410,7 +417,7 @@ func TestLoadPost(t *testing.T) {
 
 func TestInputErrorError(t *testing.T) {
 	t.Parallel()
-	err := &InputError{Input: "permission-issues", Problem: `must be read or write, got "admin"`, Fix: "Set it to read or write."}
+	err := &InputError{Input: "permission-issues", Problem: `must be read or write, got "admin"`}
 	if got, want := err.Error(), `permission-issues: must be read or write, got "admin"`; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}

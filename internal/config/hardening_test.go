@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/ghapptoken/app-token-action/internal/hint"
 )
 
 // TestMisplacedInput checks that a private key passed to any input but
@@ -39,7 +41,7 @@ func TestMisplacedInput(t *testing.T) {
 			if !errors.As(err, &in) || in.Input != tt.input || in.Problem != tt.problem {
 				t.Fatalf("Load() error = %v, want %s: %s", err, tt.input, tt.problem)
 			}
-			if strings.Contains(in.Error()+in.Fix, tt.secret) {
+			if strings.Contains(in.Error()+hint.Next(err), tt.secret) {
 				t.Errorf("Load() error shows the value")
 			}
 		})

@@ -20,11 +20,9 @@ func (l *loader) scope() error {
 	owner, reposIn, idsIn, installationIn, enterprise := in[0], in[1], in[2], in[3], in[4]
 
 	if owner != "" && !validLogin(owner) {
-		return &InputError{
-			Input:   "owner",
-			Problem: fmt.Sprintf("%s is not a valid user or organization name", quote(owner)),
-			Fix:     "Use the login of a user or organization: letters, digits and hyphens, at most 39 characters, not starting with a hyphen.",
-		}
+		return inputError("owner",
+			fmt.Sprintf("%s is not a valid user or organization name", quote(owner)),
+			"set {owner} to the login of a user or organization: letters, digits and hyphens, at most 39 characters, not starting with a hyphen")
 	}
 	if enterprise != "" {
 		if err := checkEnterprise(enterprise, owner, reposIn, idsIn, installationIn); err != nil {
@@ -35,26 +33,22 @@ func (l *loader) scope() error {
 	if installationIn != "" {
 		id, ok := parseID(installationIn)
 		if !ok {
-			return &InputError{
-				Input:   "installation-id",
-				Problem: fmt.Sprintf("must be a positive integer, got %s", quote(installationIn)),
-				Fix:     "Use the numeric installation ID, or leave installation-id unset to find the installation from owner or the current repository.",
-			}
+			return inputError("installation-id",
+				fmt.Sprintf("must be a positive integer, got %s", quote(installationIn)),
+				"set {installation-id} to the numeric installation ID, or leave it unset to find the installation from {owner} or the current repository")
 		}
 		if owner != "" {
-			return &InputError{
-				Input:   "installation-id",
-				Problem: "cannot be combined with owner",
-				Fix:     "Set installation-id to choose the installation directly, or owner to find it, not both.",
-			}
+			return inputError("installation-id",
+				"cannot be combined with owner",
+				"set {installation-id} to choose the installation directly, or {owner} to find it, not both")
 		}
 		installationID = id
 	}
 
-	current := strings.TrimSpace(l.a.Getenv("GITHUB_REPOSITORY"))
+	current := l.in.getenv("GITHUB_REPOSITORY")
 	repoOwner := owner
 	if repoOwner == "" {
-		repoOwner = strings.TrimSpace(l.a.Getenv("GITHUB_REPOSITORY_OWNER"))
+		repoOwner = l.in.getenv("GITHUB_REPOSITORY_OWNER")
 	}
 	if repoOwner == "" {
 		repoOwner, _, _ = strings.Cut(current, "/")
@@ -72,11 +66,9 @@ func (l *loader) scope() error {
 		if len(ids) > 0 {
 			input = "repository-ids"
 		}
-		return &InputError{
-			Input:   input,
-			Problem: fmt.Sprintf("%d repositories exceed GitHub's limit of %d per token", n, maxRepositories),
-			Fix:     fmt.Sprintf("List at most %d repositories and repository IDs in all, or leave both unset for all of the installation's repositories.", maxRepositories),
-		}
+		return inputError(input,
+			fmt.Sprintf("%d repositories exceed GitHub's limit of %d per token", n, maxRepositories),
+			fmt.Sprintf("list at most %d repositories and repository IDs in all in {repositories} and {repository-ids}, or leave both unset for all of the installation's repositories", maxRepositories))
 	}
 
 	switch {
@@ -87,18 +79,14 @@ func (l *loader) scope() error {
 			if current != "" {
 				problem = fmt.Sprintf("is not set, and GITHUB_REPOSITORY %s is not owner/name", quote(current))
 			}
-			return &InputError{
-				Input:   "owner",
-				Problem: problem,
-				Fix:     "Set owner or repositories when running outside a repository context.",
-			}
+			return inputError("owner",
+				problem,
+				"set {owner} or {repositories} when running outside a repository context")
 		}
 	case len(repos) > 0 && repoOwner == "" && installationID == 0:
-		return &InputError{
-			Input:   "owner",
-			Problem: "is not set, and the owner of repositories is unknown",
-			Fix:     "Set owner, or write repositories as owner/name.",
-		}
+		return inputError("owner",
+			"is not set, and the owner of repositories is unknown",
+			"set {owner}, or write {repositories} as owner/name")
 	}
 
 	l.c.Owner, l.c.RepoOwner = owner, repoOwner
@@ -112,11 +100,9 @@ func (l *loader) scope() error {
 // would also choose an installation or repositories.
 func checkEnterprise(enterprise, owner, repos, ids, installation string) error {
 	if len(enterprise) > 255 || enterprise[0] == '-' || !allBytes(enterprise, func(c byte) bool { return isAlnum(c) || c == '-' }) {
-		return &InputError{
-			Input:   "enterprise",
-			Problem: fmt.Sprintf("%s is not a valid enterprise slug", quote(enterprise)),
-			Fix:     "Use the enterprise's slug as in https://github.com/enterprises/SLUG: letters, digits and hyphens.",
-		}
+		return inputError("enterprise",
+			fmt.Sprintf("%s is not a valid enterprise slug", quote(enterprise)),
+			"set {enterprise} to the enterprise's slug as in https://github.com/enterprises/SLUG: letters, digits and hyphens")
 	}
 	var conflicts []string
 	for _, in := range []struct{ name, value string }{
@@ -130,11 +116,14 @@ func checkEnterprise(enterprise, owner, repos, ids, installation string) error {
 		return nil
 	}
 	list := joinWords(conflicts, "and")
-	return &InputError{
-		Input:   "enterprise",
-		Problem: "cannot be combined with " + list,
-		Fix:     "An enterprise installation is chosen by enterprise alone and covers no repositories; remove " + list + ", or remove enterprise.",
+	fields := make([]string, len(conflicts))
+	for i, c := range conflicts {
+		fields[i] = "{" + c + "}"
 	}
+	fieldList := joinWords(fields, "and")
+	return inputError("enterprise",
+		"cannot be combined with "+list,
+		"an enterprise installation is chosen by {enterprise} alone and covers no repositories; remove "+fieldList+", or remove {enterprise}")
 }
 
 // parseRepositories splits the repositories input into bare names. Entries
@@ -154,15 +143,13 @@ func parseRepositories(s, owner string) ([]string, string, error) {
 			o, name = "", entry
 		}
 		if !validRepoName(name) || qualified && !validLogin(o) {
-			fix := "Use the repository's name or owner/name; names contain only letters, digits, '.', '-' and '_', at most 100 characters."
+			fix := "write each entry of {repositories} as the repository's name or owner/name; names contain only letters, digits, '.', '-' and '_', at most 100 characters"
 			if strings.ContainsAny(entry, " \t;") {
-				fix = "Separate repositories with commas or newlines."
+				fix = "separate the entries of {repositories} with commas or newlines"
 			}
-			return nil, "", &InputError{
-				Input:   "repositories",
-				Problem: fmt.Sprintf("%s is not a valid repository name", quote(entry)),
-				Fix:     fix,
-			}
+			return nil, "", inputError("repositories",
+				fmt.Sprintf("%s is not a valid repository name", quote(entry)),
+				fix)
 		}
 		if qualified {
 			if owner == "" {
@@ -183,11 +170,9 @@ func parseRepositories(s, owner string) ([]string, string, error) {
 		if len(foreign) > 1 {
 			verb = "are"
 		}
-		return nil, "", &InputError{
-			Input:   "repositories",
-			Problem: fmt.Sprintf("%s %s not owned by %s", joinWords(foreign, "and"), verb, quote(owner)),
-			Fix:     "One token can only access the repositories of one owner; use one step per owner, or set owner to the repositories' owner.",
-		}
+		return nil, "", inputError("repositories",
+			fmt.Sprintf("%s %s not owned by %s", joinWords(foreign, "and"), verb, quote(owner)),
+			"one token can only access the repositories of one owner; use one step per owner, or set {owner} to the repositories' owner")
 	}
 	return names, owner, nil
 }
@@ -200,11 +185,9 @@ func parseRepositoryIDs(s string) ([]int64, error) {
 	for _, entry := range splitList(s) {
 		id, ok := parseID(entry)
 		if !ok {
-			return nil, &InputError{
-				Input:   "repository-ids",
-				Problem: fmt.Sprintf("%s is not a repository ID", quote(entry)),
-				Fix:     "Use positive integers separated by commas or newlines, like 1296269.",
-			}
+			return nil, inputError("repository-ids",
+				fmt.Sprintf("%s is not a repository ID", quote(entry)),
+				"set {repository-ids} to positive integers separated by commas or newlines, like 1296269")
 		}
 		if !seen[id] {
 			seen[id] = true

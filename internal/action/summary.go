@@ -1,16 +1,17 @@
-package main
+package action
 
 import (
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
-	"github.com/ghapptoken/app-token-action/internal/githubapi"
 )
 
 // summary renders the job summary: what the token can do, never the token.
-func summary(cfg *config.Config, inst githubapi.Installation, tok githubapi.Token) string {
+func summary(cfg *config.Config, res apptoken.Result) string {
+	inst, tok := res.Installation, res.Token
 	repos := "all repositories of the installation"
 	if len(tok.Repositories) > 0 {
 		repos = strings.Join(tok.Repositories, ", ")
@@ -21,10 +22,10 @@ func summary(cfg *config.Config, inst githubapi.Installation, tok githubapi.Toke
 	b.WriteString("### GitHub App token\n\n| | |\n|---|---|\n")
 	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, cell(v)) }
 	row("App", inst.AppSlug)
-	row("Account", fmt.Sprintf("%s (%s)", accountName(inst), inst.AccountType))
+	row("Account", fmt.Sprintf("%s (%s)", apptoken.AccountName(inst), inst.AccountType))
 	row("Installation", fmt.Sprint(inst.ID))
 	row("Repositories", repos)
-	row("Permissions", formatPermissions(tok.Permissions))
+	row("Permissions", apptoken.FormatPermissions(tok.Permissions))
 	row("Expires", tok.ExpiresAt.UTC().Format(time.RFC3339))
 	if cfg.SkipTokenRevoke {
 		row("Revocation", "skipped (skip-token-revoke)")

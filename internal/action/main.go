@@ -1,0 +1,147 @@
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/appjwt"
+	"github.com/ghapptoken/app-token-action/internal/apptoken"
+	"github.com/ghapptoken/app-token-action/internal/config"
+	"github.com/ghapptoken/app-token-action/internal/hint"
+)
+
+// Main is the main step: it reads the inputs, mints the token, masks it
+// and sets the outputs, the state for the post step and the job summary.
+func Main(ctx context.Context, e Env) error {
+	cfg, err := config.Load(e.Action, e.Environ)
+	if err != nil {
+		return err
+	}
+	for _, w := range cfg.Warnings {
+		e.Action.Warningf("%s", w)
+	}
+	if err := checkFileCommands(e, cfg.SkipTokenRevoke); err != nil {
+		return err
+	}
+	key, err := appjwt.ParseKey(cfg.PrivateKey)
+	if err != nil {
+		return fmt.Errorf("private-key: %w", err)
+	}
+	o := e.options(cfg.Debug)
+	res, err := apptoken.Mint(ctx, o, apptoken.FromConfig(cfg, key))
+	if res.Token.Value != "" {
+		// The mask comes first: nothing may show the token before it.
+		e.Action.AddMask(res.Token.Value)
+	}
+	if err != nil {
+		if res.Token.Value != "" {
+			// Minted as the job was cancelled, and not revoked: the post
+			// step, which runs after a cancellation too, revokes it.
+			saveState(e, res)
+		}
+		return err
+	}
+
+	if err := publish(e, cfg, res); err != nil {
+		if apptoken.RevokeUnused(ctx, o, cfg.APIURL, res.Token.Value) == nil {
+			e.Action.Infof("Revoked the new token because the step failed")
+		}
+		return err
+	}
+	if cfg.Summary && e.Action.Getenv("GITHUB_STEP_SUMMARY") != "" {
+		// The summary is a report, not the product: a failure to write it
+		// is a warning, and the step keeps its token.
+		if err := fileCommands("write the job summary", func() { e.Action.AddStepSummary(summary(cfg, res)) }); err != nil {
+			e.Action.Warningf("%s", err.Error())
+		}
+	}
+	inst, tok := res.Installation, res.Token
+	e.Action.Infof("Created a token for installation %d of %s (%s), %s, expires at %s",
+		inst.ID, inst.AppSlug, apptoken.AccountName(inst), scopeText(cfg, res), tok.ExpiresAt.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// scopeText says which repositories the token covers, for the log.
+func scopeText(cfg *config.Config, res apptoken.Result) string {
+	if len(res.Token.Repositories) == 1 && strings.EqualFold(res.Installation.Account+"/"+res.Token.Repositories[0], cfg.CurrentRepository) {
+		return "scoped to " + cfg.CurrentRepository
+	}
+	if n := len(res.Token.Repositories); n == 1 {
+		return "scoped to 1 repository"
+	}
+	return res.ScopeText()
+}
+
+// publish writes the outputs and the state for the post step.
+func publish(e Env, cfg *config.Config, res apptoken.Result) error {
+	inst, tok := res.Installation, res.Token
+	granted, err := json.Marshal(tok.Permissions)
+	if err != nil {
+		return fmt.Errorf("encode permissions: %w", err)
+	}
+	outputs := [][2]string{
+		{"token", tok.Value},
+		{"installation-id", strconv.FormatInt(inst.ID, 10)},
+		{"app-slug", inst.AppSlug},
+		{"expires-at", tok.ExpiresAt.UTC().Format(time.RFC3339)},
+		{"permissions", string(granted)},
+	}
+	if cfg.GitUser {
+		outputs = append(outputs, [2]string{"git-user-name", res.GitUserName}, [2]string{"git-user-email", res.GitUserEmail})
+	}
+	for _, kv := range outputs {
+		if strings.ContainsAny(kv[1], "\r\n") {
+			return fmt.Errorf("refusing to write output %s: the value contains a line break", kv[0])
+		}
+	}
+	err = fileCommands("write step outputs", func() {
+		for _, kv := range outputs {
+			e.Action.SetOutput(kv[0], kv[1])
+		}
+	})
+	if err != nil || cfg.SkipTokenRevoke {
+		return err
+	}
+	return saveState(e, res)
+}
+
+// saveState saves the token and its expiry for the post step.
+func saveState(e Env, res apptoken.Result) error {
+	expires := res.Token.ExpiresAt.UTC().Format(time.RFC3339)
+	if strings.ContainsAny(res.Token.Value, "\r\n") {
+		return errors.New("refusing to save the token as state: it contains a line break")
+	}
+	return fileCommands("save state for the post step", func() {
+		e.Action.SaveState("token", res.Token.Value)
+		e.Action.SaveState("expires-at", expires)
+	})
+}
+
+// checkFileCommands fails early, before any request, when the runner's
+// output and state files are missing or cannot be written.
+func checkFileCommands(e Env, skipRevoke bool) error {
+	need := []string{"GITHUB_OUTPUT"}
+	if !skipRevoke {
+		need = append(need, "GITHUB_STATE")
+	}
+	for _, name := range need {
+		path := e.Action.Getenv(name)
+		if path == "" {
+			return hint.New(fmt.Errorf("%s is not set: this step must run inside a GitHub Actions job", name),
+				"outside GitHub Actions, use the command line (app-token token), or try the action against the emulator with go run ./cmd/demo")
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return hint.New(fmt.Errorf("%s cannot be written: %w", name, err),
+				"the runner's file-command directory is not writable in this container; check the job's container options and volumes")
+		}
+		f.Close()
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/apptoken"
+	"github.com/ghapptoken/app-token-action/internal/config"
+)
+
+// expiryMargin is how close to its expiry a token is left alone: revoking
+// it could race its expiry and would gain nothing.
+const expiryMargin = time.Minute
+
+// Post is the post step: it revokes the token the main step saved. It
+// never fails the job; what goes wrong is a warning.
+func Post(ctx context.Context, e Env) {
+	pc := config.LoadPost(e.Action)
+	switch {
+	case pc.SkipTokenRevoke:
+		e.Action.Infof("Token revocation skipped: skip-token-revoke is true")
+		return
+	case pc.Token == "":
+		e.Action.Infof("No token to revoke: the main step did not create one")
+		return
+	}
+	now := time.Now
+	if e.Core.Now != nil {
+		now = e.Core.Now
+	}
+	expires, err := time.Parse(time.RFC3339, pc.ExpiresAt)
+	if err == nil && !now().Add(expiryMargin).Before(expires) {
+		e.Action.Infof("Token revocation skipped: the token expired or expires within a minute (%s)", pc.ExpiresAt)
+		return
+	}
+	err = apptoken.Revoke(ctx, e.options(pc.Debug), pc.APIURL, pc.Token)
+	switch {
+	case err == nil:
+		e.Action.Infof("Token revoked")
+	case errors.Is(err, apptoken.ErrTokenInvalid):
+		e.Action.Infof("Token was already revoked or has expired")
+	default:
+		msg := "Could not revoke the installation token: " + err.Error()
+		if pc.ExpiresAt != "" {
+			msg += "; it stays valid until it expires at " + pc.ExpiresAt
+		}
+		e.Action.Warningf("%s", msg)
+	}
+}

@@ -1,0 +1,185 @@
+// Package apptoken is the use case at the heart of the action and the CLI:
+// from a [Request] in plain values, it signs the app's JWT, finds the
+// installation, mints an installation access token scoped as asked, and
+// revokes tokens. It knows neither the runner nor flags: each front end
+// translates its own words into a Request and renders the results and the
+// errors' hints (see package hint) in its own words.
+//
+// Every error [Mint] and [Revoke] return carries its next step, chosen in
+// one place ([explain]) from the class of the failure.
+package apptoken
+
+import (
+	"context"
+	"crypto/rsa"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/config"
+	"github.com/ghapptoken/app-token-action/internal/githubapi"
+)
+
+// Step deadlines: they bound every retry and rate-limit wait, so that a
+// hung GitHub ends in an error rather than a hung job.
+const (
+	// MintDeadline bounds a whole mint.
+	MintDeadline = 3 * time.Minute
+	// RevokeDeadline bounds a revocation.
+	RevokeDeadline = time.Minute
+)
+
+// cancelGrace is how long a token request already sent may still finish
+// after the caller is cancelled: GitHub may have minted the token, which
+// must then be revoked rather than left valid for an hour. The runner
+// sends SIGTERM 7.5 s after SIGINT; the grace and the revocation after it
+// fit in that.
+const cancelGrace = 4 * time.Second
+
+// cancelRevokeDeadline bounds the revocation of a token that arrived after
+// the caller was cancelled.
+const cancelRevokeDeadline = 2500 * time.Millisecond
+
+// Request is what a front end asks for, in plain values.
+type Request struct {
+	Issuer string          // the app's client ID, or its app ID
+	Key    *rsa.PrivateKey // the app's private key
+	APIURL string          // GitHub's REST API, no trailing slash
+
+	// ServerURL is GitHub's web address, for the bot's e-mail address and
+	// install links.
+	ServerURL string
+
+	// The scope: as the official action, with neither an owner nor
+	// repositories, the current repository; with an owner only, all of
+	// the owner's installation; with repositories, the installation of
+	// the first, scoped to all of them. An installation ID or an
+	// enterprise chooses the installation directly.
+	Owner             string
+	RepoOwner         string // the owner of Repositories
+	Repositories      []string
+	RepositoryIDs     []int64
+	InstallationID    int64
+	Enterprise        string
+	CurrentRepository string // "owner/name"
+
+	// Permissions narrows the token; nil means all of the installation's.
+	Permissions map[string]string
+	// GitUser asks for the app's bot identity for commits.
+	GitUser bool
+}
+
+// FromConfig returns the request a validated configuration describes,
+// signed with key.
+func FromConfig(cfg *config.Config, key *rsa.PrivateKey) Request {
+	return Request{
+		Issuer:            cfg.Issuer,
+		Key:               key,
+		APIURL:            cfg.APIURL,
+		ServerURL:         cfg.ServerURL,
+		Owner:             cfg.Owner,
+		RepoOwner:         cfg.RepoOwner,
+		Repositories:      cfg.Repositories,
+		RepositoryIDs:     cfg.RepositoryIDs,
+		InstallationID:    cfg.InstallationID,
+		Enterprise:        cfg.Enterprise,
+		CurrentRepository: cfg.CurrentRepository,
+		Permissions:       cfg.Permissions,
+		GitUser:           cfg.GitUser,
+	}
+}
+
+// Result is a minted token and what GitHub said about it.
+type Result struct {
+	Installation githubapi.Installation
+	Token        githubapi.Token
+	// GitUserName and GitUserEmail are the bot's identity for commits,
+	// when the request asked for it.
+	GitUserName, GitUserEmail string
+}
+
+// Options are the outside world of the use case; every field has a usable
+// zero value. Front ends set the callbacks to speak in their own way.
+type Options struct {
+	HTTP      *http.Client // nil: Go's default transport, proxies from the environment
+	UserAgent string
+	Now       func() time.Time                                // nil: time.Now
+	Sleep     func(ctx context.Context, d time.Duration) error // nil: a real timer
+
+	// RequestTimeout and BaseBackoff tune the API client; 0 means its
+	// defaults. Tests shorten them.
+	RequestTimeout time.Duration
+	BaseBackoff    time.Duration
+
+	// MintDeadline and RevokeDeadline replace the production deadlines
+	// when set.
+	MintDeadline, RevokeDeadline time.Duration
+
+	// Debugf gets one line per request; OnSkew is told when GitHub's
+	// clock is adopted for signing.
+	Debugf func(format string, args ...any)
+	OnSkew func(offset time.Duration)
+}
+
+func (o Options) mintDeadline() time.Duration {
+	if o.MintDeadline > 0 {
+		return o.MintDeadline
+	}
+	return MintDeadline
+}
+
+func (o Options) revokeDeadline() time.Duration {
+	if o.RevokeDeadline > 0 {
+		return o.RevokeDeadline
+	}
+	return RevokeDeadline
+}
+
+// Client returns an API client for apiURL that signs app JWTs as issuer
+// with key; key may be nil for calls made with a token.
+func (o Options) Client(apiURL, issuer string, key *rsa.PrivateKey) *githubapi.Client {
+	c := &githubapi.Client{
+		BaseURL:        apiURL,
+		HTTP:           o.HTTP,
+		UserAgent:      o.UserAgent,
+		Now:            o.Now,
+		Sleep:          o.Sleep,
+		RequestTimeout: o.RequestTimeout,
+		BaseBackoff:    o.BaseBackoff,
+		Debugf:         o.Debugf,
+		OnSkew:         o.OnSkew,
+	}
+	if key != nil {
+		c.Sign = newSigner(issuer, key).sign
+	}
+	return c
+}
+
+// scopeText says which repositories the token covers, for a log line,
+// from GitHub's answer.
+func (r Result) ScopeText() string {
+	switch n := len(r.Token.Repositories); {
+	case n == 1:
+		return "scoped to " + r.Installation.Account + "/" + r.Token.Repositories[0]
+	case n > 1:
+		return fmt.Sprintf("scoped to %d repositories", n)
+	case r.Token.RepositorySelection == "selected" || r.Installation.RepositorySelection == "selected" && r.Token.RepositorySelection == "":
+		return "for the installation's selected repositories"
+	}
+	return "for all repositories of the installation"
+}
+
+// AccountName is the installation's account, for messages.
+func AccountName(inst githubapi.Installation) string {
+	if inst.Account == "" {
+		return "the installation's account"
+	}
+	return inst.Account
+}
+
+func hostOf(u string) string {
+	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	host, _, _ := strings.Cut(u, "/")
+	return host
+}

@@ -1,0 +1,179 @@
+package apptoken
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/ghapptoken/app-token-action/internal/githubapi"
+	"github.com/ghapptoken/app-token-action/internal/hint"
+)
+
+// This file is the one place that classifies failures and picks the next
+// step for each class. Advice fits the cause: "re-run" only for what is
+// transient.
+
+// Hints shared by several classes.
+const (
+	nextTransient = "GitHub did not answer in time or answered with a server error; re-run the job, and check https://www.githubstatus.com if it persists"
+	nextCancelled = "the job was cancelled; nothing to change"
+)
+
+// explain adds the next step that fits err's class, for failures that are
+// not particular to one request: rate limits, the network, cancellation,
+// GitHub's server errors, an IP allow list. Other errors come back as
+// they are.
+func explain(err error) error {
+	if hint.Next(err) != "" {
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return hint.New(err, nextCancelled)
+	}
+	apiErr, isAPI := errors.AsType[*githubapi.Error](err)
+	switch {
+	case isAPI && apiErr.Status == http.StatusForbidden && isIPAllowList(apiErr.Message):
+		// GitHub's words, as quoted in databricks/cli#2702: "Although you
+		// appear to have the correct authorization credentials, the `ORG`
+		// organization has an IP allow list enabled, and your IP address is
+		// not permitted to access this resource."
+		return hint.New(err, "the organization's IP allow list refuses this runner's address: GitHub-hosted runners' addresses change, so use a self-hosted runner or larger runner with a static address the list allows, "+
+			"or have an owner enable \"Allow access by GitHub Apps\" in the organization's IP allow list settings, which admits the app's own listed addresses")
+	case isAPI && (apiErr.Status >= 500 || apiErr.Status == http.StatusTooManyRequests || strings.Contains(err.Error(), "rate limited")):
+		return hint.New(err, nextTransient)
+	case isAPI:
+		return err
+	case errors.Is(err, context.DeadlineExceeded):
+		return hint.New(err, nextTransient)
+	}
+	return hint.New(err, "GitHub could not be reached; check the runner's network and {github-api-url}, and re-run the job if the network was down")
+}
+
+// isIPAllowList reports whether a 403 message is an IP allow list's.
+func isIPAllowList(msg string) bool {
+	return strings.Contains(strings.ToLower(msg), "ip allow list")
+}
+
+// explainLookup explains a failed installation lookup.
+func explainLookup(ctx context.Context, c *githubapi.Client, r Request, l githubapi.Lookup, err error) error {
+	err = fmt.Errorf("find the app installation for %s: %w", lookupTarget(l), err)
+	apiErr, ok := errors.AsType[*githubapi.Error](err)
+	if !ok {
+		return explain(err)
+	}
+	switch apiErr.Status {
+	case http.StatusNotFound:
+		if strings.EqualFold(apiErr.Message, "Integration not found") {
+			// GitHub's answer to a JWT whose issuer is a number but no app's ID.
+			return hint.New(fmt.Errorf("%w: GitHub knows no app %q", err, r.Issuer),
+				"check {client-id}: set it to the client ID (like Iv23li…) shown on the GitHub App's settings page (General); {app-id}, if used instead, must be the app ID shown there")
+		}
+		next := fmt.Sprintf("install the app on %s and give it access to the repositories the token needs", lookupOwner(l))
+		app, aerr := c.GetApp(ctx)
+		appErr, isAppErr := errors.AsType[*githubapi.Error](aerr)
+		switch {
+		case isAppErr && appErr.Status == http.StatusNotFound:
+			// GitHub's API never answers 404 to GET /app with a JWT it
+			// accepted: the base URL is not GitHub's API.
+			return hint.New(err, fmt.Sprintf("check {github-api-url}: %s answered 404 to GET /app too, so it is not the GitHub REST API; "+
+				"use https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server, or leave it unset", r.APIURL))
+		case l.ID != 0:
+			next = "check {installation-id}: list the app's installations with `app-token installations`"
+		case aerr == nil:
+			next = fmt.Sprintf("install the app %q on %s (%s/installations/new)", app.Slug, lookupOwner(l), appURL(r, app))
+			if l.Repo != "" {
+				next += fmt.Sprintf(", or if it is installed with selected repositories, add %s under Repository access; also check that the repository exists", l.Repo)
+			}
+		}
+		return hint.New(fmt.Errorf("%w: %s", err, notFoundText(l)), next)
+	case http.StatusUnauthorized:
+		return hint.New(err, jwtHint(r, apiErr))
+	}
+	return explain(err)
+}
+
+// notFoundText says what GitHub's 404 to lookup l means.
+func notFoundText(l githubapi.Lookup) string {
+	switch {
+	case l.Repo != "":
+		return "the app is not installed there, or the repository does not exist or is not selected for the installation"
+	case l.Enterprise != "":
+		return "no installation of the app was found on that enterprise"
+	case l.ID != 0:
+		return "the app has no installation with that id"
+	}
+	return "the app is not installed on that account"
+}
+
+// explainToken explains a failed token request.
+func explainToken(r Request, inst githubapi.Installation, err error) error {
+	err = fmt.Errorf("create an installation token for installation %d: %w", inst.ID, err)
+	apiErr, ok := errors.AsType[*githubapi.Error](err)
+	if !ok {
+		return explain(err)
+	}
+	msg := strings.ToLower(apiErr.Message)
+	switch {
+	case apiErr.Status == http.StatusUnauthorized:
+		return hint.New(err, jwtHint(r, apiErr))
+	case apiErr.Status == http.StatusForbidden && strings.Contains(msg, "suspend"):
+		return hint.New(err, "an owner of "+AccountName(inst)+" must unsuspend the installation (Settings > GitHub Apps > Configure)")
+	case apiErr.Status == http.StatusUnprocessableEntity && strings.Contains(msg, "too many repositories"):
+		// Checked before "permission": GitHub's message suggests requesting
+		// fewer permissions too, but the repositories are the cause.
+		return hint.New(err, "scope the token to fewer repositories in {repositories} and {repository-ids}, or leave both unset for all of the installation's repositories")
+	case apiErr.Status == http.StatusUnprocessableEntity && strings.Contains(msg, "permission"):
+		return hint.New(err, "request only permissions the installation grants in {permission-*}, or add them in the app's settings and have "+AccountName(inst)+" accept them")
+	case apiErr.Status == http.StatusUnprocessableEntity && strings.Contains(msg, "repositor"):
+		return hint.New(err, fmt.Sprintf("every repository in {repositories} must exist under %s and be selected for the installation (Settings > GitHub Apps > Configure > Repository access)", AccountName(inst)))
+	}
+	return explain(err)
+}
+
+// ExplainAppCall explains a failed call made as the app that is not a
+// token's lookup or mint, such as listing the installations.
+func ExplainAppCall(r Request, err error) error {
+	if apiErr, ok := errors.AsType[*githubapi.Error](err); ok && apiErr.Status == http.StatusUnauthorized {
+		return hint.New(err, jwtHint(r, apiErr))
+	}
+	return explain(err)
+}
+
+// jwtHint explains a 401 to an app JWT.
+func jwtHint(r Request, apiErr *githubapi.Error) string {
+	if strings.Contains(apiErr.Message, "'Issuer' claim") {
+		return "check {client-id} (or {app-id}): GitHub knows no app by that ID; use the client ID (or the numeric app ID) shown on the GitHub App's settings page (General)"
+	}
+	return fmt.Sprintf("the private key does not belong to the app %q, or the runner's clock is off: "+
+		"pass {client-id} and {private-key} of the same app (the app's settings > General), and generate a new key if this one was deleted", r.Issuer)
+}
+
+func lookupTarget(l githubapi.Lookup) string {
+	switch {
+	case l.ID != 0:
+		return "installation id " + strconv.FormatInt(l.ID, 10)
+	case l.Enterprise != "":
+		return "enterprise " + l.Enterprise
+	case l.Owner != "":
+		return l.Owner
+	}
+	return l.Repo
+}
+
+func lookupOwner(l githubapi.Lookup) string {
+	if l.Repo != "" {
+		owner, _, _ := strings.Cut(l.Repo, "/")
+		return owner
+	}
+	return lookupTarget(l)
+}
+
+func appURL(r Request, app githubapi.App) string {
+	if app.HTMLURL != "" {
+		return app.HTMLURL
+	}
+	return strings.TrimSuffix(r.ServerURL, "/") + "/apps/" + app.Slug
+}

@@ -1,0 +1,177 @@
+package apptoken
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/githubapi"
+	"github.com/ghapptoken/app-token-action/internal/hint"
+)
+
+// Mint finds the installation r chooses, checks that it grants the
+// requested permissions, and creates a token scoped as r asks: two
+// requests when all goes well, three with GitUser. Its errors carry a
+// next step (see package hint).
+//
+// When ctx is cancelled while the token request is in flight, Mint still
+// waits a few seconds for GitHub's answer, and revokes a token that
+// arrives. Should that revocation fail, Mint returns the token in the
+// Result along with the error, and the caller must arrange its revocation.
+// Otherwise a non-nil error comes with an empty Result.Token.
+func Mint(ctx context.Context, o Options, r Request) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.mintDeadline())
+	defer cancel()
+	c := o.Client(r.APIURL, r.Issuer, r.Key)
+
+	lookup, repos := chooseLookup(r)
+	inst, err := c.FindInstallation(ctx, lookup)
+	if err != nil {
+		return Result{}, explainLookup(ctx, c, r, lookup, err)
+	}
+	if err := checkPermissions(r.Permissions, inst); err != nil {
+		return Result{}, err
+	}
+	tok, err := createToken(ctx, c, inst.ID, githubapi.TokenRequest{
+		Repositories:  repos,
+		RepositoryIDs: r.RepositoryIDs,
+		Permissions:   r.Permissions,
+	})
+	if err != nil {
+		return Result{}, explainToken(r, inst, err)
+	}
+	res := Result{Installation: inst, Token: tok}
+	if ctx.Err() != nil {
+		// The token came in the grace after a cancellation.
+		return revokeLate(ctx, o, c, res)
+	}
+	if r.GitUser {
+		if res.GitUserName, res.GitUserEmail, err = gitUser(ctx, c, r, inst, tok); err != nil {
+			if rerr := RevokeUnused(ctx, o, r.APIURL, tok.Value); rerr != nil {
+				return res, err
+			}
+			return Result{}, fmt.Errorf("%w (the new token was revoked)", err)
+		}
+	}
+	return res, nil
+}
+
+// createToken mints the token under a context that outlives ctx's
+// cancellation by [cancelGrace], so that a token GitHub mints for a request
+// already sent is not lost: it comes back to be revoked.
+func createToken(ctx context.Context, c *githubapi.Client, id int64, tr githubapi.TokenRequest) (githubapi.Token, error) {
+	gctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancel(nil)
+	if d, ok := ctx.Deadline(); ok {
+		var cancelDeadline context.CancelFunc
+		gctx, cancelDeadline = context.WithDeadline(gctx, d)
+		defer cancelDeadline()
+	}
+	stop := context.AfterFunc(ctx, func() {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return // the deadline above ends gctx as well
+		}
+		// The timer needs no stop: cancel is idempotent, and the deferred
+		// cancel ends gctx first when the request finishes sooner.
+		time.AfterFunc(cancelGrace, func() { cancel(context.Cause(ctx)) })
+	})
+	defer stop()
+	tok, err := c.CreateToken(gctx, id, tr)
+	if err != nil && ctx.Err() != nil {
+		// Cancelled with no token: say so, whatever the last attempt saw.
+		return tok, fmt.Errorf("%w: %w", errCanceled, err)
+	}
+	return tok, err
+}
+
+// errCanceled marks a mint the caller cancelled.
+var errCanceled = errors.New("cancelled")
+
+// revokeLate revokes a token that arrived after ctx was cancelled. It
+// returns the cancellation's error, and res with the token only when the
+// revocation failed.
+func revokeLate(ctx context.Context, o Options, c *githubapi.Client, res Result) (Result, error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelRevokeDeadline)
+	defer cancel()
+	cancelled := hint.New(fmt.Errorf("create an installation token for installation %d: %w", res.Installation.ID, context.Canceled),
+		"the job was cancelled while GitHub minted the token; nothing to change")
+	if err := c.RevokeToken(rctx, res.Token.Value); err != nil {
+		return res, fmt.Errorf("%w; revoking the token that GitHub minted meanwhile failed too: %w", cancelled, err)
+	}
+	return Result{}, fmt.Errorf("%w (the token GitHub minted meanwhile was revoked)", cancelled)
+}
+
+// chooseLookup picks the installation lookup and the repositories to scope
+// the token to, the same way the official action does.
+func chooseLookup(r Request) (githubapi.Lookup, []string) {
+	switch {
+	case r.InstallationID != 0:
+		return githubapi.Lookup{ID: r.InstallationID}, r.Repositories
+	case r.Enterprise != "":
+		return githubapi.Lookup{Enterprise: r.Enterprise}, nil
+	case len(r.Repositories) > 0:
+		return githubapi.Lookup{Repo: r.RepoOwner + "/" + r.Repositories[0]}, r.Repositories
+	case r.Owner != "":
+		return githubapi.Lookup{Owner: r.Owner}, nil
+	case len(r.RepositoryIDs) > 0:
+		return githubapi.Lookup{Owner: r.RepoOwner}, nil
+	}
+	_, name, _ := strings.Cut(r.CurrentRepository, "/")
+	return githubapi.Lookup{Repo: r.CurrentRepository}, []string{name}
+}
+
+// levels orders permission levels.
+var levels = map[string]int{"read": 1, "write": 2, "admin": 3}
+
+// checkPermissions fails when the installation does not grant a requested
+// permission at the requested level, since GitHub would answer 422.
+func checkPermissions(want map[string]string, inst githubapi.Installation) error {
+	var short []string
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		if levels[inst.Permissions[name]] < levels[want[name]] {
+			have := inst.Permissions[name]
+			if have == "" {
+				have = "none"
+			}
+			short = append(short, fmt.Sprintf("%s: %s (installation has %s)", name, want[name], have))
+		}
+	}
+	if len(short) == 0 {
+		return nil
+	}
+	return hint.New(
+		fmt.Errorf("installation %d of %s does not grant the requested permissions: %s; it grants %s",
+			inst.ID, inst.AppSlug, strings.Join(short, ", "), FormatPermissions(inst.Permissions)),
+		"request no more than the installation grants in {permission-*}, or add the permission in the app's settings "+
+			"(Permissions & events) and have an owner of "+AccountName(inst)+" accept it on the installation")
+}
+
+// gitUser returns the app's bot identity for commits.
+func gitUser(ctx context.Context, c *githubapi.Client, r Request, inst githubapi.Installation, tok githubapi.Token) (name, email string, err error) {
+	name = inst.AppSlug + "[bot]"
+	u, err := c.GetUser(ctx, tok.Value, name)
+	if err != nil {
+		return "", "", explain(fmt.Errorf("look up the app's bot user for git-user: %w", err))
+	}
+	host := "github.com"
+	if h := hostOf(r.ServerURL); h != "" {
+		host = h
+	}
+	return name, fmt.Sprintf("%d+%s@users.noreply.%s", u.ID, name, host), nil
+}
+
+// FormatPermissions returns "name: level" pairs in name order, or "none".
+func FormatPermissions(m map[string]string) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	parts := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, k+": "+m[k])
+	}
+	return strings.Join(parts, ", ")
+}
