@@ -104,7 +104,7 @@ type Result struct {
 type Options struct {
 	HTTP      *http.Client // nil: Go's default transport, proxies from the environment
 	UserAgent string
-	Now       func() time.Time                                // nil: time.Now
+	Now       func() time.Time                                 // nil: time.Now
 	Sleep     func(ctx context.Context, d time.Duration) error // nil: a real timer
 
 	// RequestTimeout and BaseBackoff tune the API client; 0 means its
