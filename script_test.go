@@ -13,8 +13,10 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
 	"github.com/ghapptoken/app-token-action/internal/runnerfile"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 // TestMain lets the test binary stand in for the action's binary under both
@@ -32,24 +34,32 @@ func TestMain(m *testing.M) {
 // with the defaults action.yml declares, and the runner's files.
 func TestScripts(t *testing.T) {
 	t.Parallel()
+	action, err := runnertest.ReadAction("action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
-			world := testWorld(t)
+			world := runnertest.World()
 			if _, err := os.Stat(filepath.Join(env.WorkDir, ".ghes")); err == nil {
 				world.BasePath = "/api/v3"
 			}
-			srv := githubapitest.Start(scriptTB{env}, world)
+			srv, err := githubapitest.NewServer(world)
+			if err != nil {
+				return err
+			}
+			env.Defer(srv.Close)
 			env.Values[emuKey{}] = &emuState{srv: srv}
-			for k, v := range actionDefaults(t, srv.URL()) {
+			for k, v := range action.Defaults(srv.URL()) {
 				env.Setenv(k, v)
 			}
 			work := env.WorkDir
 			for k, v := range map[string]string{
-				"INPUT_CLIENT-ID":         testClientID,
+				"INPUT_CLIENT-ID":         runnertest.ClientID,
 				"INPUT_PRIVATE-KEY":       srv.PrivateKeyPEM(),
-				"APP_ID":                  strconv.Itoa(testAppID),
+				"APP_ID":                  strconv.Itoa(runnertest.AppID),
 				"GITHUB_API_URL":          srv.URL(),
 				"GITHUB_SERVER_URL":       "https://github.com",
 				"GITHUB_REPOSITORY":       "octo-org/app",
@@ -88,16 +98,6 @@ type emuState struct {
 
 func emulator(ts *testscript.TestScript) *githubapitest.Server {
 	return ts.Value(emuKey{}).(*emuState).srv
-}
-
-// scriptTB adapts a testscript environment to the emulator's TB.
-type scriptTB struct{ env *testscript.Env }
-
-func (s scriptTB) Helper()          {}
-func (s scriptTB) Cleanup(f func()) { s.env.Defer(f) }
-func (s scriptTB) Errorf(format string, args ...any) {
-	s.env.T().Log(fmt.Sprintf(format, args...))
-	s.env.T().FailNow()
 }
 
 // cmdEmu drives the emulator:
@@ -146,7 +146,7 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		out := ts.Stdout()
 		for _, tok := range srv.Tokens() {
 			fmt.Fprintf(out, "installation=%d revoked=%t repositories=%s permissions=%s\n",
-				tok.InstallationID, tok.Revoked, strings.Join(tok.Repositories, ","), formatPermissions(tok.Permissions))
+				tok.InstallationID, tok.Revoked, strings.Join(tok.Repositories, ","), apptoken.FormatPermissions(tok.Permissions))
 		}
 	case "skew":
 		d, err := time.ParseDuration(args[1])
@@ -206,9 +206,9 @@ func cmdRunnerFile(ts *testscript.TestScript, neg bool, args []string) {
 	entries, err := runnerfile.Parse(string(data))
 	ts.Check(err)
 	out := ts.Stdout()
-	s := secretsOf(emulator(ts), ts.Getenv("INPUT_PRIVATE-KEY"))
+	s := runnertest.SecretsOf(emulator(ts), ts.Getenv("INPUT_PRIVATE-KEY"))
 	for _, e := range entries {
-		fmt.Fprintf(out, "%s=%s\n", e.Name, s.redact(e.Value))
+		fmt.Fprintf(out, "%s=%s\n", e.Name, s.Redact(e.Value))
 	}
 }
 
@@ -236,15 +236,15 @@ func cmdNoLeak(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! noleak")
 	}
-	s := secretsOf(emulator(ts), ts.Getenv("INPUT_PRIVATE-KEY"))
-	problems := s.checkLog(ts.ReadFile("stdout"), nil)
+	s := runnertest.SecretsOf(emulator(ts), ts.Getenv("INPUT_PRIVATE-KEY"))
+	problems := s.CheckLog(ts.ReadFile("stdout"), nil)
 	for i, p := range problems {
 		problems[i] = "stdout " + p
 	}
-	if line, kind := s.find(ts.ReadFile("stderr")); line > 0 {
+	if line, kind := s.Find(ts.ReadFile("stderr")); line > 0 {
 		problems = append(problems, fmt.Sprintf("stderr line %d shows %s", line, kind))
 	}
-	problems = append(problems, s.checkFiles(ts.MkAbs("."))...)
+	problems = append(problems, s.CheckFiles(ts.MkAbs("."))...)
 	if len(problems) > 0 {
 		ts.Fatalf("%s", strings.Join(problems, "\n"))
 	}
@@ -257,7 +257,7 @@ func cmdKeyFormat(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: keyformat KIND")
 	}
-	v, ok := keyInputs()[args[0]]
+	v, ok := runnertest.KeyInputs()[args[0]]
 	if !ok {
 		ts.Fatalf("unknown key format %q", args[0])
 	}
@@ -271,4 +271,13 @@ func cmdEnvFile(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: envfile NAME FILE")
 	}
 	ts.Setenv(args[0], ts.ReadFile(args[1]))
+}
+
+// requestLines returns "METHOD PATH STATUS" for each request.
+func requestLines(reqs []githubapitest.Request) []string {
+	out := make([]string, 0, len(reqs))
+	for _, r := range reqs {
+		out = append(out, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
+	}
+	return out
 }

@@ -34,21 +34,24 @@ func Main(ctx context.Context, e Env) error {
 		return fmt.Errorf("private-key: %w", err)
 	}
 	o := e.options(cfg.Debug)
+	// The mask comes first: nothing may show the token before it.
+	o.OnToken = e.Action.AddMask
 	res, err := apptoken.Mint(ctx, o, apptoken.FromConfig(cfg, key))
-	if res.Token.Value != "" {
-		// The mask comes first: nothing may show the token before it.
-		e.Action.AddMask(res.Token.Value)
-	}
-	if err != nil {
-		if res.Token.Value != "" {
-			// Minted as the job was cancelled, and not revoked: the post
-			// step, which runs after a cancellation too, revokes it.
-			saveState(e, res)
+	switch {
+	case err != nil && res.Token.Value != "" && errors.Is(err, context.Canceled):
+		// Minted as the job was cancelled, and not revoked: the post step,
+		// which runs after a cancellation too, revokes it.
+		if serr := saveState(e, res); serr != nil {
+			return fmt.Errorf("%w; %w", err, serr)
 		}
 		return err
+	case err == nil:
+		err = publish(e, cfg, res)
 	}
-
-	if err := publish(e, cfg, res); err != nil {
+	if err != nil {
+		if res.Token.Value == "" {
+			return err
+		}
 		if apptoken.RevokeUnused(ctx, o, cfg.APIURL, res.Token.Value) == nil {
 			e.Action.Infof("Revoked the new token because the step failed")
 		}
@@ -67,12 +70,20 @@ func Main(ctx context.Context, e Env) error {
 	return nil
 }
 
-// scopeText says which repositories the token covers, for the log.
+// scopeText says which repositories the token covers, for the log: when
+// the inputs scoped it, as GitHub's answer counts them (a repository named
+// in repositories and in repository-ids is one).
 func scopeText(cfg *config.Config, res apptoken.Result) string {
-	if len(res.Token.Repositories) == 1 && strings.EqualFold(res.Installation.Account+"/"+res.Token.Repositories[0], cfg.CurrentRepository) {
+	unscoped := len(cfg.Repositories) == 0 && len(cfg.RepositoryIDs) == 0
+	switch n := len(res.Token.Repositories); {
+	case unscoped && (cfg.Owner != "" || cfg.Enterprise != "" || cfg.InstallationID != 0):
+		if res.Installation.RepositorySelection == "selected" {
+			return "for the installation's selected repositories"
+		}
+		return "for all repositories of the installation"
+	case n == 1 && strings.EqualFold(res.Installation.Account+"/"+res.Token.Repositories[0], cfg.CurrentRepository):
 		return "scoped to " + cfg.CurrentRepository
-	}
-	if n := len(res.Token.Repositories); n == 1 {
+	case n == 1:
 		return "scoped to 1 repository"
 	}
 	return res.ScopeText()

@@ -120,6 +120,8 @@ type Options struct {
 	// clock is adopted for signing.
 	Debugf func(format string, args ...any)
 	OnSkew func(offset time.Duration)
+	// OnToken, if set, gets each new token before anything else sees it.
+	OnToken func(token string)
 }
 
 func (o Options) mintDeadline() time.Duration {

@@ -18,11 +18,16 @@ import (
 // requests when all goes well, three with GitUser. Its errors carry a
 // next step (see package hint).
 //
+// Options.OnToken is called with the new token before it is used for
+// anything else, so that a front end can mask it first.
+//
 // When ctx is cancelled while the token request is in flight, Mint still
 // waits a few seconds for GitHub's answer, and revokes a token that
-// arrives. Should that revocation fail, Mint returns the token in the
-// Result along with the error, and the caller must arrange its revocation.
-// Otherwise a non-nil error comes with an empty Result.Token.
+// arrives. A non-nil error with a non-empty Result.Token means that a token
+// exists that nobody has received and that Mint could not revoke (after a
+// cancellation; the error then wraps context.Canceled), or that failed a
+// later step (the bot lookup of GitUser): the caller must revoke it, at
+// once with [RevokeUnused] or later, as the action's post step does.
 func Mint(ctx context.Context, o Options, r Request) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.mintDeadline())
 	defer cancel()
@@ -45,16 +50,16 @@ func Mint(ctx context.Context, o Options, r Request) (Result, error) {
 		return Result{}, explainToken(r, inst, err)
 	}
 	res := Result{Installation: inst, Token: tok}
+	if o.OnToken != nil {
+		o.OnToken(tok.Value)
+	}
 	if ctx.Err() != nil {
 		// The token came in the grace after a cancellation.
 		return revokeLate(ctx, o, c, res)
 	}
 	if r.GitUser {
 		if res.GitUserName, res.GitUserEmail, err = gitUser(ctx, c, r, inst, tok); err != nil {
-			if rerr := RevokeUnused(ctx, o, r.APIURL, tok.Value); rerr != nil {
-				return res, err
-			}
-			return Result{}, fmt.Errorf("%w (the new token was revoked)", err)
+			return res, err
 		}
 	}
 	return res, nil

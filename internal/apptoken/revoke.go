@@ -16,7 +16,8 @@ import (
 var ErrTokenInvalid = errors.New("the token was already revoked or has expired")
 
 // Revoke revokes token at apiURL, bounded by the revocation deadline: one
-// request, DELETE /installation/token. Its errors carry a next step.
+// request, DELETE /installation/token. Its errors carry a next step; the
+// caller says what failed ("revoke the token: …").
 func Revoke(ctx context.Context, o Options, apiURL, token string) error {
 	ctx, cancel := context.WithTimeout(ctx, o.revokeDeadline())
 	defer cancel()
@@ -25,10 +26,10 @@ func Revoke(ctx context.Context, o Options, apiURL, token string) error {
 		return nil
 	}
 	if apiErr, ok := errors.AsType[*githubapi.Error](err); ok && apiErr.Status == http.StatusUnauthorized {
-		return hint.New(fmt.Errorf("revoke the token: %w: %w", ErrTokenInvalid, err),
+		return hint.New(fmt.Errorf("%w: %w", ErrTokenInvalid, err),
 			"nothing to revoke, unless the token belongs to another GitHub: check {github-api-url}")
 	}
-	return explain(fmt.Errorf("revoke the token: %w", err))
+	return explain(err)
 }
 
 // RevokeUnused revokes a token that nobody received, so that it does not

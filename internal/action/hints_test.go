@@ -1,4 +1,4 @@
-package main
+package action
 
 import (
 	"maps"
@@ -31,7 +31,7 @@ func TestTokenErrorHints(t *testing.T) {
 			name:      "repository not accessible",
 			env:       map[string]string{"INPUT_REPOSITORIES": "app,secret"},
 			wantError: "422 There is at least one repository that does not exist or is not accessible to the parent installation.",
-			wantHint:  "every repository in `repositories` must exist under octo-org",
+			wantHint:  "every repository in repositories must exist under octo-org",
 		},
 		{
 			name:      "suspended installation",
@@ -76,7 +76,7 @@ func TestTokenErrorHints(t *testing.T) {
 			if !strings.Contains(r.err.Error(), tt.wantError) {
 				t.Errorf("error = %q, want it to contain %q", r.err, tt.wantError)
 			}
-			if got := hint(r.err); !strings.Contains(got, tt.wantHint) {
+			if got := renderedHint(r.err); !strings.Contains(got, tt.wantHint) {
 				t.Errorf("hint = %q, want it to contain %q", got, tt.wantHint)
 			}
 			if n := countRequests(h.srv, "POST", mintPath); tt.noMint && n != 0 {

@@ -1,18 +1,17 @@
-package main
+package action
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
-	"github.com/ghapptoken/app-token-action/internal/runnerfile"
+	"github.com/ghapptoken/app-token-action/internal/hint"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 // stepRun is what one in-process run of a step left behind.
@@ -25,12 +24,14 @@ type stepRun struct {
 }
 
 // harness runs the steps in-process against an emulator, with the runner's
-// environment and files, and with waits recorded instead of slept.
+// environment and files (played by runnertest), and with waits recorded
+// instead of slept.
 type harness struct {
-	t   testing.TB
-	srv *githubapitest.Server
-	env map[string]string
-	dir string
+	t      testing.TB
+	srv    *githubapitest.Server
+	runner *runnertest.Runner
+	env    map[string]string // runner.Env
+	dir    string            // runner.Dir
 	// deadline, when set, bounds each step instead of the production
 	// deadlines.
 	deadline time.Duration
@@ -39,22 +40,10 @@ type harness struct {
 func newHarness(t testing.TB, world githubapitest.Config) *harness {
 	t.Helper()
 	srv := githubapitest.Start(t, world)
-	dir := t.TempDir()
-	env := actionDefaults(t, srv.URL())
-	for k, v := range map[string]string{
-		"INPUT_CLIENT-ID":         testClientID,
-		"INPUT_PRIVATE-KEY":       srv.PrivateKeyPEM(),
-		"GITHUB_API_URL":          srv.URL(),
-		"GITHUB_SERVER_URL":       "https://github.com",
-		"GITHUB_REPOSITORY":       "octo-org/app",
-		"GITHUB_REPOSITORY_OWNER": "octo-org",
-		"GITHUB_OUTPUT":           filepath.Join(dir, "output"),
-		"GITHUB_STATE":            filepath.Join(dir, "state"),
-		"GITHUB_STEP_SUMMARY":     filepath.Join(dir, "summary"),
-	} {
-		env[k] = v
-	}
-	return &harness{t: t, srv: srv, env: env, dir: dir}
+	r := runnertest.New(runnertest.Job{Action: mustAction(t), APIURL: srv.URL(), Repository: "octo-org/app", Dir: t.TempDir()})
+	r.Set("client-id", testClientID)
+	r.Set("private-key", srv.PrivateKeyPEM())
+	return &harness{t: t, srv: srv, runner: r, env: r.Env, dir: r.Dir}
 }
 
 // run runs the main step (post=false) or the post step.
@@ -63,26 +52,28 @@ func (h *harness) run(post bool) stepRun {
 	var log bytes.Buffer
 	var mu sync.Mutex
 	var r stepRun
-	d := testDeps(h.env, &log, &log)
-	d.requestTimeout = 200 * time.Millisecond
-	d.mainDeadline, d.postDeadline = h.deadline, h.deadline
-	d.sleep = func(ctx context.Context, wait time.Duration) error {
+	e := testEnv(h.runner, &log)
+	e.Core.RequestTimeout = 200 * time.Millisecond
+	e.Core.MintDeadline, e.Core.RevokeDeadline = h.deadline, h.deadline
+	e.Core.Sleep = func(ctx context.Context, wait time.Duration) error {
 		mu.Lock()
 		r.waits = append(r.waits, wait)
 		mu.Unlock()
 		return ctx.Err()
 	}
-	argv0 := "/usr/local/bin/app-token"
 	if post {
-		argv0 = "/usr/local/bin/app-token-post"
-	}
-	r.err = run(h.t.Context(), d, []string{argv0})
-	if r.err != nil {
-		report(d.action, r.err)
+		Post(h.t.Context(), e)
+	} else if r.err = Main(h.t.Context(), e); r.err != nil {
+		Report(e.Action, r.err)
 	}
 	r.log = log.String()
-	r.outputs = h.readFile("output")
-	r.state = h.readFile("state")
+	var err error
+	if r.outputs, err = h.runner.Outputs(); err != nil {
+		h.t.Fatalf("read outputs: %v", err)
+	}
+	if r.state, err = h.runner.State(); err != nil {
+		h.t.Fatalf("read state: %v", err)
+	}
 	return r
 }
 
@@ -106,36 +97,45 @@ func (h *harness) runTracked(post bool) trackedRun {
 	return r
 }
 
-// testDeps returns the outside world of a step or command run in-process:
-// inputs and variables from env, workflow commands to log, a command's
-// output to stdout, and no waiting between retries.
-func testDeps(env map[string]string, log, stdout io.Writer) deps {
-	return deps{
-		action:  envAction(env, log),
-		environ: environ(env),
-		stdout:  stdout,
-		now:     time.Now,
-		sleep:   func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
+// testEnv returns the outside world of a step run in-process: inputs and
+// variables from r, workflow commands to log, and no waiting between
+// retries.
+func testEnv(r *runnertest.Runner, log *bytes.Buffer) Env {
+	return Env{
+		Action:  r.Action(log),
+		Environ: r.Environ(),
+		Version: "test",
+		Core: apptoken.Options{
+			Now:   time.Now,
+			Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
+		},
 	}
 }
 
 // readFile parses a runner file strictly; a missing file is empty.
 func (h *harness) readFile(name string) map[string]string {
 	h.t.Helper()
-	entries, err := readEntries(filepath.Join(h.dir, name))
+	var m map[string]string
+	var err error
+	switch name {
+	case "output":
+		m, err = h.runner.Outputs()
+	case "state":
+		m, err = h.runner.State()
+	default:
+		h.t.Fatalf("readFile(%q): not a runner file", name)
+	}
 	if err != nil {
-		if strings.Contains(err.Error(), "no such file") {
-			return map[string]string{}
-		}
 		h.t.Fatalf("read %s: %v", name, err)
 	}
-	return runnerfile.Map(entries)
+	return m
 }
 
 // loadState passes the saved state to the post step as the runner does.
 func (h *harness) loadState() {
-	for k, v := range h.readFile("state") {
-		h.env["STATE_"+k] = v
+	h.t.Helper()
+	if err := h.runner.LoadState(); err != nil {
+		h.t.Fatal(err)
 	}
 }
 
@@ -158,4 +158,9 @@ func requestLines(reqs []githubapitest.Request) []string {
 		out = append(out, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
 	}
 	return out
+}
+
+// renderedHint returns err's next step as the action prints it.
+func renderedHint(err error) string {
+	return hint.Render(hint.Next(err), hint.Plain)
 }

@@ -1,4 +1,4 @@
-package main
+package action
 
 import (
 	"errors"
@@ -95,7 +95,7 @@ func permissionInputs(tb testing.TB) map[string]string {
 	tb.Helper()
 	levelRE := regexp.MustCompile(`'(read|write|admin)'`)
 	perms := map[string]string{}
-	for name, in := range mustActionInputs(tb) {
+	for name, in := range mustAction(tb).Inputs {
 		if p, ok := strings.CutPrefix(name, "permission-"); ok {
 			levels := levelRE.FindAllStringSubmatch(in.Description, -1)
 			if len(levels) == 0 {
