@@ -919,6 +919,10 @@ func TestRedirect(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "GET 301 renamed repository", status: 301, method: "GET", from: "/repos/old/r/installation", to: "/repos/new/r/installation"},
+		// GitHub sends a renamed repository to its ID: a 301 to
+		// /repositories/{id} (octokit/fixtures, MIT, recorded in
+		// scenarios/api.github.com/rename-repository).
+		{name: "GET 301 to the repository ID", status: 301, method: "GET", from: "/repos/octokit-fixture-org/rename-repository/installation", to: "/repositories/1000/installation"},
 		{name: "POST 307", status: 307, method: "POST", from: "/app/installations/1/access_tokens", to: "/app/installations/2/access_tokens"},
 		{name: "POST 308", status: 308, method: "POST", from: "/app/installations/1/access_tokens", to: "/app/installations/2/access_tokens"},
 		{name: "POST 301 keeps the method", status: 301, method: "POST", from: "/app/installations/1/access_tokens", to: "/app/installations/2/access_tokens"},
@@ -948,7 +952,8 @@ func TestRedirect(t *testing.T) {
 			c, _ := newClient(t, srv.URL)
 			var err error
 			if tt.method == "GET" {
-				_, err = c.FindInstallation(t.Context(), Lookup{Repo: "old/r"})
+				repo := strings.TrimSuffix(strings.TrimPrefix(tt.from, "/repos/"), "/installation")
+				_, err = c.FindInstallation(t.Context(), Lookup{Repo: repo})
 			} else {
 				_, err = c.CreateToken(t.Context(), 1, TokenRequest{Repositories: []string{"a", "b"}})
 			}
