@@ -229,8 +229,10 @@ func mint(tb testing.TB, s *Server, installationID int64, body string) token {
 	return decode[token](tb, r)
 }
 
-// fakeTB records what Start reports.
+// fakeTB records what Start reports. The embedded testing.TB is nil: a
+// call to a method fakeTB does not override panics.
 type fakeTB struct {
+	testing.TB
 	mu       sync.Mutex
 	errs     []string
 	cleanups []func()

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -72,7 +73,7 @@ func NewServer(cfg Config) (*Server, error) {
 // tb.Cleanup and reports an inconsistent cfg, and anything surprising the
 // handlers meet later, with tb.Errorf. It still returns a working server
 // for an inconsistent cfg, serving it as well as it can.
-func Start(tb TB, cfg Config) *Server {
+func Start(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
 	norm, problems := normalize(cfg)
 	for _, p := range problems {
