@@ -25,10 +25,13 @@ const (
 
 const (
 	// iatLeeway is how far in the future an app JWT's iat may lie, to
-	// absorb clock drift between the app and GitHub.
+	// absorb clock drift between the app and GitHub. Assumed: GitHub
+	// documents no leeway; it only advises setting iat 60 s in the past.
 	iatLeeway = 60
-	// maxJWTLifetime is the longest an app JWT may live, in seconds: its
-	// exp may be at most this far past its iat and past now.
+	// maxJWTLifetime is the longest an app JWT may live, in seconds. That
+	// exp may be at most 10 minutes past now is documented ("Generating a
+	// JSON Web Token (JWT) for a GitHub App"). Assumed: that exp - iat is
+	// held to the same limit.
 	maxJWTLifetime = 600
 )
 

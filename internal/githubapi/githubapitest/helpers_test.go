@@ -189,7 +189,9 @@ type installation struct {
 		Type  string `json:"type"`
 	} `json:"account"`
 	AppID               int64             `json:"app_id"`
+	ClientID            string            `json:"client_id"`
 	AppSlug             string            `json:"app_slug"`
+	HTMLURL             string            `json:"html_url"`
 	TargetType          string            `json:"target_type"`
 	RepositorySelection string            `json:"repository_selection"`
 	Permissions         map[string]string `json:"permissions"`
