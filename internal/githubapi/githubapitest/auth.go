@@ -185,6 +185,11 @@ func (s *Server) authAny(w http.ResponseWriter, r *http.Request) bool {
 	switch {
 	case !ok:
 		return true
+	case s.lagging(cred):
+		// A token minted moments ago that has not reached every replica
+		// is not known yet.
+		s.fail(w, http.StatusUnauthorized, msgBadCredentials, docRoot)
+		return false
 	case s.liveToken(cred) != nil:
 		return true
 	case s.issued(cred):

@@ -138,6 +138,7 @@ type Request struct {
 type IssuedToken struct {
 	Value          string
 	InstallationID int64
+	IssuedAt       time.Time // by the server's clock
 	ExpiresAt      time.Time
 	Revoked        bool
 	// Repositories are the names the token is limited to; nil when it

@@ -305,6 +305,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, id string, 
 		IssuedToken: IssuedToken{
 			Value:          s.newTokenValue(in.ID, now),
 			InstallationID: in.ID,
+			IssuedAt:       now,
 			ExpiresAt:      now.Add(s.cfg.TokenTTL).UTC().Truncate(time.Second),
 			Permissions:    maps.Clone(perms),
 		},

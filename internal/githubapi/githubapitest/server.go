@@ -43,6 +43,7 @@ type Server struct {
 	byValue  map[string]*tokenState
 	seq      uint64
 	used     map[string]int
+	lag      time.Duration // see SetTokenLag
 }
 
 // activeFault is an injected fault and how many more requests it may hit.
