@@ -46,7 +46,7 @@ const (
 // first use.
 type Client struct {
 	BaseURL   string       // e.g. https://api.github.com or https://ghe.example/api/v3
-	HTTP      *http.Client // nil = a default with proxy from env
+	HTTP      *http.Client // nil = NewHTTPClient(""): proxy from env, system roots
 	UserAgent string
 	// Sign mints an app JWT. The client calls it before every attempt with
 	// its local time plus the adopted clock offset.
@@ -58,7 +58,10 @@ type Client struct {
 	// bounds the whole call, retries and waits included.
 	RequestTimeout time.Duration
 	BaseBackoff    time.Duration // 0 = 1s
-	MaxRetries     int           // 0 = 3; negative = no retries
+	// MaxRetries bounds the retries after network errors, 5xx and empty
+	// answers (DNS failures get at most 2); 0 = 3, negative = none.
+	// Rate-limit waits are not counted: ctx's deadline bounds them.
+	MaxRetries int
 	// MaxRetryAfter, if positive, is the longest single rate-limit wait
 	// the client accepts. Whatever it is, a wait that would pass ctx's
 	// deadline fails at once with a [*RateLimitError]; ctx's deadline,
@@ -226,7 +229,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			switch {
 			case !tf.kind.retried() || tf.final:
 				final = te
-			case tf.kind == TransportDNS && dnsRetries >= maxDNSRetries:
+			case tf.kind == TransportDNS && dnsRetries >= min(maxDNSRetries, maxRetries):
 				final = te
 			case tf.kind == TransportDNS:
 				dnsRetries++
