@@ -177,7 +177,7 @@ func (c *Client) CreateToken(ctx context.Context, installationID int64, tr Token
 
 // RevokeToken revokes an installation access token, authenticating with
 // the token itself. GitHub answers 401 (a [*Error]) when the token has
-// expired or was revoked already.
+// expired or was revoked already; that is not retried.
 func (c *Client) RevokeToken(ctx context.Context, token string) error {
 	if token == "" {
 		return errors.New("no token to revoke")
@@ -292,7 +292,9 @@ func relativeTo(base, link string) (path, query string, err error) {
 }
 
 // GetUser returns the user login, authenticating with an installation
-// token.
+// token minted moments ago. Since GitHub may refuse such a token for a few
+// seconds after minting (octokit/auth-app.js#65 and #589), a 401 or 403 is
+// asked again for about 5 s before GetUser fails with the [*Error].
 func (c *Client) GetUser(ctx context.Context, token, login string) (User, error) {
 	if token == "" {
 		return User{}, errors.New("no token to look up a user with")
@@ -300,7 +302,7 @@ func (c *Client) GetUser(ctx context.Context, token, login string) (User, error)
 	if login == "" {
 		return User{}, errors.New("empty user login")
 	}
-	r := &request{method: http.MethodGet, path: "/users/" + url.PathEscape(login), token: token}
+	r := &request{method: http.MethodGet, path: "/users/" + url.PathEscape(login), token: token, fresh: true}
 	var out struct {
 		ID    int64  `json:"id"`
 		Login string `json:"login"`

@@ -12,12 +12,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -27,11 +25,12 @@ const (
 	defaultRequestTimeout = 10 * time.Second
 	defaultBaseBackoff    = time.Second
 	defaultMaxRetries     = 3
-	defaultMaxRetryAfter  = 60 * time.Second
 
-	// defaultRateLimitWait is the wait when GitHub signals a rate limit
-	// without saying for how long; GitHub's documentation asks for at least
-	// a minute.
+	// defaultRateLimitWait is the first wait when GitHub signals a rate
+	// limit without saying for how long; later ones double. GitHub's
+	// documentation asks for at least a minute, and exponentially longer
+	// waits while the limit persists (docs.github.com, REST API "Best
+	// practices": "Handle rate limit errors appropriately").
 	defaultRateLimitWait = time.Minute
 )
 
@@ -47,7 +46,7 @@ const (
 // first use.
 type Client struct {
 	BaseURL   string       // e.g. https://api.github.com or https://ghe.example/api/v3
-	HTTP      *http.Client // nil = a default with proxy from env
+	HTTP      *http.Client // nil = NewHTTPClient(""): proxy from env, system roots
 	UserAgent string
 	// Sign mints an app JWT. The client calls it before every attempt with
 	// its local time plus the adopted clock offset.
@@ -59,15 +58,23 @@ type Client struct {
 	// bounds the whole call, retries and waits included.
 	RequestTimeout time.Duration
 	BaseBackoff    time.Duration // 0 = 1s
-	MaxRetries     int           // 0 = 3; negative = no retries
-	// MaxRetryAfter is the longest rate-limit wait the client accepts;
-	// 0 = 60s. A longer wait fails at once.
+	// MaxRetries bounds the retries after network errors, 5xx and empty
+	// answers (DNS failures get at most 2); 0 = 3, negative = none.
+	// Rate-limit waits are not counted: ctx's deadline bounds them.
+	MaxRetries int
+	// MaxRetryAfter, if positive, is the longest single rate-limit wait
+	// the client accepts. Whatever it is, a wait that would pass ctx's
+	// deadline fails at once with a [*RateLimitError]; ctx's deadline,
+	// not a count of retries, bounds how often the client waits.
 	MaxRetryAfter time.Duration
 	// Debugf, if set, gets one line per attempt: method, path, status or
 	// error, attempt number and duration. It never gets headers or bodies.
 	Debugf func(format string, args ...any)
 	// OnSkew, if set, is called each time the client adopts a clock offset.
 	OnSkew func(offset time.Duration)
+	// OnWait, if set, is called before every wait between attempts: a
+	// rate limit's as well as a retry's backoff. It must not block.
+	OnWait func(w Wait)
 
 	skew atomic.Int64 // adopted offset of GitHub's clock from Now, in ns
 }
@@ -92,6 +99,9 @@ type request struct {
 	body   []byte // JSON, nil = none
 	token  string // installation token; "" = an app JWT
 	want   bool   // a 2xx must carry a body
+	// fresh marks a request made with a token minted moments ago: a 401
+	// or 403 is asked again for a few seconds.
+	fresh bool
 }
 
 // response is a completed HTTP exchange with its body read.
@@ -107,10 +117,38 @@ type permanentError struct{ err error }
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
+// transportFailure is an attempt that got no HTTP answer, classified.
+type transportFailure struct {
+	kind  TransportKind
+	err   error
+	final bool // not worth another attempt whatever the kind, e.g. a proxy's refusal
+}
+
+func (e *transportFailure) Error() string { return e.err.Error() }
+func (e *transportFailure) Unwrap() error { return e.err }
+
+// Retry limits that are not [Client] fields.
+const (
+	// maxDNSRetries is how often a failed name lookup is tried again: a
+	// resolver's hiccup passes quickly, a wrong host name never does.
+	maxDNSRetries = 2
+	// maxRateLimitWaits bounds rate-limit waits when ctx has no deadline,
+	// against a server that never relents. With a deadline, time is the
+	// bound.
+	maxRateLimitWaits = 30
+)
+
+// lagWaits are the waits before asking again when GitHub refuses a token
+// minted moments ago: about 5 s in all, as octokit/auth-app.js waits
+// (octokit/auth-app.js#65 and #589: replication lag after minting).
+var lagWaits = []time.Duration{500 * time.Millisecond, time.Second, 1500 * time.Millisecond, 2 * time.Second}
+
 // do sends r, retrying network errors, 5xx answers, empty 2xx bodies and
 // rate limits, and re-signing once after a clock-skew 401. It returns the
 // first 2xx response, or an error: a [*Error] for an HTTP error answer,
-// possibly wrapped to say why it was not retried.
+// possibly wrapped to say why it was not retried; a [*RateLimitError] when
+// a rate limit asks for a wait the client will not make; a
+// [*TransportError] when no answer came, or ctx ended the call.
 func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	base, err := c.baseURL()
 	if err != nil {
@@ -127,15 +165,19 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	case maxRetries < 0:
 		maxRetries = 0
 	}
+	hc := c.httpClient(r.method)
+	fail := &TransportError{Method: r.method, Path: r.path, Host: hostOf(base), Proxy: proxyHost(hc, target)}
 
 	var (
-		attempts, retries int
-		skewRetried       bool
-		last              string // what went wrong on the previous attempt
+		attempts, retries     int
+		dnsRetries, lagWaited int
+		rateWaits, secondary  int // rate-limit waits, and those GitHub did not size
+		skewRetried           bool
+		last                  string // what went wrong on the previous attempt
 	)
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, r.doneErr(ctx, attempts, last)
+		if ctx.Err() != nil {
+			return nil, fail.done(ctx, attempts, last)
 		}
 		attempts++
 		secret := r.token
@@ -149,43 +191,63 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		}
 
 		start := time.Now()
-		resp, err := c.send(ctx, r, target, auth)
+		resp, err := c.send(ctx, hc, r, target, auth)
 		took := time.Since(start)
 		if err != nil && ctx.Err() != nil {
 			c.debug(r, attempts, took, err.Error(), 0, false)
-			return nil, r.doneErr(ctx, attempts, last)
+			return nil, fail.done(ctx, attempts, last)
 		}
 
 		var (
 			outcome string // for the debug line and the next timeout error
+			reason  string // for OnWait
 			retry   bool
 			wait    time.Duration
 			final   error
 		)
 		// retryIn retries after d, or fails with fail once the retries
 		// are used up.
-		retryIn := func(d time.Duration, fail error) {
+		retryIn := func(d time.Duration, why string, fail error) {
 			if retries < maxRetries {
 				retries++
-				retry, wait = true, d
+				retry, wait, reason = true, d, why
 				return
 			}
 			final = fail
 		}
-		var perm *permanentError
+		var (
+			perm *permanentError
+			tf   *transportFailure
+		)
 		switch {
 		case errors.As(err, &perm):
 			outcome = perm.Error()
 			final = fmt.Errorf("%s %s: %w", r.method, r.path, perm.err)
+		case errors.As(err, &tf):
+			outcome = tf.Error()
+			te := fail.with(tf, attempts)
+			switch {
+			case !tf.kind.retried() || tf.final:
+				final = te
+			case tf.kind == TransportDNS && dnsRetries >= min(maxDNSRetries, maxRetries):
+				final = te
+			case tf.kind == TransportDNS:
+				dnsRetries++
+				retry, wait, reason = true, c.backoff(dnsRetries), tf.kind.reason()
+			default:
+				retryIn(c.backoff(retries+1), tf.kind.reason(), te)
+			}
 		case err != nil:
+			// send returns only the two kinds above; this is a safety net.
 			outcome = err.Error()
-			retryIn(c.backoff(retries+1), r.gaveUp(attempts, err))
+			final = fmt.Errorf("%s %s: %w", r.method, r.path, err)
 		case resp.status >= 200 && resp.status < 300:
 			if r.want && len(bytes.TrimSpace(resp.body)) == 0 {
 				// An empty 2xx is most likely a proxy's glitch; GitHub
 				// always answers these endpoints with JSON.
 				outcome = fmt.Sprintf("%d with an empty body", resp.status)
-				retryIn(c.backoff(retries+1), r.gaveUp(attempts, fmt.Errorf("%d response with an empty body", resp.status)))
+				retryIn(c.backoff(retries+1), fmt.Sprintf("empty %d response", resp.status),
+					r.gaveUp(attempts, fmt.Errorf("%d response with an empty body", resp.status)))
 				break
 			}
 			c.debug(r, attempts, took, statusText(resp), 0, false)
@@ -200,15 +262,26 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 				} else {
 					final = apiErr
 				}
-			case isRateLimit(resp):
-				d, err := c.rateLimit(ctx, resp.header, apiErr)
-				if err != nil {
-					final = err
-					break
+			case isRateLimit(resp, apiErr):
+				rl := &RateLimitError{Secondary: isSecondary(resp, apiErr), Err: apiErr}
+				var sized bool
+				rl.Wait, sized = c.rateLimitWait(resp.header, secondary)
+				if !sized {
+					secondary++
 				}
-				retryIn(d, fmt.Errorf("rate limited after %s: %w", plural(attempts, "attempt"), apiErr))
+				if final = c.refuseWait(ctx, rl, rateWaits); final == nil {
+					rateWaits++
+					retry, wait, reason = true, rl.Wait, rl.what()
+				}
+			case r.fresh && r.token != "" && lagWaited < len(lagWaits) &&
+				(resp.status == http.StatusUnauthorized || resp.status == http.StatusForbidden) &&
+				!strings.Contains(apiErr.Message, "IP allow list"):
+				// A token minted a moment ago may not have reached every
+				// replica yet. An IP allow list refusal will not pass.
+				retry, wait, reason = true, lagWaits[lagWaited], fmt.Sprintf("%d %s for a new token", resp.status, http.StatusText(resp.status))
+				lagWaited++
 			case resp.status >= 500:
-				retryIn(c.backoff(retries+1), apiErr)
+				retryIn(c.backoff(retries+1), fmt.Sprintf("%d %s", resp.status, http.StatusText(resp.status)), apiErr)
 			default:
 				final = apiErr
 			}
@@ -219,15 +292,29 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		}
 		last = outcome
 		if wait > 0 {
+			c.report(ctx, Wait{Method: r.method, Path: r.path, Reason: reason, Delay: wait, Attempt: attempts + 1})
 			if err := c.sleep(ctx, wait); err != nil {
-				return nil, r.doneErr(ctx, attempts, last)
+				return nil, fail.done(ctx, attempts, last)
 			}
 		}
 	}
 }
 
+// report passes w to OnWait, with the time left before ctx's deadline.
+func (c *Client) report(ctx context.Context, w Wait) {
+	if c.OnWait == nil {
+		return
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		w.Left = max(time.Until(deadline), time.Nanosecond)
+	}
+	c.OnWait(w)
+}
+
 // send makes one attempt under its own timeout and reads the whole body.
-func (c *Client) send(ctx context.Context, r *request, target, auth string) (*response, error) {
+// It fails with a [*transportFailure] when no answer came, or a
+// [*permanentError].
+func (c *Client) send(ctx context.Context, hc *http.Client, r *request, target, auth string) (*response, error) {
 	timeout := c.RequestTimeout
 	if timeout <= 0 {
 		timeout = defaultRequestTimeout
@@ -253,12 +340,11 @@ func (c *Client) send(ctx context.Context, r *request, target, auth string) (*re
 		req.Header.Set("Content-Type", "application/json")
 	}
 
-	hc := c.httpClient(r.method)
 	var resp *http.Response
 	for redirects := 0; ; redirects++ {
 		resp, err = hc.Do(req)
 		if err != nil {
-			return nil, transportError(actx, timeout, err)
+			return nil, classify(actx, timeout, err)
 		}
 		next, err := redirectTarget(req, resp)
 		if err != nil || next == nil {
@@ -277,7 +363,7 @@ func (c *Client) send(ctx context.Context, r *request, target, auth string) (*re
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize+1))
 	if err != nil {
-		return nil, transportError(actx, timeout, err)
+		return nil, classify(actx, timeout, err)
 	}
 	if len(data) > maxBodySize {
 		return nil, &permanentError{fmt.Errorf("%d response larger than %d bytes", resp.StatusCode, maxBodySize)}
@@ -338,53 +424,10 @@ func (c *Client) httpClient(method string) *http.Client {
 	return &copied
 }
 
-// defaultHTTP is the HTTP client used when Client.HTTP is nil: Go's default
-// transport (proxies from HTTPS_PROXY, HTTP_PROXY and NO_PROXY) with a
-// shorter dial timeout. Each attempt's context bounds the rest.
-var defaultHTTP = sync.OnceValue(func() *http.Client {
-	t, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		t = &http.Transport{Proxy: http.ProxyFromEnvironment}
-	} else {
-		t = t.Clone()
-	}
-	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 10 * time.Second
-	t.IdleConnTimeout = 90 * time.Second
-	t.ExpectContinueTimeout = time.Second
-	return &http.Client{Transport: t}
-})
-
-// transportError describes a failed exchange without the URL, which Go's
-// *url.Error would repeat.
-func transportError(actx context.Context, timeout time.Duration, err error) error {
-	if ue, ok := errors.AsType[*url.Error](err); ok {
-		err = ue.Err
-	}
-	if errors.Is(actx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("no response within %s: %w", timeout, context.DeadlineExceeded)
-	}
-	return err
-}
-
 // drain reads a little of an unused body so the connection can be reused.
 func drain(resp *http.Response) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-}
-
-// doneErr reports that ctx ended the call after attempts, last being what
-// went wrong before.
-func (r *request) doneErr(ctx context.Context, attempts int, last string) error {
-	what := "timed out"
-	if errors.Is(ctx.Err(), context.Canceled) {
-		what = "canceled"
-	}
-	msg := fmt.Sprintf("%s %s: request %s after %s", r.method, r.path, what, plural(attempts, "attempt"))
-	if last != "" {
-		msg += " (last: " + last + ")"
-	}
-	return fmt.Errorf("%s: %w", msg, ctx.Err())
 }
 
 // gaveUp is err after the last of attempts, with the method and path.
@@ -473,59 +516,6 @@ func (c *Client) adoptSkew(h http.Header) bool {
 		c.OnSkew(offset)
 	}
 	return true
-}
-
-// isRateLimit reports whether resp is GitHub's primary or secondary rate
-// limit: a 429, or a 403 with Retry-After or no requests remaining. A 403
-// without those is a permission problem and is not retried.
-func isRateLimit(resp *response) bool {
-	switch resp.status {
-	case http.StatusTooManyRequests:
-		return true
-	case http.StatusForbidden:
-		return resp.header.Get("Retry-After") != "" || resp.header.Get("X-RateLimit-Remaining") == "0"
-	}
-	return false
-}
-
-// rateLimitWait returns how long GitHub asks to wait: Retry-After, else
-// until X-RateLimit-Reset (measured against GitHub's Date), else a minute;
-// at least a second.
-func (c *Client) rateLimitWait(h http.Header) time.Duration {
-	serverNow := c.now().Add(c.Skew())
-	if date, err := http.ParseTime(h.Get("Date")); err == nil {
-		serverNow = date
-	}
-	wait := defaultRateLimitWait
-	if ra := strings.TrimSpace(h.Get("Retry-After")); ra != "" {
-		if s, err := strconv.ParseInt(ra, 10, 64); err == nil && s >= 0 {
-			wait = time.Duration(min(s, 1<<31)) * time.Second
-		} else if t, err := http.ParseTime(ra); err == nil {
-			wait = t.Sub(serverNow)
-		}
-	} else if h.Get("X-RateLimit-Remaining") == "0" {
-		if reset, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-RateLimit-Reset")), 10, 64); err == nil {
-			wait = time.Unix(reset, 0).Sub(serverNow)
-		}
-	}
-	return max(wait, time.Second)
-}
-
-// rateLimit returns the rate-limit wait GitHub asks for in h, or an error
-// when that is longer than MaxRetryAfter or would pass ctx's deadline.
-func (c *Client) rateLimit(ctx context.Context, h http.Header, apiErr *Error) (time.Duration, error) {
-	wait := c.rateLimitWait(h)
-	limit := c.MaxRetryAfter
-	if limit <= 0 {
-		limit = defaultMaxRetryAfter
-	}
-	if wait > limit {
-		return 0, fmt.Errorf("rate limited: GitHub asks to wait %s, longer than the %s this client waits: %w", wait, limit, apiErr)
-	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-		return 0, fmt.Errorf("rate limited: GitHub asks to wait %s, past the deadline: %w", wait, apiErr)
-	}
-	return wait, nil
 }
 
 // debug writes one line about an attempt.

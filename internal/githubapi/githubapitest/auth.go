@@ -25,10 +25,13 @@ const (
 
 const (
 	// iatLeeway is how far in the future an app JWT's iat may lie, to
-	// absorb clock drift between the app and GitHub.
+	// absorb clock drift between the app and GitHub. Assumed: GitHub
+	// documents no leeway; it only advises setting iat 60 s in the past.
 	iatLeeway = 60
-	// maxJWTLifetime is the longest an app JWT may live, in seconds: its
-	// exp may be at most this far past its iat and past now.
+	// maxJWTLifetime is the longest an app JWT may live, in seconds. That
+	// exp may be at most 10 minutes past now is documented ("Generating a
+	// JSON Web Token (JWT) for a GitHub App"). Assumed: that exp - iat is
+	// held to the same limit.
 	maxJWTLifetime = 600
 )
 
@@ -182,6 +185,11 @@ func (s *Server) authAny(w http.ResponseWriter, r *http.Request) bool {
 	switch {
 	case !ok:
 		return true
+	case s.lagging(cred):
+		// A token minted moments ago that has not reached every replica
+		// is not known yet.
+		s.fail(w, http.StatusUnauthorized, msgBadCredentials, docRoot)
+		return false
 	case s.liveToken(cred) != nil:
 		return true
 	case s.issued(cred):

@@ -106,12 +106,11 @@ func TestCredentialKinds(t *testing.T) {
 		{"app endpoint with a personal token", "GET", "/repos/acme/web/installation", "token ghp_0123456789abcdefghijklmnopqrstuvwxyz", 401, msgJWTDecode},
 		{"app endpoint with basic auth", "GET", "/app", "Basic dXNlcjpwYXNz", 401, msgJWTDecode},
 		{"app endpoint with a JWT under the token scheme", "GET", "/app", "token " + jwtNow, 200, ""},
-		{"token endpoint without credentials", "GET", "/installation/repositories", "", 401, msgRequiresAuth},
-		{"token endpoint with a JWT", "GET", "/installation/repositories", bearer(jwtNow), 401, msgBadCredentials},
 		{"revoke with a JWT", "DELETE", "/installation/token", bearer(jwtNow), 401, msgBadCredentials},
 		{"revoke without credentials", "DELETE", "/installation/token", "", 401, msgRequiresAuth},
-		{"token endpoint with an unknown token", "GET", "/installation/repositories", "token ghs_unknown000000000000000000000000000", 401, msgBadCredentials},
-		{"token endpoint with a bearer token", "GET", "/installation/repositories", bearer(tok), 200, ""},
+		{"revoke with an unknown token", "DELETE", "/installation/token", "token ghs_unknown000000000000000000000000000", 401, msgBadCredentials},
+		{"user with an unknown token", "GET", "/users/bob", "token ghs_unknown000000000000000000000000000", 401, msgBadCredentials},
+		{"user with a bearer token", "GET", "/users/bob", bearer(tok), 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,5 +157,5 @@ func TestClockOffset(t *testing.T) {
 
 	// Turning the clock past the token's expiry makes it stop working.
 	s.SetClockOffset(3*time.Hour + time.Second)
-	wantError(t, do(t, "GET", s.URL()+"/installation/repositories", "token "+tok.Token, ""), http.StatusUnauthorized, msgBadCredentials)
+	wantError(t, do(t, "GET", s.URL()+"/users/bob", "token "+tok.Token, ""), http.StatusUnauthorized, msgBadCredentials)
 }

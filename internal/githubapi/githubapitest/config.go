@@ -134,6 +134,9 @@ func normalize(cfg Config) (Config, []error) {
 				bad("renamed %q to %q: both must be owner/name", from, to)
 			}
 			out.Renamed[strings.ToLower(from)] = to
+			if !reaches(out.Installations, to) {
+				bad("renamed %q to %q, which no installation reaches: GitHub redirects to the repository's ID", from, to)
+			}
 		}
 	}
 	return out, problems
@@ -146,4 +149,15 @@ func ownerKind(accountType string) string {
 		return "enterprise:"
 	}
 	return "account:"
+}
+
+// reaches reports whether one of installs has the repository "owner/name".
+func reaches(installs []Installation, full string) bool {
+	owner, name, _ := strings.Cut(full, "/")
+	for _, in := range installs {
+		if in.Account.Type != "Enterprise" && strings.EqualFold(in.Account.Login, owner) && repositoryNamed(in, name) >= 0 {
+			return true
+		}
+	}
+	return false
 }

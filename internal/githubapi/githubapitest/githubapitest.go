@@ -10,8 +10,8 @@
 // to skew its clock, and [Server.Requests], [Server.JWTs] and [Server.Tokens]
 // to see what a client did.
 //
-// The package is linked into the product's demo command, so it never imports
-// package testing; [Start] takes the small [TB] interface instead.
+// Tests start a server with [Start]; the demo command, which is no test,
+// uses [NewServer] and [Server.Close].
 package githubapitest
 
 import (
@@ -19,13 +19,6 @@ import (
 	"net/http"
 	"time"
 )
-
-// TB is the part of [testing.TB] that [Start] needs.
-type TB interface {
-	Helper()
-	Cleanup(func())
-	Errorf(format string, args ...any)
-}
 
 // Config describes the world a [Server] emulates.
 type Config struct {
@@ -145,6 +138,7 @@ type Request struct {
 type IssuedToken struct {
 	Value          string
 	InstallationID int64
+	IssuedAt       time.Time // by the server's clock
 	ExpiresAt      time.Time
 	Revoked        bool
 	// Repositories are the names the token is limited to; nil when it

@@ -77,7 +77,7 @@ func TestInstallationJSON(t *testing.T) {
 	raw := decode[map[string]json.RawMessage](t, r)
 	for _, key := range []string{
 		"id", "account", "repository_selection", "access_tokens_url", "repositories_url", "html_url",
-		"app_id", "app_slug", "target_id", "target_type", "permissions", "events", "created_at",
+		"app_id", "client_id", "app_slug", "target_id", "target_type", "permissions", "events", "created_at",
 		"updated_at", "single_file_name", "suspended_by", "suspended_at",
 	} {
 		if _, ok := raw[key]; !ok {
@@ -89,6 +89,12 @@ func TestInstallationJSON(t *testing.T) {
 	if got.Account.Login != "acme" || got.Account.ID != 9001 || got.Account.Type != "Organization" ||
 		got.RepositorySelection != "selected" || !maps.Equal(got.Permissions, wantPerms) {
 		t.Errorf("installation = %+v", got)
+	}
+	if got.ClientID != "Iv23liTest0000000000" || got.HTMLURL != "https://github.com/organizations/acme/settings/installations/101" {
+		t.Errorf("installation client_id %q, html_url %q, want the app's client ID and the organization's settings page", got.ClientID, got.HTMLURL)
+	}
+	if u := decode[installation](t, do(t, "GET", s.URL()+"/users/alice/installation", auth, "")); u.HTMLURL != "https://github.com/settings/installations/102" {
+		t.Errorf("user installation html_url = %q, want the user's settings page", u.HTMLURL)
 	}
 
 	// Enterprise accounts have a slug, not a login, as on GitHub.
@@ -254,6 +260,7 @@ func TestCreateToken(t *testing.T) {
 		{"one bad permission spoils all", 101, `{"permissions":{"contents":"read","actions":"read"}}`, 422, msgNotGranted, nil, nil, ""},
 		{"unknown permission", 101, `{"permissions":{"bogus":"read"}}`, 422, msgNotGranted, nil, nil, ""},
 		{"level the permission does not have", 101, `{"permissions":{"contents":"admin"}}`, 422, msgNotGranted, nil, nil, ""},
+		{"level GitHub does not know", 101, `{"permissions":{"contents":"read","issues":"none"}}`, 422, msgInvalidLevel, nil, nil, ""},
 		{"invalid JSON", 101, `{"repositories":`, 400, msgProblemsParsingJSON, nil, nil, ""},
 		{"not an object", 101, `[]`, 422, "Invalid request.\n\n[] is not an object.", nil, nil, ""},
 		{"repositories not an array", 101, `{"repositories":"web"}`, 422, "Invalid request.\n\nFor 'properties/repositories', \"web\" is not an array of strings.", nil, nil, ""},
@@ -325,27 +332,12 @@ func TestTokenLifecycle(t *testing.T) {
 	s := Start(t, testConfig(t))
 	tok := mint(t, s, 101, `{"repositories":["web"]}`).Token
 
-	r := do(t, "GET", s.URL()+"/installation/repositories", "token "+tok, "")
-	var list struct {
-		TotalCount          int    `json:"total_count"`
-		RepositorySelection string `json:"repository_selection"`
-		Repositories        []struct {
-			ID       int64  `json:"id"`
-			Name     string `json:"name"`
-			FullName string `json:"full_name"`
-			Owner    struct{ Login string }
-		} `json:"repositories"`
-	}
-	if err := json.Unmarshal(r.body, &list); err != nil || r.status != http.StatusOK {
-		t.Fatalf("GET /installation/repositories = %d %s (%v)", r.status, r.body, err)
-	}
-	if list.TotalCount != 1 || list.RepositorySelection != "selected" || len(list.Repositories) != 1 ||
-		list.Repositories[0].FullName != "acme/web" || list.Repositories[0].Owner.Login != "acme" {
-		t.Errorf("GET /installation/repositories = %+v, want only acme/web", list)
+	if got := tokenNamed(t, s, tok).Repositories; !slices.Equal(got, []string{"web"}) {
+		t.Errorf("IssuedToken.Repositories = %q, want only web", got)
 	}
 
 	bot := s.BotUser()
-	r = do(t, "GET", s.URL()+"/users/"+bot.Login, bearer(tok), "")
+	r := do(t, "GET", s.URL()+"/users/"+bot.Login, bearer(tok), "")
 	var u user
 	if err := json.Unmarshal(r.body, &u); err != nil || r.status != http.StatusOK {
 		t.Fatalf("GET /users/%s = %d %s", bot.Login, r.status, r.body)
@@ -362,16 +354,15 @@ func TestTokenLifecycle(t *testing.T) {
 		t.Error("Tokens() does not show the revoked token as revoked")
 	}
 	wantError(t, do(t, "DELETE", s.URL()+"/installation/token", "token "+tok, ""), http.StatusUnauthorized, msgBadCredentials)
-	wantError(t, do(t, "GET", s.URL()+"/installation/repositories", "token "+tok, ""), http.StatusUnauthorized, msgBadCredentials)
 	wantError(t, do(t, "GET", s.URL()+"/users/alice", "token "+tok, ""), http.StatusUnauthorized, msgBadCredentials)
 
 	// Other tokens live on; ExpireToken ends one.
 	other := mint(t, s, 102, "").Token
-	if r := do(t, "GET", s.URL()+"/installation/repositories", "token "+other, ""); r.status != http.StatusOK {
+	if r := do(t, "GET", s.URL()+"/users/alice", "token "+other, ""); r.status != http.StatusOK {
 		t.Fatalf("second token: %d %s", r.status, r.body)
 	}
 	s.ExpireToken(other)
-	wantError(t, do(t, "GET", s.URL()+"/installation/repositories", "token "+other, ""), http.StatusUnauthorized, msgBadCredentials)
+	wantError(t, do(t, "GET", s.URL()+"/users/alice", "token "+other, ""), http.StatusUnauthorized, msgBadCredentials)
 	wantError(t, do(t, "DELETE", s.URL()+"/installation/token", "token "+other, ""), http.StatusUnauthorized, msgBadCredentials)
 	if got := tokenNamed(t, s, other).ExpiresAt; !got.Equal(testNow) {
 		t.Errorf("expired token's ExpiresAt = %v, want %v", got, testNow)
@@ -416,36 +407,11 @@ func TestTokenTTL(t *testing.T) {
 		t.Errorf("IssuedToken.ExpiresAt = %v, want %v", got, testNow.Add(10*time.Minute))
 	}
 	s.SetClockOffset(10*time.Minute - time.Second)
-	if r := do(t, "GET", s.URL()+"/installation/repositories", "token "+tok.Token, ""); r.status != http.StatusOK {
+	if r := do(t, "GET", s.URL()+"/users/alice", "token "+tok.Token, ""); r.status != http.StatusOK {
 		t.Errorf("a second before expiry = %d %s, want 200", r.status, r.body)
 	}
 	s.SetClockOffset(10 * time.Minute)
-	wantError(t, do(t, "GET", s.URL()+"/installation/repositories", "token "+tok.Token, ""), http.StatusUnauthorized, msgBadCredentials)
-}
-
-func TestPageSize(t *testing.T) {
-	t.Parallel()
-	cfg := testConfig(t)
-	repos := make([]Repository, 150)
-	for i := range repos {
-		repos[i].Name = fmt.Sprint("r", i)
-	}
-	cfg.Installations = []Installation{{
-		ID: 7, Account: Account{Login: "big", Type: "Organization"}, Repositories: repos,
-		Permissions: map[string]string{"metadata": "read"},
-	}}
-	s := Start(t, cfg)
-	tok := mint(t, s, 7, "").Token
-	for query, want := range map[string]int{"": 30, "?per_page=0": 30, "?per_page=-5": 30, "?per_page=100": 100, "?per_page=101": 100} {
-		r := do(t, "GET", s.URL()+"/installation/repositories"+query, "token "+tok, "")
-		list := decode[struct {
-			TotalCount   int               `json:"total_count"`
-			Repositories []json.RawMessage `json:"repositories"`
-		}](t, r)
-		if list.TotalCount != 150 || len(list.Repositories) != want {
-			t.Errorf("GET /installation/repositories%s: total %d, page of %d, want 150 and %d", query, list.TotalCount, len(list.Repositories), want)
-		}
-	}
+	wantError(t, do(t, "GET", s.URL()+"/users/alice", "token "+tok.Token, ""), http.StatusUnauthorized, msgBadCredentials)
 }
 
 func TestExpireTokenUnknownIsReported(t *testing.T) {
@@ -456,52 +422,6 @@ func TestExpireTokenUnknownIsReported(t *testing.T) {
 	s.ExpireToken("ghs_never_issued")
 	if errs := tb.errors(); len(errs) != 1 || strings.Contains(errs[0], "ghs_never_issued") {
 		t.Errorf("errors = %q, want one that does not repeat the token", errs)
-	}
-}
-
-func TestInstallationRepositoriesPagination(t *testing.T) {
-	t.Parallel()
-	cfg := testConfig(t)
-	cfg.Installations = []Installation{{
-		ID:           7,
-		Account:      Account{Login: "big", Type: "Organization"},
-		Repositories: []Repository{{Name: "r1"}, {Name: "r2"}, {Name: "r3"}, {Name: "r4"}, {Name: "r5"}},
-		Permissions:  map[string]string{"metadata": "read"},
-	}}
-	s := Start(t, cfg)
-	tok := mint(t, s, 7, "").Token
-
-	r := do(t, "GET", s.URL()+"/installation/repositories?per_page=2&page=2", "token "+tok, "")
-	var list struct {
-		TotalCount          int                     `json:"total_count"`
-		RepositorySelection string                  `json:"repository_selection"`
-		Repositories        []struct{ Name string } `json:"repositories"`
-	}
-	if err := json.Unmarshal(r.body, &list); err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, repo := range list.Repositories {
-		names = append(names, repo.Name)
-	}
-	if list.TotalCount != 5 || list.RepositorySelection != "all" || !slices.Equal(names, []string{"r3", "r4"}) {
-		t.Errorf("page 2 = %+v, want total 5, all, [r3 r4]", list)
-	}
-	var rels []string
-	for _, l := range parseLinks(r.header.Get("Link")) {
-		rels = append(rels, l.rel)
-		if !strings.Contains(l.url, "per_page=2") {
-			t.Errorf("link %q loses per_page", l.url)
-		}
-	}
-	if !slices.Equal(rels, []string{"prev", "next", "last", "first"}) {
-		t.Errorf("Link rels = %v", rels)
-	}
-
-	// A page number whose offset overflows is past the end, not a crash.
-	r = do(t, "GET", s.URL()+"/installation/repositories?per_page=100&page=100000000000000000", "token "+tok, "")
-	if r.status != http.StatusOK || !strings.Contains(string(r.body), `"repositories":[]`) {
-		t.Errorf("page past the end = %d %s, want 200 and no repositories", r.status, r.body)
 	}
 }
 
@@ -556,7 +476,7 @@ func TestRenamedRepository(t *testing.T) {
 	auth := bearer(appJWT(t, testNow))
 
 	r := do(t, "GET", s.URL()+"/repos/ACME/Old-Web/installation?x=1", auth, "")
-	want := s.URL() + "/repos/acme/web/installation?x=1"
+	want := s.URL() + "/repositories/1001/installation?x=1"
 	if r.status != http.StatusMovedPermanently || r.header.Get("Location") != want {
 		t.Fatalf("GET renamed = %d Location %q, want 301 %q", r.status, r.header.Get("Location"), want)
 	}
@@ -593,7 +513,7 @@ func TestLongTokens(t *testing.T) {
 	if !strings.HasPrefix(tok, "ghs_4242_") || len(tok) < 520 || len(tok) > 521 || strings.Count(tok, ".") != 2 {
 		t.Errorf("long token has length %d and prefix %q, want ghs_4242_<JWT> of about 520", len(tok), tok[:min(len(tok), 9)])
 	}
-	if r := do(t, "GET", s.URL()+"/installation/repositories", bearer(tok), ""); r.status != http.StatusOK {
+	if r := do(t, "GET", s.URL()+"/users/alice", bearer(tok), ""); r.status != http.StatusOK {
 		t.Errorf("long token does not authenticate: %d %s", r.status, r.body)
 	}
 	wantError(t, do(t, "GET", s.URL()+"/app", bearer(tok), ""), http.StatusUnauthorized, msgJWTDecode)

@@ -189,7 +189,9 @@ type installation struct {
 		Type  string `json:"type"`
 	} `json:"account"`
 	AppID               int64             `json:"app_id"`
+	ClientID            string            `json:"client_id"`
 	AppSlug             string            `json:"app_slug"`
+	HTMLURL             string            `json:"html_url"`
 	TargetType          string            `json:"target_type"`
 	RepositorySelection string            `json:"repository_selection"`
 	Permissions         map[string]string `json:"permissions"`
@@ -229,8 +231,10 @@ func mint(tb testing.TB, s *Server, installationID int64, body string) token {
 	return decode[token](tb, r)
 }
 
-// fakeTB records what Start reports.
+// fakeTB records what Start reports. The embedded testing.TB is nil: a
+// call to a method fakeTB does not override panics.
 type fakeTB struct {
+	testing.TB
 	mu       sync.Mutex
 	errs     []string
 	cleanups []func()

@@ -24,10 +24,12 @@ func TestResponseHeaders(t *testing.T) {
 	first := do(t, "GET", s.URL()+"/app", auth, "")
 	second := do(t, "GET", s.URL()+"/app", auth, "")
 	anon := do(t, "GET", s.URL()+"/users/alice", "", "")
+	tok := mint(t, s, 102, "").Token
+	withToken := do(t, "GET", s.URL()+"/users/alice", "token "+tok, "")
 
 	idPattern := regexp.MustCompile(`^[0-9A-F]{4}:[0-9A-F]{4}:[0-9A-F]{6}:[0-9A-F]{7}:[0-9A-F]{8}$`)
 	ids := map[string]bool{}
-	for i, r := range []reply{first, second, anon} {
+	for i, r := range []reply{first, second, anon, withToken} {
 		if got := r.header.Get("Content-Type"); got != "application/json; charset=utf-8" {
 			t.Errorf("reply %d Content-Type = %q", i, got)
 		}
@@ -40,6 +42,15 @@ func TestResponseHeaders(t *testing.T) {
 			t.Errorf("reply %d Date = %q, want %v", i, r.header.Get("Date"), testNow)
 		}
 		reset := strconv.FormatInt(testNow.Truncate(time.Hour).Add(time.Hour).Unix(), 10)
+		if i < 2 {
+			// An app JWT gets no rate-limit headers.
+			for k := range r.header {
+				if strings.HasPrefix(k, "X-Ratelimit-") {
+					t.Errorf("reply %d to an app JWT has %s", i, k)
+				}
+			}
+			continue
+		}
 		if r.header.Get("X-RateLimit-Reset") != reset || r.header.Get("X-RateLimit-Resource") != "core" {
 			t.Errorf("reply %d rate limit reset %q resource %q", i, r.header.Get("X-RateLimit-Reset"), r.header.Get("X-RateLimit-Resource"))
 		}
@@ -50,7 +61,7 @@ func TestResponseHeaders(t *testing.T) {
 	for _, c := range []struct {
 		r    reply
 		want string
-	}{{first, "5000/4999/1"}, {second, "5000/4998/2"}, {anon, "60/59/1"}} {
+	}{{anon, "60/59/1"}, {withToken, "5000/4999/1"}} {
 		if got := rate(c.r); got != c.want {
 			t.Errorf("limit/remaining/used = %s, want %s", got, c.want)
 		}
@@ -352,7 +363,7 @@ func TestRequestRecording(t *testing.T) {
 	resp.Body.Close()
 	tok := s.Tokens()[0].Value
 	do(t, "GET", s.URL()+"/app", bearer(bad), "")
-	do(t, "GET", s.URL()+"/installation/repositories", "token "+tok, "")
+	do(t, "GET", s.URL()+"/users/bob", "token "+tok, "")
 
 	reqs := s.Requests()
 	if len(reqs) != 3 {
@@ -394,7 +405,8 @@ func TestConfigProblems(t *testing.T) {
 		{"unknown selection", func(c *Config) { c.Installations[0].RepositorySelection = "some" }, "repository selection"},
 		{"unknown permission", func(c *Config) { c.Installations[0].Permissions["bogus"] = "read" }, "bogus"},
 		{"level a permission lacks", func(c *Config) { c.Installations[1].Permissions["contents"] = "admin" }, "contents"},
-		{"repository with a slash", func(c *Config) { c.Installations[0].Repositories[0].Name = "acme/web" }, "slash"},
+		{"repository with a slash", func(c *Config) { c.Installations[0].Repositories[0].Name = "acme/web"; c.Renamed = nil }, "slash"},
+		{"renamed to a repository no installation reaches", func(c *Config) { c.Renamed = map[string]string{"acme/old": "acme/gone"} }, "no installation reaches"},
 		{"repository twice", func(c *Config) { c.Installations[0].Repositories[1].Name = "WEB" }, "twice"},
 		{"no app ID", func(c *Config) { c.App.ID = 0 }, "app ID"},
 		{"enterprise with repositories", func(c *Config) { c.Installations[3].Repositories = []Repository{{Name: "x"}} }, "enterprise"},

@@ -94,7 +94,8 @@ type appBody struct {
 	InstallationsCount int               `json:"installations_count"`
 }
 
-// installationBody is an installation.
+// installationBody is an installation. client_id is in the installation
+// schema of github/rest-api-description (components/schemas/installation).
 type installationBody struct {
 	ID                     int64             `json:"id"`
 	Account                any               `json:"account"`
@@ -103,6 +104,7 @@ type installationBody struct {
 	RepositoriesURL        string            `json:"repositories_url"`
 	HTMLURL                string            `json:"html_url"`
 	AppID                  int64             `json:"app_id"`
+	ClientID               string            `json:"client_id"`
 	AppSlug                string            `json:"app_slug"`
 	TargetID               int64             `json:"target_id"`
 	TargetType             string            `json:"target_type"`
@@ -145,13 +147,6 @@ type tokenBody struct {
 	Permissions         map[string]string `json:"permissions"`
 	RepositorySelection string            `json:"repository_selection"`
 	Repositories        []repoBody        `json:"repositories,omitempty"`
-}
-
-// repositoriesBody is the answer of GET /installation/repositories.
-type repositoriesBody struct {
-	TotalCount          int        `json:"total_count"`
-	RepositorySelection string     `json:"repository_selection"`
-	Repositories        []repoBody `json:"repositories"`
 }
 
 // epoch is when the emulated world was created.
@@ -220,8 +215,9 @@ func (s *Server) installationJSON(r *http.Request, i int) installationBody {
 		RepositorySelection: in.RepositorySelection,
 		AccessTokensURL:     fmt.Sprintf("%s/app/installations/%d/access_tokens", s.apiRoot(r), in.ID),
 		RepositoriesURL:     s.apiRoot(r) + "/installation/repositories",
-		HTMLURL:             fmt.Sprintf("%s/settings/installations/%d", s.webRoot(r), in.ID),
+		HTMLURL:             s.installationHTMLURL(r, in),
 		AppID:               s.cfg.App.ID,
+		ClientID:            s.cfg.App.ClientID,
 		AppSlug:             s.cfg.App.Slug,
 		TargetID:            in.Account.ID,
 		TargetType:          in.Account.Type,
@@ -245,6 +241,18 @@ func (s *Server) installationJSON(r *http.Request, i int) installationBody {
 		out.SuspendedAt, out.SuspendedBy = &at, &by
 	}
 	return out
+}
+
+// installationHTMLURL is where an installation is configured on the web:
+// below /organizations/{org}/ for an organization, as in the installation
+// examples of github/rest-api-description
+// ("https://github.com/organizations/github/settings/installations/1"),
+// else /settings/installations/{id}. Assumed: the enterprise form.
+func (s *Server) installationHTMLURL(r *http.Request, in Installation) string {
+	if in.Account.Type == "Organization" {
+		return fmt.Sprintf("%s/organizations/%s/settings/installations/%d", s.webRoot(r), in.Account.Login, in.ID)
+	}
+	return fmt.Sprintf("%s/settings/installations/%d", s.webRoot(r), in.ID)
 }
 
 // userJSON renders a user, organization or bot as a simple user.
