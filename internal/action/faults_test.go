@@ -40,6 +40,11 @@ func TestFaults(t *testing.T) {
 		{name: "429 retry-after", fault: githubapitest.Fault{Status: 429, Header: http.Header{"Retry-After": {"7"}}, Body: `{"message":"API rate limit exceeded"}`}, ok: true, attempts: 2, maxWait: 7 * time.Second},
 		{name: "403 secondary rate limit", fault: githubapitest.Fault{Status: 403, Header: http.Header{"Retry-After": {"30"}}, Body: `{"message":"You have exceeded a secondary rate limit."}`}, ok: true, attempts: 2, maxWait: 30 * time.Second},
 		{name: "403 rate limit beyond the cap", fault: githubapitest.Fault{Status: 403, Header: http.Header{"Retry-After": {"3600"}}, Body: `{"message":"You have exceeded a secondary rate limit."}`}, attempts: 1, errText: "rate limit"},
+		// GitHub's secondary limit as it often comes: no Retry-After, requests
+		// remaining. A minute, then longer each time, bounded by the step's
+		// deadline rather than a retry count.
+		{name: "403 secondary rate limit without headers", fault: githubapitest.SecondaryRateLimit("", "", 1), ok: true, attempts: 2, maxWait: 75 * time.Second},
+		{name: "403 IP allow list", fault: githubapitest.Fault{Status: 403, Body: `{"message":"Although you appear to have the correct authorization credentials, the ` + "`octo-org`" + ` organization has an IP allow list enabled, and your IP address is not permitted to access this resource.","documentation_url":"https://docs.github.com/rest"}`}, attempts: 1, errText: "IP allow list"},
 		{name: "malformed json", fault: githubapitest.Fault{Status: 200, Body: `{"id":`}, attempts: 1, errText: "malformed"},
 		{name: "empty body once", fault: githubapitest.Fault{Status: 200, Body: ""}, ok: true, attempts: 2, maxWait: 2 * time.Second},
 		{name: "empty body forever", fault: githubapitest.Fault{Status: 200, Body: "", Count: -1}, attempts: 4, maxWait: 9 * time.Second, errText: "empty body"},

@@ -35,6 +35,10 @@ type harness struct {
 	// deadline, when set, bounds each step instead of the production
 	// deadlines.
 	deadline time.Duration
+	// advance moves the emulator's clock by each wait the steps ask for,
+	// as if they had slept.
+	advance bool
+	slept   time.Duration
 }
 
 func newHarness(t testing.TB, world githubapitest.Config) *harness {
@@ -49,6 +53,12 @@ func newHarness(t testing.TB, world githubapitest.Config) *harness {
 // run runs the main step (post=false) or the post step.
 func (h *harness) run(post bool) stepRun {
 	h.t.Helper()
+	return h.runCtx(h.t.Context(), post)
+}
+
+// runCtx runs a step under ctx, as run does.
+func (h *harness) runCtx(ctx context.Context, post bool) stepRun {
+	h.t.Helper()
 	var log bytes.Buffer
 	var mu sync.Mutex
 	var r stepRun
@@ -58,12 +68,16 @@ func (h *harness) run(post bool) stepRun {
 	e.Core.Sleep = func(ctx context.Context, wait time.Duration) error {
 		mu.Lock()
 		r.waits = append(r.waits, wait)
+		if h.advance {
+			h.slept += wait
+			h.srv.SetClockOffset(h.slept)
+		}
 		mu.Unlock()
 		return ctx.Err()
 	}
 	if post {
-		Post(h.t.Context(), e)
-	} else if r.err = Main(h.t.Context(), e); r.err != nil {
+		Post(ctx, e)
+	} else if r.err = Main(ctx, e); r.err != nil {
 		Report(e.Action, r.err)
 	}
 	r.log = log.String()

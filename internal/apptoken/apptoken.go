@@ -122,6 +122,9 @@ type Options struct {
 	OnSkew func(offset time.Duration)
 	// OnToken, if set, gets each new token before anything else sees it.
 	OnToken func(token string)
+	// OnWait, if set, is told of every wait before a retry: rate limits,
+	// backoff after a server error or a network failure.
+	OnWait func(w githubapi.Wait)
 }
 
 func (o Options) mintDeadline() time.Duration {
@@ -151,6 +154,7 @@ func (o Options) Client(apiURL, issuer string, key *rsa.PrivateKey) *githubapi.C
 		BaseBackoff:    o.BaseBackoff,
 		Debugf:         o.Debugf,
 		OnSkew:         o.OnSkew,
+		OnWait:         o.OnWait,
 	}
 	if key != nil {
 		c.Sign = newSigner(issuer, key).sign

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
 	"github.com/ghapptoken/app-token-action/internal/hint"
@@ -33,6 +34,17 @@ func explain(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return hint.New(err, nextCancelled)
 	}
+	if rl, ok := errors.AsType[*githubapi.RateLimitError](err); ok {
+		what := "GitHub's rate limit for the app"
+		if rl.Secondary {
+			what = "GitHub's secondary rate limit (too many requests at once, often many jobs starting together)"
+		}
+		return hint.New(err, fmt.Sprintf("%s asks to wait %s, longer than the step allows; re-run the job after that, and stagger jobs that mint tokens at the same moment (for example with a matrix's max-parallel)",
+			what, rl.Wait.Round(time.Second)))
+	}
+	if te, ok := errors.AsType[*githubapi.TransportError](err); ok {
+		return hint.New(err, transportHint(te))
+	}
 	apiErr, isAPI := errors.AsType[*githubapi.Error](err)
 	switch {
 	case isAPI && apiErr.Status == http.StatusForbidden && isIPAllowList(apiErr.Message):
@@ -50,6 +62,28 @@ func explain(err error) error {
 		return hint.New(err, nextTransient)
 	}
 	return hint.New(err, "GitHub could not be reached; check the runner's network and {github-api-url}, and re-run the job if the network was down")
+}
+
+// transportHint is the next step after a request that got no answer.
+func transportHint(te *githubapi.TransportError) string {
+	switch te.Kind {
+	case githubapi.TransportDNS:
+		return fmt.Sprintf("check {github-api-url}: the host %s does not resolve; for GitHub Enterprise Server use https://HOST/api/v3 with the server's name, or leave it unset for github.com", te.Host)
+	case githubapi.TransportRefused:
+		if te.Proxy != "" {
+			return fmt.Sprintf("check the proxy %s (HTTPS_PROXY, HTTP_PROXY, NO_PROXY): it refused the connection to %s", te.Proxy, te.Host)
+		}
+		return fmt.Sprintf("check {github-api-url}: nothing accepts connections at %s; check the host and port, and that the runner can reach it", te.Host)
+	case githubapi.TransportProxy:
+		return fmt.Sprintf("check the proxy %s set in HTTPS_PROXY or HTTP_PROXY: it could not be reached or refused to connect to %s; add the host to NO_PROXY if it should be reached directly", te.Proxy, te.Host)
+	case githubapi.TransportTLS:
+		return fmt.Sprintf("the certificate of %s is not trusted by the action's image: for GitHub Enterprise Server with a private certificate authority, pass its CA certificate (PEM) in {ca-certificates}", te.Host)
+	case githubapi.TransportTimeout:
+		return "GitHub did not answer in time; re-run the job, and check https://www.githubstatus.com (or your server) if it persists"
+	case githubapi.TransportCanceled:
+		return nextCancelled
+	}
+	return fmt.Sprintf("the connection to %s failed; check the runner's network and {github-api-url}, and re-run the job if the network was down", te.Host)
 }
 
 // isIPAllowList reports whether a 403 message is an IP allow list's.

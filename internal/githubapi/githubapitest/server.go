@@ -218,6 +218,10 @@ func (s *Server) now() time.Time {
 }
 
 // serve answers one request: it records it, applies any fault, and routes it.
+// Handler returns the server's handler, to serve the same world through
+// another listener, such as a TLS one.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	rel, inBase := s.relative(r.URL.Path)

@@ -1,0 +1,182 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+)
+
+// TestGitHubAsItBehaves checks the main step against GitHub's behaviours
+// that the happy path never meets (issue 10): each case says what the
+// user sees in the log and the hint.
+func TestGitHubAsItBehaves(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		setup    func(t *testing.T, h *harness)
+		ok       bool
+		errText  string // in the error, when !ok
+		hint     string // in the hint, when !ok
+		notHint  string // never in the hint
+		logText  string // in the log
+		attempts int    // requests to the token endpoint; -1: not checked
+	}{
+		{
+			name: "secondary rate limit without headers is waited out, and said",
+			setup: func(t *testing.T, h *harness) {
+				h.srv.InjectFault(githubapitest.SecondaryRateLimit("POST", mintPath, 1))
+			},
+			ok: true, logText: "GitHub's secondary rate limit: waiting 1m", attempts: 2,
+		},
+		{
+			name: "a rate-limit wait past the deadline fails at once with the reason",
+			setup: func(t *testing.T, h *harness) {
+				h.deadline = 90 * time.Second
+				h.srv.InjectFault(githubapitest.SecondaryRateLimit("POST", mintPath, 2))
+			},
+			errText: "rate limit", hint: "secondary rate limit", attempts: 2,
+		},
+		{
+			name: "IP allow list: GitHub's words, one attempt, advice about the list",
+			setup: func(t *testing.T, h *harness) {
+				h.srv.InjectFault(h.srv.IPAllowList("octo-org"))
+			},
+			errText: "IP allow list", hint: "IP allow list", notHint: "re-run", attempts: 1,
+		},
+		{
+			name: "too many repositories is a repository problem, not a permission one",
+			setup: func(t *testing.T, h *harness) {
+				h.srv.InjectFault(githubapitest.TooManyRepositories(11))
+			},
+			errText: "Too many repositories", hint: "fewer repositories", notHint: "permission", attempts: 1,
+		},
+		{
+			name: "a host that does not resolve names the host and github-api-url",
+			setup: func(t *testing.T, h *harness) {
+				h.env["INPUT_GITHUB-API-URL"] = "https://ghes.example.invalid/api/v3"
+			},
+			errText: "ghes.example.invalid", hint: "check github-api-url: the host ghes.example.invalid", notHint: "githubstatus", attempts: -1,
+		},
+		{
+			name: "a refused connection names the host",
+			setup: func(t *testing.T, h *harness) {
+				h.env["INPUT_GITHUB-API-URL"] = "http://" + closedAddr(t) + "/api/v3"
+			},
+			errText: "refused", hint: "nothing accepts connections", notHint: "rate limit", attempts: -1,
+		},
+		{
+			name: "an untrusted certificate points to ca-certificates",
+			setup: func(t *testing.T, h *harness) {
+				tls := httptest.NewTLSServer(h.srv.Handler())
+				t.Cleanup(tls.Close)
+				h.env["INPUT_GITHUB-API-URL"] = tls.URL
+			},
+			errText: "TLS", hint: "ca-certificates", notHint: "re-run", attempts: -1,
+		},
+		{
+			name: "a fresh token refused for a moment is retried for the bot lookup",
+			setup: func(t *testing.T, h *harness) {
+				h.env["INPUT_GIT-USER"] = "true"
+				h.advance = true
+				h.srv.SetTokenLag(2 * time.Second)
+			},
+			ok: true, logText: "for a new token: waiting", attempts: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, testWorld(t))
+			tt.setup(t, h)
+			r := h.run(false)
+			log := redactSecrets(h, r.log)
+			if (r.err == nil) != tt.ok {
+				t.Fatalf("main step error = %v, want success %t\nlog:\n%s", r.err, tt.ok, log)
+			}
+			if tt.logText != "" && !strings.Contains(log, tt.logText) {
+				t.Errorf("log:\n%s\nwant %q", log, tt.logText)
+			}
+			if tt.attempts >= 0 {
+				if got := countRequests(h.srv, "POST", mintPath); got != tt.attempts {
+					t.Errorf("token requests = %d, want %d", got, tt.attempts)
+				}
+			}
+			if tt.ok {
+				if r.outputs["token"] == "" {
+					t.Errorf("outputs = %v, want a token", keysOf(r.outputs))
+				}
+				return
+			}
+			next := renderedHint(r.err)
+			if !strings.Contains(r.err.Error(), tt.errText) {
+				t.Errorf("error = %q, want it to contain %q", redactSecrets(h, r.err.Error()), tt.errText)
+			}
+			if !strings.Contains(next, tt.hint) {
+				t.Errorf("hint = %q, want it to contain %q", next, tt.hint)
+			}
+			if tt.notHint != "" && strings.Contains(next, tt.notHint) {
+				t.Errorf("hint = %q, want no %q: the advice must fit the cause", next, tt.notHint)
+			}
+			checkNoLeaks(t, h, trackedRun{stepRun: r})
+		})
+	}
+}
+
+// closedAddr returns a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestCancelledMint checks that a job cancelled while GitHub mints the
+// token leaves no live token: the answer that arrives within the grace is
+// revoked at once, and the error says the job was cancelled.
+func TestCancelledMint(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		delay time.Duration // before GitHub answers the token request
+	}{
+		{"token arrives within the grace", time.Second},
+		{"token arrives too late", 6 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, testWorld(t))
+			h.srv.InjectFault(githubapitest.Fault{Method: "POST", Path: mintPath, Delay: tt.delay})
+			ctx, cancel := context.WithCancel(t.Context())
+			time.AfterFunc(200*time.Millisecond, cancel)
+			r := h.runCtx(ctx, false)
+			if r.err == nil || !errors.Is(r.err, context.Canceled) {
+				t.Fatalf("main step error = %v, want a cancellation", r.err)
+			}
+			if next := renderedHint(r.err); !strings.Contains(next, "cancelled") {
+				t.Errorf("hint = %q, want it to say the job was cancelled", next)
+			}
+			if len(r.outputs) != 0 {
+				t.Errorf("outputs %v written by a cancelled step", keysOf(r.outputs))
+			}
+			// The post step runs after a cancellation too.
+			h.loadState()
+			h.run(true)
+			for _, tok := range h.srv.Tokens() {
+				if !tok.Revoked {
+					t.Errorf("a token minted during the cancellation is still valid")
+				}
+			}
+		})
+	}
+}
