@@ -17,7 +17,10 @@
 // check that every action is pinned by commit SHA. They also check that
 // dependabot.yml, the CI workflow and the release workflow keep their
 // promises, and run the script that pins action.yml to the image digest on
-// a copy of action.yml.
+// a copy of action.yml. They run the release's tag scripts against a local
+// origin, check that no script force-pushes a tag but the major one, and
+// build the CLI for every platform of .goreleaser.yaml with go build to
+// check that each binary is static and names its version.
 //
 // Each check also has table tests that feed it the defect it guards against.
 package imagecheck

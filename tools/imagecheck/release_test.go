@@ -2,6 +2,8 @@ package imagecheck
 
 import (
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -13,14 +15,16 @@ import (
 type workflowStep struct {
 	Uses string            `yaml:"uses"`
 	With map[string]string `yaml:"with"`
+	Env  map[string]string `yaml:"env"`
 	Run  string            `yaml:"run"`
 }
 
 // workflowJob is the part of a workflow job the checks read.
 type workflowJob struct {
-	Uses  string         `yaml:"uses"` // the reusable workflow the job calls
-	Needs stringList     `yaml:"needs"`
-	Steps []workflowStep `yaml:"steps"`
+	Uses        string         `yaml:"uses"` // the reusable workflow the job calls
+	Needs       stringList     `yaml:"needs"`
+	Permissions yaml.Node      `yaml:"permissions"`
+	Steps       []workflowStep `yaml:"steps"`
 }
 
 // stringList is a YAML string or list of strings, as a job's needs is.
@@ -60,87 +64,222 @@ func (s workflowStep) platforms() []string {
 // ciWorkflow is the path of the CI workflow, as jobs call it.
 const ciWorkflow = "./.github/workflows/ci.yml"
 
-// checkRelease checks the release workflow for what RELEASING.md promises:
-// on a version tag, after the whole CI workflow passed, a linux/amd64 and
-// linux/arm64 image tagged X.Y.Z, X.Y and X, with an SBOM and provenance,
-// attested, and the tags moved to a commit whose action.yml runs that image
-// by digest.
-func checkRelease(src []byte) ([]string, error) {
-	var wf struct {
-		On struct {
-			Push struct {
-				Tags []string `yaml:"tags"`
-			} `yaml:"push"`
-		} `yaml:"on"`
-		Jobs map[string]workflowJob `yaml:"jobs"`
+// Scripts the release workflow runs, by path from the repository root.
+const (
+	smokeScript = ".github/scripts/smoke-image.sh"
+	tagScript   = ".github/scripts/tag-release.sh"
+	majorScript = ".github/scripts/move-major-tag.sh"
+)
+
+// releaseWorkflow is the part of the release workflow the checks read.
+type releaseWorkflow struct {
+	On struct {
+		Push             *yaml.Node `yaml:"push"`
+		WorkflowDispatch struct {
+			Inputs map[string]struct {
+				Required bool `yaml:"required"`
+			} `yaml:"inputs"`
+		} `yaml:"workflow_dispatch"`
+	} `yaml:"on"`
+	Permissions yaml.Node              `yaml:"permissions"`
+	Jobs        map[string]workflowJob `yaml:"jobs"`
+}
+
+// runs reports whether one of the job's steps runs script.
+func (j workflowJob) runs(script string) bool {
+	return slices.ContainsFunc(j.Steps, func(s workflowStep) bool { return strings.Contains(s.Run, script) })
+}
+
+// step returns the index of the job's first step for which match is true,
+// or -1.
+func (j workflowJob) step(match func(workflowStep) bool) int { return slices.IndexFunc(j.Steps, match) }
+
+// permissions returns a job's or workflow's permissions: scope -> level,
+// or "*" -> level for read-all and write-all. ok is false when none are set.
+func permissions(n *yaml.Node) (perms map[string]string, ok bool) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return map[string]string{"*": strings.TrimSuffix(n.Value, "-all")}, true
+	case yaml.MappingNode:
+		perms = map[string]string{}
+		_ = n.Decode(&perms)
+		return perms, true
 	}
+	return nil, false
+}
+
+// checkRelease checks the release workflow for what RELEASING.md promises:
+// started by hand with a version, it first checks that no tag, release or
+// image of that version exists; it publishes nothing CI did not pass; it
+// pushes a linux/amd64 and linux/arm64 image tagged X.Y.Z, X.Y and X, with
+// an SBOM and provenance, attested; it smoke-runs that image; it builds
+// and attests the CLI with GoReleaser; only then it tags the release
+// commit, once, creates the GitHub Release as a draft, publishes it, and
+// moves the major tag last. Each job has its own permissions, and writes
+// only what its steps need.
+func checkRelease(src []byte) ([]string, error) {
+	var wf releaseWorkflow
 	if err := yaml.Unmarshal(src, &wf); err != nil {
 		return nil, fmt.Errorf("parse release workflow: %w", err)
 	}
-	var (
-		problems []string
-		steps    []workflowStep
-	)
-	for _, j := range wf.Jobs {
-		steps = append(steps, j.Steps...)
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	// Trigger: by hand, with the version; a tag push would tag first.
+	if wf.On.Push != nil {
+		add("runs on push; a release starts by hand (workflow_dispatch) and makes its tag last")
 	}
-	step := func(action string) (workflowStep, bool) {
-		i := slices.IndexFunc(steps, func(s workflowStep) bool { return s.uses(action) })
-		if i < 0 {
-			problems = append(problems, "no step uses "+action)
-			return workflowStep{}, false
-		}
-		return steps[i], true
+	if in, ok := wf.On.WorkflowDispatch.Inputs["version"]; !ok || !in.Required {
+		add("workflow_dispatch has no required version input")
 	}
 
-	if !slices.Equal(wf.On.Push.Tags, []string{"v*.*.*"}) {
-		problems = append(problems, fmt.Sprintf("on.push.tags = %q, want [v*.*.*]", wf.On.Push.Tags))
+	// Jobs, found by what they do.
+	find := func(what string, match func(workflowJob) bool) string {
+		var names []string
+		for name, j := range wf.Jobs {
+			if match(j) {
+				names = append(names, name)
+			}
+		}
+		if len(names) != 1 {
+			add("want one job that %s, found %d %q", what, len(names), names)
+			return ""
+		}
+		return names[0]
 	}
-	step("docker/setup-buildx-action")
-	if s, ok := step("docker/metadata-action"); ok {
-		tags := strings.Fields(s.With["tags"])
-		for _, want := range []string{"type=semver,pattern={{version}}", "type=semver,pattern={{major}}.{{minor}}", "type=semver,pattern={{major}}"} {
-			if !slices.Contains(tags, want) {
-				problems = append(problems, "docker/metadata-action tags lack "+want)
+	usesStep := func(action string) func(workflowJob) bool {
+		return func(j workflowJob) bool { return j.step(func(s workflowStep) bool { return s.uses(action) }) >= 0 }
+	}
+	ci := find("calls "+ciWorkflow, func(j workflowJob) bool { return j.Uses == ciWorkflow })
+	const preflight = "preflight"
+	if _, ok := wf.Jobs[preflight]; !ok {
+		add("no job named %s checks the version first", preflight)
+	}
+	image := find("pushes the image", usesStep("docker/build-push-action"))
+	smoke := find("runs "+smokeScript, func(j workflowJob) bool { return j.runs(smokeScript) })
+	cli := find("builds the CLI with GoReleaser", func(j workflowJob) bool { return j.runs("goreleaser/v2@") })
+	tag := find("runs "+tagScript, func(j workflowJob) bool { return j.runs(tagScript) })
+
+	// Order: each job waits for the ones it depends on.
+	after := func(job string, deps ...string) {
+		for _, dep := range deps {
+			if job != "" && dep != "" && !needs(wf.Jobs, job, dep) {
+				add("job %s runs without needing job %s", job, dep)
 			}
 		}
 	}
-	if s, ok := step("docker/build-push-action"); ok {
-		platforms := s.platforms()
+	for name := range wf.Jobs {
+		if name != preflight {
+			after(name, preflight)
+		}
+	}
+	after(image, ci)
+	after(smoke, image)
+	after(cli, ci)
+	after(tag, ci, image, smoke, cli)
+
+	// Preflight: a second run for a version fails before anything is built.
+	if j, ok := wf.Jobs[preflight]; ok {
+		for what, cmd := range map[string]string{"tag": "git/matching-refs/tags/", "release": "/releases", "image tag": "imagetools inspect"} {
+			if !j.runs(cmd) {
+				add("preflight does not check that the %s is new (%s)", what, cmd)
+			}
+		}
+		if !j.runs("refs/heads/main") {
+			add("preflight does not check that the run is on main")
+		}
+	}
+
+	// The image.
+	if j, ok := wf.Jobs[image]; ok {
+		if i := j.step(func(s workflowStep) bool { return s.uses("docker/metadata-action") }); i < 0 {
+			add("job %s has no docker/metadata-action step", image)
+		} else {
+			for _, want := range []string{"type=semver,pattern={{version}}", "type=semver,pattern={{major}}.{{minor}}", "type=semver,pattern={{major}}"} {
+				if !slices.ContainsFunc(strings.Fields(j.Steps[i].With["tags"]), func(t string) bool {
+					return t == want || strings.HasPrefix(t, want+",")
+				}) {
+					add("docker/metadata-action tags lack %s", want)
+				}
+			}
+		}
+		s := j.Steps[j.step(func(s workflowStep) bool { return s.uses("docker/build-push-action") })]
 		for _, want := range []string{"linux/amd64", "linux/arm64"} {
-			if !slices.Contains(platforms, want) {
-				problems = append(problems, "docker/build-push-action platforms lack "+want)
+			if !slices.Contains(s.platforms(), want) {
+				add("docker/build-push-action platforms lack %s", want)
 			}
 		}
 		if s.With["push"] != "true" {
-			problems = append(problems, "docker/build-push-action does not push")
+			add("docker/build-push-action does not push")
 		}
 		if s.With["sbom"] != "true" {
-			problems = append(problems, "docker/build-push-action makes no SBOM (sbom: true)")
+			add("docker/build-push-action makes no SBOM (sbom: true)")
 		}
 		if p := s.With["provenance"]; p == "" || p == "false" {
-			problems = append(problems, "docker/build-push-action makes no provenance")
+			add("docker/build-push-action makes no provenance")
+		}
+		if i := j.step(func(s workflowStep) bool { return s.uses("actions/attest-build-provenance") }); i < 0 || !strings.Contains(j.Steps[i].With["subject-digest"], "outputs.digest") {
+			add("job %s does not attest the pushed digest with actions/attest-build-provenance", image)
 		}
 	}
-	if s, ok := step("actions/attest-build-provenance"); ok && !strings.Contains(s.With["subject-digest"], "outputs.digest") {
-		problems = append(problems, "actions/attest-build-provenance does not attest the pushed digest")
-	}
-	if !slices.ContainsFunc(steps, func(s workflowStep) bool {
-		return strings.Contains(s.Run, ".github/scripts/pin-action-image.sh action.yml") && strings.Contains(s.Run, "git push --force")
+
+	// The smoke run uses the pushed digest.
+	if j, ok := wf.Jobs[smoke]; ok && !slices.ContainsFunc(j.Steps, func(s workflowStep) bool {
+		return strings.Contains(s.Run, smokeScript) && strings.Contains(s.Env["DIGEST"], "needs."+image+".outputs.digest")
 	}) {
-		problems = append(problems, "no step pins action.yml with .github/scripts/pin-action-image.sh and force-pushes the tags")
+		add("job %s does not smoke-run the image by the digest job %s pushed", smoke, image)
 	}
-	// Nothing is published that CI did not pass.
-	var ci string
-	for name, j := range wf.Jobs {
-		if j.Uses == ciWorkflow {
-			ci = name
+
+	// The CLI is attested before it goes anywhere.
+	if j, ok := wf.Jobs[cli]; ok {
+		attest := j.step(func(s workflowStep) bool {
+			return s.uses("actions/attest-build-provenance") && s.With["subject-path"] != ""
+		})
+		upload := j.step(func(s workflowStep) bool { return s.uses("actions/upload-artifact") })
+		if attest < 0 || upload < attest {
+			add("job %s does not attest the CLI files (subject-path) before it uploads them", cli)
 		}
 	}
+
+	// Tag once, then draft, publish, and move the major tag last.
+	if j, ok := wf.Jobs[tag]; ok {
+		tagged := j.step(func(s workflowStep) bool { return strings.Contains(s.Run, tagScript) })
+		draft := j.step(func(s workflowStep) bool { return strings.Contains(s.Run, "gh release create") })
+		switch {
+		case draft < 0:
+			add("job %s creates no GitHub Release (gh release create)", tag)
+		case draft < tagged:
+			add("job %s creates the release before %s tags it", tag, tagScript)
+		case !regexp.MustCompile(`gh release create[^\n]*--draft|flags=\([^)]*--draft`).MatchString(j.Steps[draft].Run):
+			add("job %s does not create the release as a draft; an immutable release takes no assets once published", tag)
+		case !strings.Contains(j.Steps[draft].Run[strings.Index(j.Steps[draft].Run, "gh release create"):], "--draft=false"):
+			add("job %s does not publish the draft after attaching the assets (gh release edit --draft=false)", tag)
+		}
+		if major := j.step(func(s workflowStep) bool { return strings.Contains(s.Run, majorScript) }); major < 0 || major <= draft {
+			add("job %s does not move the major tag with %s after publishing", tag, majorScript)
+		}
+	}
+
+	// Permissions: none by default, each job its own, writes where needed.
+	if p, ok := permissions(&wf.Permissions); !ok || len(p) > 0 {
+		add("top-level permissions are not {}; each job sets its own")
+	}
 	for name, j := range wf.Jobs {
-		pushes := slices.ContainsFunc(j.Steps, func(s workflowStep) bool { return s.uses("docker/build-push-action") })
-		if pushes && (ci == "" || !needs(wf.Jobs, name, ci)) {
-			problems = append(problems, "job "+name+" pushes the image without needing a job that calls "+ciWorkflow)
+		p, ok := permissions(&j.Permissions)
+		if !ok {
+			add("job %s sets no permissions", name)
+			continue
+		}
+		need := map[string]bool{
+			"contents":     j.runs(tagScript),
+			"packages":     usesStep("docker/build-push-action")(j),
+			"id-token":     usesStep("actions/attest-build-provenance")(j),
+			"attestations": usesStep("actions/attest-build-provenance")(j),
+		}
+		for _, scope := range slices.Sorted(maps.Keys(p)) {
+			if p[scope] == "write" && !need[scope] {
+				add("job %s has %s: write, which none of its steps needs", name, scope)
+			}
 		}
 	}
 	return problems, nil
@@ -165,16 +304,37 @@ func TestReleaseWorkflowDefects(t *testing.T) {
 	tests := []struct {
 		name, old, new, want string
 	}{
-		{"any tag", `tags: ["v*.*.*"]`, `tags: ["*"]`, "on.push.tags"},
+		{"tag push starts it", "on:\n  workflow_dispatch:", "on:\n  push:\n    tags: [\"v*.*.*\"]\n  workflow_dispatch:", "runs on push"},
+		{"no version input", "      version:\n", "      release:\n", "no required version input"},
 		{"amd64 only", "platforms: linux/amd64,linux/arm64", "platforms: linux/amd64", "lack linux/arm64"},
 		{"no SBOM", "sbom: true", "sbom: false", "no SBOM"},
 		{"no provenance", "provenance: mode=max", "provenance: false", "no provenance"},
-		{"no major tag", "type=semver,pattern={{major}}\n      - name:", "\n      - name:", "lack type=semver,pattern={{major}}"},
+		{"no major image tag", "            type=semver,pattern={{major}},", "            type=raw,", "lack type=semver,pattern={{major}}"},
 		{"not pushed", "push: true", "push: false", "does not push"},
-		{"no attestation", "actions/attest-build-provenance@", "actions/upload-artifact@", "no step uses actions/attest-build-provenance"},
-		{"action.yml not pinned", "bash .github/scripts/pin-action-image.sh action.yml", "true", "pin-action-image.sh"},
-		{"image not gated on CI", "    needs: ci\n", "", "without needing a job that calls"},
-		{"CI workflow not called", "uses: ./.github/workflows/ci.yml", "uses: ./.github/workflows/e2e.yml", "without needing a job that calls"},
+		{"image not attested", "subject-digest: ${{ steps.build.outputs.digest }}", "subject-digest: sha256:0", "does not attest the pushed digest"},
+		{"image not gated on CI", "    needs: [preflight, ci]\n    runs-on: ubuntu-latest\n    timeout-minutes: 30", "    needs: [preflight]\n    runs-on: ubuntu-latest\n    timeout-minutes: 30", "job image runs without needing job ci"},
+		{"CI workflow not called", "uses: ./.github/workflows/ci.yml", "uses: ./.github/workflows/e2e.yml", "calls ./.github/workflows/ci.yml"},
+		{"CI before the version check", "    needs: preflight\n    uses: ./.github", "    uses: ./.github", "job ci runs without needing job preflight"},
+		{"no tag check", "git/matching-refs/tags/", "git/refs/", "tag is new"},
+		{"no release check", `"repos/$GITHUB_REPOSITORY/releases"`, `"repos/$GITHUB_REPOSITORY"`, "release is new"},
+		{"no image tag check", "docker buildx imagetools inspect", "true", "image tag is new"},
+		{"any branch", `"$GITHUB_REF" != refs/heads/main`, `-z "$GITHUB_REF"`, "on main"},
+		{"no smoke run", "run: bash .github/scripts/smoke-image.sh", "run: echo", "runs .github/scripts/smoke-image.sh"},
+		{"smoke run of a tag", "DIGEST: ${{ needs.image.outputs.digest }}\n          WANT_VERSION", "DIGEST: latest\n          WANT_VERSION", "by the digest"},
+		{"tag before the smoke run", "needs: [preflight, ci, image, smoke, cli]", "needs: [preflight, ci, image, cli]", "job release runs without needing job smoke"},
+		{"tag before the CLI", "needs: [preflight, ci, image, smoke, cli]", "needs: [preflight, ci, image, smoke]", "job release runs without needing job cli"},
+		{"CLI not gated on CI", "    needs: [preflight, ci]\n    runs-on: ubuntu-latest\n    timeout-minutes: 20", "    needs: [preflight]\n    runs-on: ubuntu-latest\n    timeout-minutes: 20", "job cli runs without needing job ci"},
+		{"no GoReleaser", "go run github.com/goreleaser/goreleaser/v2@", "go build ", "builds the CLI with GoReleaser"},
+		{"CLI not attested", "subject-path: assets/*", "subject-name: assets", "attest the CLI files"},
+		{"no tag script", "bash .github/scripts/tag-release.sh", "git tag", "runs .github/scripts/tag-release.sh"},
+		{"release not a draft", "flags=(--draft ", "flags=(", "as a draft"},
+		{"draft never published", `gh release edit "$VERSION" --draft=false`, "true", "does not publish the draft"},
+		{"major tag never moved", "run: bash .github/scripts/move-major-tag.sh", "run: echo", "does not move the major tag"},
+		{"write-all", "permissions: {}\n", "permissions: write-all\n", "top-level permissions"},
+		{"job without permissions", "    permissions:\n      contents: read\n      packages: read\n    steps:\n      - uses: actions/checkout", "    steps:\n      - uses: actions/checkout", "job smoke sets no permissions"},
+		{"image job writes contents", "      contents: read\n      packages: write", "      contents: write\n      packages: write", "job image has contents: write"},
+		{"CLI job writes packages", "      contents: read\n      id-token: write\n      attestations: write\n    steps:\n      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0\n        with:\n          persist-credentials: false\n      - uses: actions/setup-go", "      contents: read\n      packages: write\n      id-token: write\n      attestations: write\n    steps:\n      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0\n        with:\n          persist-credentials: false\n      - uses: actions/setup-go", "job cli has packages: write"},
+		{"release job mints OIDC tokens", "    permissions:\n      contents: write\n", "    permissions:\n      contents: write\n      id-token: write\n", "job release has id-token: write"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
