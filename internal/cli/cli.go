@@ -194,20 +194,17 @@ func looksLikeKey(s string) bool {
 // was stamped with at build time, else the module version from the build
 // information (what `go install …@v1.2.3` records), else "dev".
 func Version(stamped string) string {
+	return versionOf(stamped, debug.ReadBuildInfo)
+}
+
+// versionOf is [Version] with the build information read by readBuildInfo.
+func versionOf(stamped string, readBuildInfo func() (*debug.BuildInfo, bool)) string {
 	if stamped != "" {
 		return stamped
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		return moduleVersion(bi.Main.Version)
+	// A build from a work tree records "(devel)".
+	if bi, ok := readBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
 	}
 	return "dev"
-}
-
-// moduleVersion returns v, a main module's version from the build
-// information, or "dev" for a build from a work tree.
-func moduleVersion(v string) string {
-	if v == "" || v == "(devel)" {
-		return "dev"
-	}
-	return v
 }
