@@ -37,7 +37,7 @@ type Command struct {
 
 	// StdinIsTerminal reports whether Stdin is a terminal, where nobody
 	// pipes a token in; nil checks whether Stdin is an *os.File of a
-	// character device.
+	// character device other than /dev/null.
 	StdinIsTerminal func() bool
 }
 
@@ -163,7 +163,13 @@ func (c Command) stdinIsTerminal() bool {
 		return false
 	}
 	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	// /dev/null is a character device too, and what a job or a script
+	// gives a command whose input it does not redirect: it is no terminal.
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(fi, null)
 }
 
 // usageError is a misuse of the command line: exit status 2. next, if

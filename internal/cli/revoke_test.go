@@ -102,7 +102,7 @@ func TestRevoke(t *testing.T) {
 }
 
 // TestStdinIsTerminal checks the default detection: a pipe is no
-// terminal, nor is a reader that is not a file.
+// terminal, nor is /dev/null, nor a reader that is not a file.
 func TestStdinIsTerminal(t *testing.T) {
 	t.Parallel()
 	if (Command{Stdin: strings.NewReader("x")}).stdinIsTerminal() {
@@ -116,5 +116,13 @@ func TestStdinIsTerminal(t *testing.T) {
 	defer w.Close()
 	if (Command{Stdin: r}).stdinIsTerminal() {
 		t.Errorf("stdinIsTerminal() = true for a pipe, want false")
+	}
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if (Command{Stdin: null}).stdinIsTerminal() {
+		t.Errorf("stdinIsTerminal() = true for %s, want false", os.DevNull)
 	}
 }
