@@ -158,6 +158,9 @@ func (h *harness) run(stdin string, args ...string) result {
 	if line, kind := s.find(r.stderr); line > 0 {
 		h.t.Errorf("app-token %s: stderr line %d shows %s", args[0], line, kind)
 	}
+	if strings.Contains(r.stdout+r.stderr, "::") {
+		h.t.Errorf("app-token %s wrote a workflow command", args[0])
+	}
 	if args[0] == "token" {
 		s.tokens = nil // it prints the token it minted
 	}
@@ -165,6 +168,24 @@ func (h *harness) run(stdin string, args ...string) result {
 		h.t.Errorf("app-token %s: stdout line %d shows %s", args[0], line, kind)
 	}
 	return r
+}
+
+// redact returns text with the secrets it shows replaced by <token>,
+// <jwt> or <key>, for failure messages.
+func (h *harness) redact(text string) string {
+	s := secretsOf(h.srv)
+	var pairs []string
+	for _, group := range []struct {
+		values []string
+		label  string
+	}{{s.tokens, "<token>"}, {s.jwts, "<jwt>"}, {s.keyLines, "<key>"}} {
+		for _, v := range group.values {
+			if v != "" {
+				pairs = append(pairs, v, group.label)
+			}
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace(text)
 }
 
 // requests returns "METHOD PATH STATUS" for each request the emulator got.

@@ -21,7 +21,7 @@ func TestInstallations(t *testing.T) {
 14  octo-ent    Enterprise    selected      no         enterprise_custom_properties_for_organizations: write
 `
 	if r.code != 0 || r.stdout != want || r.stderr != "" {
-		t.Errorf("installations: exit status %d, stdout:\n%s\nstderr:\n%s\nwant stdout:\n%s", r.code, r.stdout, r.stderr, want)
+		t.Errorf("installations: exit status %d, stdout:\n%s\nstderr:\n%s\nwant stdout:\n%s", r.code, h.redact(r.stdout), h.redact(r.stderr), want)
 	}
 	if got := h.requests(); !slices.Equal(got, []string{"GET /app/installations 200"}) {
 		t.Errorf("requests = %q, want one GET /app/installations", got)
@@ -30,7 +30,7 @@ func TestInstallations(t *testing.T) {
 	r = h.run("", "installations", "--app-id", "1001", "--private-key-file", h.keyFile, "--json")
 	var list []installationJSON
 	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || r.code != 0 {
-		t.Fatalf("installations --json: exit status %d, %v; stdout:\n%s", r.code, err, r.stdout)
+		t.Fatalf("installations --json: exit status %d, %v; stdout:\n%s", r.code, err, h.redact(r.stdout))
 	}
 	if len(list) != 4 || list[2].ID != 13 || list[2].Account != "frozen-org" || list[2].AccountType != "Organization" ||
 		list[2].RepositorySelection != "all" || !list[2].Suspended || list[2].Permissions["contents"] != "read" || list[1].Suspended {
@@ -48,7 +48,7 @@ func TestInstallationsSuspended(t *testing.T) {
 	r := h.run("", "installations")
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 	if r.code != 0 || len(lines) != 5 {
-		t.Fatalf("installations: exit status %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+		t.Fatalf("installations: exit status %d, stdout:\n%s\nstderr:\n%s", r.code, h.redact(r.stdout), h.redact(r.stderr))
 	}
 	col := strings.Index(lines[0], "SUSPENDED")
 	for _, line := range lines[1:] {
@@ -78,7 +78,7 @@ func TestInstallationsPages(t *testing.T) {
 	r := h.run("", "installations", "-client-id", testClientID, "-private-key-file", h.keyFile, "-json")
 	var list []installationJSON
 	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || r.code != 0 {
-		t.Fatalf("installations --json: exit status %d, %v; stderr:\n%s", r.code, err, r.stderr)
+		t.Fatalf("installations --json: exit status %d, %v; stderr:\n%s", r.code, err, h.redact(r.stderr))
 	}
 	if len(list) != 250 || list[249].Account != "org-245" {
 		t.Errorf("installations --json listed %d installations, want 250", len(list))
@@ -128,7 +128,7 @@ func TestInstallationsErrors(t *testing.T) {
 			}
 			r := h.run("", args...)
 			if r.code != tt.wantCode || r.stdout != "" || !strings.Contains(r.stderr, tt.wantStderr) {
-				t.Errorf("exit status %d, stdout %q, stderr %q; want %d, nothing, %q", r.code, r.stdout, r.stderr, tt.wantCode, tt.wantStderr)
+				t.Errorf("exit status %d, stdout %q, stderr %q; want %d, nothing, %q", r.code, h.redact(r.stdout), h.redact(r.stderr), tt.wantCode, tt.wantStderr)
 			}
 		})
 	}
@@ -139,6 +139,6 @@ func TestDebug(t *testing.T) {
 	h := newHarness(t, testWorld(t))
 	r := h.run("", "installations", "-client-id", testClientID, "-private-key-file", h.keyFile, "-debug")
 	if r.code != 0 || !strings.Contains(r.stderr, "app-token: debug: ") || !strings.Contains(r.stderr, "/app/installations") {
-		t.Errorf("installations --debug: exit status %d, stderr:\n%s\nwant a debug line for GET /app/installations", r.code, r.stderr)
+		t.Errorf("installations --debug: exit status %d, stderr:\n%s\nwant a debug line for GET /app/installations", r.code, h.redact(r.stderr))
 	}
 }

@@ -61,7 +61,7 @@ func TestRevoke(t *testing.T) {
 			h := newHarness(t, testWorld(t))
 			r := h.run("", "token", "-client-id", testClientID, "-private-key-file", h.keyFile, "-owner", "octocat", "-json")
 			if r.code != 0 {
-				t.Fatalf("token: exit status = %d; stderr:\n%s", r.code, r.stderr)
+				t.Fatalf("token: exit status = %d; stderr:\n%s", r.code, h.redact(r.stderr))
 			}
 			tok := h.srv.Tokens()[0].Value
 			subst := strings.NewReplacer("@token", tok, "@json", r.stdout, "@file", filepath.Join(h.dir, "tok"), "@api", h.srv.URL())
@@ -86,10 +86,10 @@ func TestRevoke(t *testing.T) {
 			r = h.run(subst.Replace(tt.stdin), args...)
 
 			if r.code != tt.wantCode || r.stdout != tt.wantStdout {
-				t.Errorf("exit status, stdout = %d, %q, want %d, %q; stderr:\n%s", r.code, r.stdout, tt.wantCode, tt.wantStdout, r.stderr)
+				t.Errorf("exit status, stdout = %d, %q, want %d, %q; stderr:\n%s", r.code, h.redact(r.stdout), tt.wantCode, tt.wantStdout, h.redact(r.stderr))
 			}
 			if !strings.Contains(r.stderr, tt.wantStderr) || tt.wantStderr == "" && r.stderr != "" {
-				t.Errorf("stderr = %q, want %q", r.stderr, tt.wantStderr)
+				t.Errorf("stderr = %q, want %q", h.redact(r.stderr), tt.wantStderr)
 			}
 			if n := countRequests(h.srv, "DELETE", "/installation/token"); n != tt.wantRequests {
 				t.Errorf("%d DELETE requests, want %d", n, tt.wantRequests)

@@ -254,9 +254,15 @@ func TestToken(t *testing.T) {
 		},
 		{
 			name:       "repositories of two owners",
-			args:       []string{"-client-id", testClientID, "-private-key-file", key, "-repositories", "octo-org/app", "-repositories", "octocat/blog"},
+			args:       []string{"-client-id", testClientID, "-private-key-file", key, "-repositories", "octo-org/app,octocat/blog"},
 			wantCode:   2,
 			wantStderr: []string{`app-token: --repositories: "octocat/blog" is not owned by "octo-org"` + "\n", "set --owner to the repositories' owner"},
+		},
+		{
+			name:       "repeated repositories of two owners",
+			args:       []string{"-client-id", testClientID, "-private-key-file", key, "-repositories", "octo-org/app", "-repositories", "octocat/blog"},
+			wantCode:   2,
+			wantStderr: []string{`app-token: --repositories: "octocat/blog" is not owned by "octo-org"` + "\n"},
 		},
 		{
 			name:       "bad repository id",
@@ -401,18 +407,18 @@ func TestToken(t *testing.T) {
 			r := h.run(stdin, args...)
 
 			if r.code != tt.wantCode {
-				t.Errorf("exit status = %d, want %d; stderr:\n%s", r.code, tt.wantCode, r.stderr)
+				t.Errorf("exit status = %d, want %d; stderr:\n%s", r.code, tt.wantCode, h.redact(r.stderr))
 			}
 			for _, want := range tt.wantStderr {
 				if !strings.Contains(r.stderr, want) {
-					t.Errorf("stderr = %q, want it to contain %q", r.stderr, want)
+					t.Errorf("stderr = %q, want it to contain %q", h.redact(r.stderr), want)
 				}
 			}
 			if strings.Contains(r.stderr, "permission-") || strings.Contains(r.stderr, "github-api-url") || hintField.MatchString(r.stderr) {
-				t.Errorf("stderr = %q, want flags, not the action's input names or hint fields", r.stderr)
+				t.Errorf("stderr = %q, want flags, not the action's input names or hint fields", h.redact(r.stderr))
 			}
 			if tt.wantCode != 0 && r.stdout != "" {
-				t.Errorf("stdout = %q, want nothing on failure", r.stdout)
+				t.Errorf("stdout = %q, want nothing on failure", h.redact(r.stdout))
 			}
 			if tt.wantCode == 2 && len(h.srv.Requests()) != 0 {
 				t.Errorf("a usage error made requests: %v", h.requests())
@@ -432,7 +438,7 @@ func TestToken(t *testing.T) {
 			}
 			tok := tokens[0]
 			if r.stdout != tok.Value+"\n" {
-				t.Errorf("stdout is not the issued token and a newline (%d bytes)", len(r.stdout))
+				t.Errorf("stdout is not the issued token and a newline (%d bytes)", len(h.redact(r.stdout)))
 			}
 			if tok.InstallationID != tt.wantInst {
 				t.Errorf("token installation = %d, want %d", tok.InstallationID, tt.wantInst)
@@ -444,7 +450,7 @@ func TestToken(t *testing.T) {
 				t.Errorf("token permissions = %s, want %s", apptoken.FormatPermissions(tok.Permissions), apptoken.FormatPermissions(tt.wantPerms))
 			}
 			if tt.wantStderr == nil && r.stderr != "" {
-				t.Errorf("stderr = %q, want nothing", r.stderr)
+				t.Errorf("stderr = %q, want nothing", h.redact(r.stderr))
 			}
 		})
 	}
@@ -465,7 +471,7 @@ func TestTokenJSON(t *testing.T) {
 	}{
 		{
 			name:          "selected repositories",
-			args:          []string{"--owner", "octo-org", "--repositories", "app", "--repositories", "infra", "--permission", "issues=write"},
+			args:          []string{"--owner", "octo-org", "--repositories", "app,infra", "--permission", "issues=write"},
 			wantInst:      11,
 			wantFields:    []string{"app_slug", "expires_at", "installation_id", "permissions", "repositories", "repository_selection", "token"},
 			wantSelection: "selected",
@@ -488,7 +494,7 @@ func TestTokenJSON(t *testing.T) {
 			h := newHarness(t, testWorld(t))
 			r := h.run("", append([]string{"token", "--client-id", testClientID, "--private-key-file", h.keyFile, "--json"}, tt.args...)...)
 			if r.code != 0 {
-				t.Fatalf("exit status = %d; stderr:\n%s", r.code, r.stderr)
+				t.Fatalf("exit status = %d; stderr:\n%s", r.code, h.redact(r.stderr))
 			}
 			var got map[string]any
 			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
@@ -550,7 +556,7 @@ func TestTokenCancelled(t *testing.T) {
 				t.Errorf("exit status %d, stdout %d bytes; want 1 and nothing", code, stdout.Len())
 			}
 			if !strings.Contains(stderr.String(), tt.wantStderr) {
-				t.Errorf("stderr = %q, want it to contain %q", stderr.String(), tt.wantStderr)
+				t.Errorf("stderr = %q, want it to contain %q", h.redact(stderr.String()), tt.wantStderr)
 			}
 			if line, kind := secretsOf(h.srv).find(stderr.String()); line > 0 {
 				t.Errorf("stderr line %d shows %s", line, kind)
@@ -560,7 +566,7 @@ func TestTokenCancelled(t *testing.T) {
 				t.Fatalf("%d tokens issued; want 1, revoked %t", len(tokens), tt.wantRevoked)
 			}
 			if tt.revokeFails && !strings.Contains(stderr.String(), tokens[0].ExpiresAt.UTC().Format(time.RFC3339)) {
-				t.Errorf("stderr = %q, want the token's expiry %s", stderr.String(), tokens[0].ExpiresAt.UTC().Format(time.RFC3339))
+				t.Errorf("stderr = %q, want the token's expiry %s", h.redact(stderr.String()), tokens[0].ExpiresAt.UTC().Format(time.RFC3339))
 			}
 		})
 	}
