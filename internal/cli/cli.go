@@ -124,7 +124,7 @@ func (c Command) report(err error, w *words) int {
 	}
 	fmt.Fprintf(c.Stderr, "app-token: %s\n", msg)
 	if next != "" {
-		fmt.Fprintf(c.Stderr, "hint: %s\n", hint.Render(next, w.field))
+		fmt.Fprintf(c.Stderr, "hint: %s\n", w.render(next))
 	}
 	if isUsage {
 		return exitUsage

@@ -158,6 +158,14 @@ func (h *harness) run(stdin string, args ...string) result {
 	if line, kind := s.find(r.stderr); line > 0 {
 		h.t.Errorf("app-token %s: stderr line %d shows %s", args[0], line, kind)
 	}
+	for line := range strings.Lines(r.stderr) {
+		next, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "hint: ")
+		// A proper noun may start a hint: "GitHub Apps sign with RSA keys".
+		lower := next != "" && ('a' <= next[0] && next[0] <= 'z' || strings.HasPrefix(next, "GitHub"))
+		if ok && (!lower || strings.HasSuffix(next, ".") || strings.Contains(next, "the job") || strings.Contains(next, "runner's")) {
+			h.t.Errorf("app-token %s: hint %q does not start in lower case, ends in a period, or speaks of a job", args[0], h.redact(next))
+		}
+	}
 	if strings.Contains(r.stdout+r.stderr, "::") {
 		h.t.Errorf("app-token %s wrote a workflow command", args[0])
 	}

@@ -111,7 +111,7 @@ func TestInstallationsErrors(t *testing.T) {
 		{
 			name: "server error", args: []string{"-client-id", testClientID, "-private-key-file", "@key"},
 			fault:    &githubapitest.Fault{Method: "GET", Path: "/app/installations", Status: 502, Count: -1},
-			wantCode: 1, wantStderr: "hint: GitHub did not answer in time",
+			wantCode: 1, wantStderr: "hint: GitHub did not answer in time or answered with a server error; run the command again",
 		},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/ghapptoken/app-token-action/internal/config"
+	"github.com/ghapptoken/app-token-action/internal/hint"
 )
 
 // words renders what the core and config name as the action's inputs
@@ -115,6 +116,21 @@ func (w *words) field1(input string) string {
 		return f
 	}
 	return input
+}
+
+// jobPhrases rewords what the core's hints say of a workflow run for a
+// command run on a machine.
+var jobPhrases = strings.NewReplacer(
+	"re-run the job", "run the command again",
+	"the job was cancelled", "the command was interrupted",
+	"the runner's network", "this machine's network",
+	"the runner's clock", "this machine's clock",
+)
+
+// render returns the next step next with its fields, and what it says of
+// a workflow run, in the command line's words.
+func (w *words) render(next string) string {
+	return jobPhrases.Replace(hint.Render(next, w.field))
 }
 
 // warning renders a warning of config's, "<input>: <text>", in the
