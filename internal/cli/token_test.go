@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -567,6 +568,57 @@ func TestTokenCancelled(t *testing.T) {
 			}
 			if tt.revokeFails && !strings.Contains(stderr.String(), tokens[0].ExpiresAt.UTC().Format(time.RFC3339)) {
 				t.Errorf("stderr = %q, want the token's expiry %s", h.redact(stderr.String()), tokens[0].ExpiresAt.UTC().Format(time.RFC3339))
+			}
+		})
+	}
+}
+
+// failingWriter fails every write, like a closed pipe.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+// TestTokenRevokesUnprintedToken checks that app-token token revokes the
+// token it could not print: nobody has it, so it must not stay valid; and
+// that when the revocation fails too, a warning says until when it does.
+func TestTokenRevokesUnprintedToken(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		revokeFails bool
+		wantRevoked bool
+		wantStderr  []string
+	}{
+		{name: "revoked", wantRevoked: true, wantStderr: []string{"app-token: print the token: broken pipe\n"}},
+		{
+			name: "revocation fails", revokeFails: true,
+			wantStderr: []string{"app-token: warning: the token GitHub minted for installation 12 could not be revoked; it stays valid until ", "app-token: print the token: broken pipe\n"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, testWorld(t))
+			if tt.revokeFails {
+				h.srv.InjectFault(githubapitest.Fault{Method: "DELETE", Path: "/installation/token", Status: 500, Count: -1})
+			}
+			h.env["APP_PRIVATE_KEY"] = h.srv.PrivateKeyPEM()
+			var stderr strings.Builder
+			code := h.command("", failingWriter{}, &stderr).Main(t.Context(), []string{"token", "--client-id", testClientID, "--owner", "octocat"})
+			if code != 1 {
+				t.Errorf("exit status = %d, want 1", code)
+			}
+			for _, want := range tt.wantStderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr = %q, want it to contain %q", h.redact(stderr.String()), want)
+				}
+			}
+			if line, kind := secretsOf(h.srv).find(stderr.String()); line > 0 {
+				t.Errorf("stderr line %d shows %s", line, kind)
+			}
+			toks := h.srv.Tokens()
+			if len(toks) != 1 || toks[0].Revoked != tt.wantRevoked {
+				t.Errorf("%d tokens issued; want 1, revoked %t", len(toks), tt.wantRevoked)
 			}
 		})
 	}
