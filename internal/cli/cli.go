@@ -9,6 +9,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -83,7 +84,7 @@ func (c Command) run(ctx context.Context, cmd command, args []string, w *words) 
 	fs := newFlagSet(cmd.name)
 	run := cmd.setup(c, fs, w)
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, errHelp) {
+		if errors.Is(err, flag.ErrHelp) {
 			return writeHelp(c.Stdout, cmd)
 		}
 		return usage(cmd.name, err.Error())

@@ -117,9 +117,6 @@ func writeHelp(w io.Writer, cmd command) error {
 	return err
 }
 
-// errHelp is what parsing flags returns for -h, -help and --help.
-var errHelp = flag.ErrHelp
-
 // newFlagSet returns an empty flag set for command name that prints
 // nothing itself: errors are reported once, by [Command.Main].
 func newFlagSet(name string) *flag.FlagSet {

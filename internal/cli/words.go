@@ -105,13 +105,13 @@ func (w *words) next(in *config.InputError, next string) string {
 	case in.Input == "permission-*":
 		return "write --permission NAME=LEVEL, where NAME is a GitHub App permission such as contents or pull_requests"
 	case strings.Contains(in.Problem, "${{"):
-		return "pass the value itself: " + w.field1(in.Input) + " got the text of a workflow expression, which only a workflow evaluates"
+		return "pass the value itself: " + w.fieldOrInput(in.Input) + " got the text of a workflow expression, which only a workflow evaluates"
 	}
 	return next
 }
 
-// field1 renders input as a field, or as itself when it has no flag.
-func (w *words) field1(input string) string {
+// fieldOrInput renders input as a field, or as itself when it has no flag.
+func (w *words) fieldOrInput(input string) string {
 	if f, ok := w.field(input); ok {
 		return f
 	}
