@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMainDispatch covers the dispatch of Main: help, usage errors and
+// the version, with no emulator.
+func TestMainDispatch(t *testing.T) {
+	t.Parallel()
+	app, _ := keys()
+	pemText := keyPEM(app)
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string // prefix
+		wantStderr string // substring
+	}{
+		{name: "no arguments", args: []string{}, wantCode: 2, wantStderr: "App-token mints GitHub App installation access tokens.\n"},
+		{args: []string{"help"}, wantStdout: "App-token mints GitHub App installation access tokens."},
+		{args: []string{"-h"}, wantStdout: "App-token mints"},
+		{args: []string{"--help"}, wantStdout: "App-token mints"},
+		{args: []string{"help", "token"}, wantStdout: "usage: app-token token [flags]\n\nToken mints"},
+		{args: []string{"token", "-h"}, wantStdout: "usage: app-token token [flags]\n"},
+		{args: []string{"token", "--help"}, wantStdout: "usage: app-token token [flags]\n"},
+		{args: []string{"token", "-client-id", "x", "-h"}, wantStdout: "usage: app-token token [flags]\n"},
+		{args: []string{"revoke", "-help"}, wantStdout: "usage: app-token revoke [flags]\n"},
+		{args: []string{"installations", "-h"}, wantStdout: "usage: app-token installations [flags]\n"},
+		{args: []string{"help", "version"}, wantStdout: "usage: app-token version\n\nVersion prints"},
+		{args: []string{"help", "help"}, wantStdout: "usage: app-token help [command]\n"},
+		{args: []string{"version"}, wantStdout: "app-token v0.0.0-test\n"},
+		{args: []string{"-version"}, wantStdout: "app-token v0.0.0-test\n"},
+		{args: []string{"--version"}, wantStdout: "app-token v0.0.0-test\n"},
+		{args: []string{"version", "extra"}, wantCode: 2, wantStderr: "app-token: version: takes no arguments, got 1\n"},
+		{args: []string{"help", "nope"}, wantCode: 2, wantStderr: "app-token: help: unknown command \"nope\"\nhint: run `app-token help` for the commands and their flags\n"},
+		{args: []string{"help", "token", "revoke"}, wantCode: 2, wantStderr: "app-token: help takes at most one command\n"},
+		{args: []string{"nope"}, wantCode: 2, wantStderr: "app-token: unknown command \"nope\"\nhint: run `app-token help`"},
+		{args: []string{"--client-id", "x"}, wantCode: 2, wantStderr: "app-token: unknown command \"--client-id\""},
+		{name: "key as command", args: []string{pemText}, wantCode: 2, wantStderr: "app-token: an argument holds a private key (not shown)\nhint: pass the key with --private-key-file"},
+	}
+	for _, tt := range tests {
+		name := tt.name
+		if name == "" {
+			name = strings.Join(tt.args, " ")
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			c := Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, Version: "v0.0.0-test"}
+			code := c.Main(t.Context(), tt.args)
+			if strings.Contains(stdout.String()+stderr.String(), "MII") || strings.Contains(stdout.String()+stderr.String(), "PRIVATE KEY-----") {
+				t.Fatalf("the output shows key material")
+			}
+			if code != tt.wantCode || !strings.HasPrefix(stdout.String(), tt.wantStdout) || !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("exit status %d, stdout:\n%s\nstderr:\n%s\nwant %d, stdout starting %q, stderr %q", code, stdout.String(), stderr.String(), tt.wantCode, tt.wantStdout, tt.wantStderr)
+			}
+			if tt.wantCode != 0 && stdout.Len() > 0 {
+				t.Errorf("stdout = %q, want nothing on a usage error", stdout.String())
+			}
+			if tt.wantCode == 0 && stderr.Len() > 0 {
+				t.Errorf("stderr = %q, want nothing", stderr.String())
+			}
+		})
+	}
+}
+
+// TestHelpFlags checks that every flag has help, that each command's help
+// names its flags, and that the help names the environment the app's
+// identity and key come from.
+func TestHelpFlags(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range commands() {
+		var b bytes.Buffer
+		if err := writeHelp(&b, cmd); err != nil {
+			t.Fatal(err)
+		}
+		fs := newFlagSet(cmd.name)
+		cmd.setup(Command{}, fs, newWords())
+		fs.VisitAll(func(f *flag.Flag) {
+			if f.Usage == "" || !strings.Contains(b.String(), "  -"+f.Name+" ") && !strings.Contains(b.String(), "  -"+f.Name+"\n") {
+				t.Errorf("app-token %s -h does not describe -%s", cmd.name, f.Name)
+			}
+		})
+		if fs.Lookup("client-id") != nil {
+			for _, want := range []string{"APP_CLIENT_ID", "APP_PRIVATE_KEY", "--private-key-file"} {
+				if !strings.Contains(b.String(), want) {
+					t.Errorf("app-token %s -h does not mention %s", cmd.name, want)
+				}
+			}
+		}
+	}
+}
+
+// TestHelpListsCommands checks that the usage lists every command, from
+// the one list of commands.
+func TestHelpListsCommands(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	writeUsage(&b)
+	for _, cmd := range commands() {
+		if !strings.Contains(b.String(), "\t"+cmd.name+" ") || !strings.Contains(b.String(), cmd.summary) {
+			t.Errorf("usage does not list %s:\n%s", cmd.name, b.String())
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		stamped string
+		module  string // "-" for no build information
+		want    string
+	}{
+		{name: "stamped", stamped: "v1.2.3", module: "v1.0.0", want: "v1.2.3"},
+		{name: "go install", module: "v1.4.0", want: "v1.4.0"},
+		{name: "pseudo-version", module: "v1.4.1-0.20260101000000-abcdef123456", want: "v1.4.1-0.20260101000000-abcdef123456"},
+		{name: "work tree", module: "(devel)", want: "dev"},
+		{name: "empty", module: "", want: "dev"},
+		{name: "no build information", module: "-", want: "dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			read := func() (*debug.BuildInfo, bool) {
+				if tt.module == "-" {
+					return nil, false
+				}
+				return &debug.BuildInfo{Main: debug.Module{Path: "github.com/ghapptoken/app-token-action", Version: tt.module}}, true
+			}
+			if got := versionOf(tt.stamped, read); got != tt.want {
+				t.Errorf("versionOf(%q, module %q) = %q, want %q", tt.stamped, tt.module, got, tt.want)
+			}
+		})
+	}
+	if got := Version("v9.9.9"); got != "v9.9.9" {
+		t.Errorf(`Version("v9.9.9") = %q, want v9.9.9`, got)
+	}
+}
+
+// TestPrintWait checks the one line a wait prints on stderr.
+func TestPrintWait(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	c := Command{Stderr: &stderr}
+	c.printWait(1500*time.Millisecond, "GitHub answered 502; retrying")
+	c.printWait(30*time.Second, "rate limited by GitHub")
+	want := "app-token: waiting 1.5s: GitHub answered 502; retrying\napp-token: waiting 30s: rate limited by GitHub\n"
+	if stderr.String() != want {
+		t.Errorf("printWait wrote %q, want %q", stderr.String(), want)
+	}
+}

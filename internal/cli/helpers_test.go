@@ -1,0 +1,268 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/apptoken"
+	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+)
+
+// The test world: one app, installed on an organization with selected
+// repositories, on a user with all repositories, on a suspended
+// organization and on an enterprise.
+const (
+	testAppID    = 1001
+	testClientID = "Iv23liTestClient0001"
+	testAppSlug  = "test-app"
+)
+
+// keys returns the app's key and an unrelated one, made once per test
+// binary.
+var keys = sync.OnceValues(func() (app, other *rsa.PrivateKey) {
+	return newKey(), newKey()
+})
+
+func newKey() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// keyPEM returns k in PKCS#1 PEM form, as GitHub hands keys out.
+func keyPEM(k *rsa.PrivateKey) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
+}
+
+// otherKeyPEM is the PEM of a key no app owns.
+func otherKeyPEM() string {
+	_, other := keys()
+	return keyPEM(other)
+}
+
+// testWorld returns the emulator configuration the tests share.
+func testWorld(tb testing.TB) githubapitest.Config {
+	tb.Helper()
+	key, _ := keys()
+	return githubapitest.Config{
+		App: githubapitest.App{ID: testAppID, ClientID: testClientID, Slug: testAppSlug, Name: "Test App", Key: key},
+		Installations: []githubapitest.Installation{
+			{
+				ID:                  11,
+				Account:             githubapitest.Account{Login: "octo-org", ID: 9001, Type: "Organization"},
+				RepositorySelection: "selected",
+				Repositories:        []githubapitest.Repository{{ID: 101, Name: "app"}, {ID: 102, Name: "infra"}, {ID: 103, Name: "docs"}},
+				Permissions:         map[string]string{"contents": "write", "issues": "write", "metadata": "read", "pull_requests": "write"},
+			},
+			{
+				ID:                  12,
+				Account:             githubapitest.Account{Login: "octocat", ID: 9002, Type: "User"},
+				RepositorySelection: "all",
+				Repositories:        []githubapitest.Repository{{ID: 201, Name: "dotfiles"}, {ID: 202, Name: "blog"}},
+				Permissions:         map[string]string{"contents": "read", "metadata": "read"},
+			},
+			{
+				ID:                  13,
+				Account:             githubapitest.Account{Login: "frozen-org", ID: 9003, Type: "Organization"},
+				RepositorySelection: "all",
+				Repositories:        []githubapitest.Repository{{ID: 301, Name: "ice"}},
+				Permissions:         map[string]string{"contents": "read", "metadata": "read"},
+				Suspended:           true,
+			},
+			{
+				ID:                  14,
+				Account:             githubapitest.Account{Login: "octo-ent", ID: 9004, Type: "Enterprise"},
+				RepositorySelection: "selected",
+				Permissions:         map[string]string{"enterprise_custom_properties_for_organizations": "write"},
+			},
+		},
+	}
+}
+
+// harness runs [Command.Main] in-process against an emulator, with the
+// app's key in a file and the environment in env.
+type harness struct {
+	t        testing.TB
+	srv      *githubapitest.Server
+	dir      string
+	keyFile  string
+	env      map[string]string
+	terminal bool // whether stdin is a terminal
+	core     apptoken.Options
+}
+
+// result is what one run left behind.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func newHarness(tb testing.TB, world githubapitest.Config) *harness {
+	tb.Helper()
+	srv := githubapitest.Start(tb, world)
+	dir := tb.TempDir()
+	h := &harness{
+		t: tb, srv: srv, dir: dir, keyFile: filepath.Join(dir, "key.pem"),
+		env:  map[string]string{"GITHUB_API_URL": srv.URL()},
+		core: apptoken.Options{RequestTimeout: 2 * time.Second, BaseBackoff: time.Millisecond},
+	}
+	h.writeFile("key.pem", srv.PrivateKeyPEM())
+	return h
+}
+
+// writeFile writes a file into the harness's directory and returns its
+// path.
+func (h *harness) writeFile(name, content string) string {
+	h.t.Helper()
+	path := filepath.Join(h.dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	return path
+}
+
+// command returns the Command a run uses, reading stdin.
+func (h *harness) command(stdin string, stdout, stderr io.Writer) Command {
+	return Command{
+		Stdin:           strings.NewReader(stdin),
+		Stdout:          stdout,
+		Stderr:          stderr,
+		Getenv:          func(name string) string { return h.env[name] },
+		Version:         "v0.0.0-test",
+		Core:            h.core,
+		StdinIsTerminal: func() bool { return h.terminal },
+	}
+}
+
+// run runs app-token args with stdin, and fails the test if anything but
+// the token command's stdout shows a secret.
+func (h *harness) run(stdin string, args ...string) result {
+	h.t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := h.command(stdin, &stdout, &stderr).Main(h.t.Context(), args)
+	r := result{stdout: stdout.String(), stderr: stderr.String(), code: code}
+	s := secretsOf(h.srv)
+	if line, kind := s.find(r.stderr); line > 0 {
+		h.t.Errorf("app-token %s: stderr line %d shows %s", args[0], line, kind)
+	}
+	for line := range strings.Lines(r.stderr) {
+		next, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "hint: ")
+		// A proper noun may start a hint: "GitHub Apps sign with RSA keys".
+		lower := next != "" && ('a' <= next[0] && next[0] <= 'z' || strings.HasPrefix(next, "GitHub"))
+		if ok && (!lower || strings.HasSuffix(next, ".") || strings.Contains(next, "the job") || strings.Contains(next, "runner's")) {
+			h.t.Errorf("app-token %s: hint %q does not start in lower case, ends in a period, or speaks of a job", args[0], h.redact(next))
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, "::") {
+		h.t.Errorf("app-token %s wrote a workflow command", args[0])
+	}
+	if args[0] == "token" {
+		s.tokens = nil // it prints the token it minted
+	}
+	if line, kind := s.find(r.stdout); line > 0 {
+		h.t.Errorf("app-token %s: stdout line %d shows %s", args[0], line, kind)
+	}
+	return r
+}
+
+// redact returns text with the secrets it shows replaced by <token>,
+// <jwt> or <key>, for failure messages.
+func (h *harness) redact(text string) string {
+	s := secretsOf(h.srv)
+	var pairs []string
+	for _, group := range []struct {
+		values []string
+		label  string
+	}{{s.tokens, "<token>"}, {s.jwts, "<jwt>"}, {s.keyLines, "<key>"}} {
+		for _, v := range group.values {
+			if v != "" {
+				pairs = append(pairs, v, group.label)
+			}
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace(text)
+}
+
+// requests returns "METHOD PATH STATUS" for each request the emulator got.
+func (h *harness) requests() []string { return requestLines(h.srv.Requests()) }
+
+func requestLines(reqs []githubapitest.Request) []string {
+	lines := make([]string, 0, len(reqs))
+	for _, r := range reqs {
+		lines = append(lines, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
+	}
+	return lines
+}
+
+// countRequests returns how many METHOD PATH requests the emulator got.
+func countRequests(srv *githubapitest.Server, method, path string) int {
+	n := 0
+	for _, r := range srv.Requests() {
+		if r.Method == method && r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+// secrets are what no output may show: issued tokens, JWTs and the lines
+// of private keys.
+type secrets struct {
+	tokens, jwts, keyLines []string
+}
+
+func secretsOf(srv *githubapitest.Server) *secrets {
+	s := &secrets{jwts: srv.JWTs()}
+	for _, t := range srv.Tokens() {
+		s.tokens = append(s.tokens, t.Value)
+	}
+	app, other := keys()
+	for _, k := range []*rsa.PrivateKey{app, other} {
+		for line := range strings.Lines(keyPEM(k)) {
+			if line = strings.TrimSpace(line); len(line) >= 16 && !strings.HasPrefix(line, "-----") {
+				s.keyLines = append(s.keyLines, line)
+			}
+		}
+	}
+	return s
+}
+
+// find returns the number of the first line of text that shows a secret,
+// and what kind, or 0. It never returns the secret.
+func (s *secrets) find(text string) (line int, kind string) {
+	n := 0
+	for l := range strings.Lines(text) {
+		n++
+		switch {
+		case containsAny(l, s.tokens):
+			return n, "a token"
+		case containsAny(l, s.jwts):
+			return n, "a JWT"
+		case containsAny(l, s.keyLines) || strings.Contains(l, "PRIVATE KEY-----"):
+			return n, "private key material"
+		}
+	}
+	return 0, ""
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if sub != "" && strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/apptoken"
+	"github.com/ghapptoken/app-token-action/internal/config"
+)
+
+const tokenDoc = `Token mints an installation access token for a GitHub App and prints it on
+standard output, followed by a newline; nothing else is printed there. With
+--json it prints a JSON object with the fields token, expires_at,
+installation_id, app_slug, permissions, repository_selection ("all" or
+"selected") and, for selected repositories, repositories.
+
+` + appDoc + `
+The installation and the token's repositories are chosen as the action
+chooses them. With --repositories, the token covers those repositories, all
+of one owner (--owner, or the owner written as owner/name). With --owner
+alone, it covers all of the owner's installation. --installation-id and
+--enterprise pick an installation directly. With none of these, the token is
+for the current repository: --repository, by default $GITHUB_REPOSITORY.
+
+Each --permission NAME=LEVEL narrows the token to that permission, for
+example --permission contents=read --permission pull_requests=write; with
+none, the token gets all of the installation's permissions. List flags add
+up: --repositories app --repositories infra is --repositories app,infra.
+
+The token is valid for an hour; revoke it early with app-token revoke. If
+the command is interrupted while GitHub mints the token, it revokes the
+token; should that fail, it says until when the token stays valid.
+`
+
+func tokenCommand() command {
+	return command{
+		name:    "token",
+		summary: "mint an installation token and print it",
+		doc:     tokenDoc,
+		setup: func(c Command, fs *flag.FlagSet, w *words) func(context.Context, []string) error {
+			o := &tokenFlags{}
+			o.register(fs)
+			return func(ctx context.Context, _ []string) error { return o.run(ctx, c, fs, w) }
+		},
+	}
+}
+
+// tokenFlags are the flags of app-token token.
+type tokenFlags struct {
+	appFlags
+	owner, installationID, enterprise string
+	repository                        string
+	repositories, repositoryIDs       listFlag
+	permissions                       permissionFlag
+	json                              bool
+}
+
+func (o *tokenFlags) register(fs *flag.FlagSet) {
+	o.appFlags.register(fs)
+	fs.StringVar(&o.owner, "owner", "", "the `login` of the user or organization the app is installed on")
+	fs.Var(&o.repositories, "repositories", "scope the token to these repositories: comma-separated `names` or owner/names; repeat to add more")
+	fs.Var(&o.repositoryIDs, "repository-ids", "scope the token to the repositories with these comma-separated `IDs`; repeat to add more")
+	fs.StringVar(&o.installationID, "installation-id", "", "use the installation with this `ID` (see app-token installations)")
+	fs.StringVar(&o.enterprise, "enterprise", "", "use the app's installation on the enterprise with this `slug`")
+	fs.StringVar(&o.repository, "repository", "", "the current repository `owner/name`, used if no other flag chooses the installation (default $GITHUB_REPOSITORY)")
+	fs.Var(&o.permissions, "permission", "narrow the token to `NAME=LEVEL`, like contents=read; repeat for each permission")
+	fs.BoolVar(&o.json, "json", false, "print the token and what it covers as a JSON object")
+}
+
+// run mints a token as the action's main step would, and prints it: two
+// requests, the installation's lookup and the token's creation.
+func (o *tokenFlags) run(ctx context.Context, c Command, fs *flag.FlagSet, w *words) error {
+	values, err := o.inputs(c, "token", fs, w)
+	if err != nil {
+		return err
+	}
+	current := o.repository
+	if current == "" {
+		current = c.getenv("GITHUB_REPOSITORY")
+	} else if owner, name, ok := strings.Cut(current, "/"); !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return usage("token", fmt.Sprintf("--repository %q is not owner/name", current))
+	}
+	values["owner"] = o.owner
+	values["repositories"] = o.repositories.value()
+	values["repository-ids"] = o.repositoryIDs.value()
+	values["installation-id"] = o.installationID
+	values["enterprise"] = o.enterprise
+	if err := o.permissions.inputs(values, w); err != nil {
+		return err
+	}
+	// The owner of bare repository names comes from the current
+	// repository, as in a workflow.
+	cfg, err := config.Parse(config.Inputs{Values: values, Getenv: runnerEnv(c, map[string]string{"GITHUB_REPOSITORY": current})})
+	if err != nil {
+		return err
+	}
+	for _, s := range cfg.Warnings {
+		c.warn("%s", w.warning(s))
+	}
+	key, err := parseKey(cfg, w)
+	if err != nil {
+		return err
+	}
+
+	opts := c.options(o.debug)
+	res, err := apptoken.Mint(ctx, opts, apptoken.FromConfig(cfg, key))
+	if err != nil {
+		if res.Token.Value != "" {
+			// Interrupted while GitHub minted it, and its revocation failed.
+			c.warnLive(res)
+		}
+		return err
+	}
+	if err := writeToken(c.Stdout, o.json, res); err != nil {
+		if rerr := apptoken.RevokeUnused(ctx, opts, cfg.APIURL, res.Token.Value); rerr != nil {
+			c.warnLive(res)
+		}
+		return fmt.Errorf("print the token: %w", err)
+	}
+	return nil
+}
+
+// warnLive warns that res's token, which nobody received, could not be
+// revoked. It never shows the token.
+func (c Command) warnLive(res apptoken.Result) {
+	c.warn("the token GitHub minted for installation %d could not be revoked; it stays valid until %s",
+		res.Installation.ID, res.Token.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// tokenJSON is the --json form of a token.
+type tokenJSON struct {
+	Token          string            `json:"token"`
+	ExpiresAt      string            `json:"expires_at"`
+	InstallationID int64             `json:"installation_id"`
+	AppSlug        string            `json:"app_slug"`
+	Permissions    map[string]string `json:"permissions"`
+	// RepositorySelection is "all" or "selected"; Repositories lists the
+	// selected ones, when GitHub lists them, and is absent for "all".
+	RepositorySelection string   `json:"repository_selection"`
+	Repositories        []string `json:"repositories,omitempty"`
+}
+
+// writeToken writes res's token on w, alone or as JSON.
+func writeToken(w io.Writer, asJSON bool, res apptoken.Result) error {
+	tok := res.Token
+	if !asJSON {
+		_, err := fmt.Fprintln(w, tok.Value)
+		return err
+	}
+	v := tokenJSON{
+		Token:               tok.Value,
+		ExpiresAt:           tok.ExpiresAt.UTC().Format(time.RFC3339),
+		InstallationID:      res.Installation.ID,
+		AppSlug:             res.Installation.AppSlug,
+		Permissions:         nonNilMap(tok.Permissions),
+		RepositorySelection: repositorySelection(res),
+	}
+	if v.RepositorySelection == "selected" {
+		v.Repositories = tok.Repositories
+	}
+	return writeJSON(w, v)
+}
+
+// repositorySelection returns what the token covers, "all" or "selected",
+// from GitHub's answer.
+func repositorySelection(res apptoken.Result) string {
+	switch {
+	case res.Token.RepositorySelection != "":
+		return res.Token.RepositorySelection
+	case len(res.Token.Repositories) > 0:
+		return "selected"
+	case res.Installation.RepositorySelection != "":
+		return res.Installation.RepositorySelection
+	}
+	return "all"
+}
+
+// writeJSON writes v on w as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
