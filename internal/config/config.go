@@ -89,7 +89,9 @@ func inputError(input, problem, next string) error {
 type Inputs struct {
 	// Values maps an input's name as action.yml spells it ("client-id",
 	// "permission-issues") to its value. Absent and "" are the same;
-	// values are trimmed.
+	// values are trimmed, except that a list input (repositories,
+	// repository-ids) of only whitespace counts as set and naming nothing,
+	// which is an error.
 	Values map[string]string
 	// Getenv returns a runner variable, such as GITHUB_REPOSITORY or
 	// RUNNER_DEBUG; nil means none is set.
@@ -109,6 +111,10 @@ var inputNames = []string{
 	"installation-id", "enterprise", "skip-token-revoke", "github-api-url", "summary", "git-user",
 }
 
+// listInputs are the inputs whose value, once set, must name something:
+// each is unset or a list of at least one entry.
+var listInputs = map[string]bool{"repositories": true, "repository-ids": true}
+
 // Load reads the inputs of the main step from a, discovers the
 // permission-* inputs from environ, a list of "KEY=value" entries as
 // returned by os.Environ, and checks them with [Parse].
@@ -122,6 +128,12 @@ func Load(a *githubactions.Action, environ []string) (*Config, error) {
 func ActionInputs(a *githubactions.Action, environ []string) Inputs {
 	values := make(map[string]string, len(inputNames)+8)
 	for _, name := range inputNames {
+		if listInputs[name] {
+			// GetInput trims, but a list of only whitespace is set: it is
+			// what a block scalar gives when its expression came out empty.
+			values[name] = a.Getenv("INPUT_" + strings.ToUpper(name))
+			continue
+		}
 		values[name] = a.GetInput(name)
 	}
 	for _, kv := range environ {

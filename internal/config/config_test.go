@@ -175,7 +175,16 @@ func TestLoad(t *testing.T) {
 		{name: "repository with two slashes", env: with("INPUT_REPOSITORIES", "octo-org/app/x"), wantInput: "repositories"},
 		{name: "repository name with dots and underscores", env: with("INPUT_REPOSITORIES", ".github, my_repo.js"),
 			want: func(c *Config) { c.Repositories = []string{".github", "my_repo.js"} }},
-		{name: "repositories only separators", env: with("INPUT_REPOSITORIES", " , ,\n\n")},
+		// A list that is set but names nothing must not widen the token to
+		// every repository of the installation.
+		{name: "repositories only separators", env: with("INPUT_REPOSITORIES", ",, ,"),
+			wantInput: "repositories", errContains: `",, ," names no repository`, fixContains: "every repository of the installation"},
+		{name: "repositories only separators with owner", env: with("INPUT_OWNER", "octo-org", "INPUT_REPOSITORIES", " , ,\n\n"),
+			wantInput: "repositories", errContains: "names no repository"},
+		{name: "repositories only a newline", env: with("INPUT_REPOSITORIES", "\n"),
+			wantInput: "repositories", errContains: `"\n" names no repository`},
+		{name: "repositories only spaces", env: with("INPUT_OWNER", "octo-org", "INPUT_REPOSITORIES", "  "),
+			wantInput: "repositories", errContains: "names no repository"},
 		{name: "500 repositories", env: with("INPUT_REPOSITORIES", names(500, ",")),
 			want: func(c *Config) { c.Repositories = strings.Split(names(500, ","), ",") }},
 		{name: "501 repositories", env: with("INPUT_REPOSITORIES", names(501, "\n")), wantInput: "repositories", errContains: "500"},
@@ -192,6 +201,10 @@ func TestLoad(t *testing.T) {
 		{name: "repository-ids with sign", env: with("INPUT_REPOSITORY-IDS", "+5"), wantInput: "repository-ids"},
 		{name: "repository-ids overflow", env: with("INPUT_REPOSITORY-IDS", "99999999999999999999"), wantInput: "repository-ids"},
 		{name: "repository-ids separated by spaces", env: with("INPUT_REPOSITORY-IDS", "1 2"), wantInput: "repository-ids"},
+		{name: "repository-ids only separators", env: with("INPUT_OWNER", "octo-org", "INPUT_REPOSITORY-IDS", ", ,"),
+			wantInput: "repository-ids", errContains: "names no repository ID", fixContains: "{repository-ids}"},
+		{name: "repository-ids only a newline", env: with("INPUT_REPOSITORY-IDS", "\n"),
+			wantInput: "repository-ids", errContains: "names no repository ID"},
 		{name: "repositories and repository-ids over 500", env: with("INPUT_REPOSITORIES", names(300, ","), "INPUT_REPOSITORY-IDS", idList(201)),
 			wantInput: "repository-ids", errContains: "501"},
 

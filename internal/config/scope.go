@@ -61,6 +61,20 @@ func (l *loader) scope() error {
 	if err != nil {
 		return err
 	}
+	// A list that is set but names nothing, such as an expression that came
+	// out empty, must not fall back to the meaning of an unset input: with
+	// owner set, that is every repository of the installation.
+	for _, list := range []struct {
+		name  string
+		n     int
+		empty string
+	}{{"repositories", len(repos), "repository"}, {"repository-ids", len(ids), "repository ID"}} {
+		if raw := l.in.Values[list.name]; list.n == 0 && raw != "" {
+			return inputError(list.name,
+				fmt.Sprintf("%s names no %s", quote(raw), list.empty),
+				"list at least one "+list.empty+" in {"+list.name+"}, or remove it: unset, the token is for the current repository, or for every repository of the installation when {owner} is set; if an expression sets it, check why the expression came out empty")
+		}
+	}
 	if n := len(repos) + len(ids); n > maxRepositories {
 		input := "repositories"
 		if len(ids) > 0 {
