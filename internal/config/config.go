@@ -57,6 +57,12 @@ type Config struct {
 	// as an unknown permission name that is forwarded as is. The caller
 	// reports each one.
 	Warnings []string
+
+	// Notices say how the action understood an input written in another
+	// form than it documents, such as a clone URL in repositories
+	// ("repositories: understood \"https://github.com/o/r.git\" as \"o/r\"…").
+	// They are not problems; the caller reports each one as a notice.
+	Notices []string
 }
 
 // PostConfig is the input of the post step.
