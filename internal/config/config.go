@@ -323,8 +323,11 @@ func (l *loader) permissions() error {
 			return err
 		}
 		allowed, known := permissionLevels[name]
+		retired := false
 		if !known {
-			allowed = allLevels
+			if allowed, retired = retiredPermissions[name]; !retired {
+				allowed = allLevels
+			}
 		}
 		level := strings.ToLower(value)
 		if !slices.Contains(allowed, level) {
@@ -337,7 +340,10 @@ func (l *loader) permissions() error {
 				fmt.Sprintf("is set twice, to %s and %s", quote(prev), quote(level)),
 				"set {"+input+"} once")
 		}
-		if !known {
+		switch {
+		case retired:
+			l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("%s: %q is no longer in GitHub's list of app permissions; requesting it anyway, as actions/create-github-app-token does, but GitHub may ignore it", input, name))
+		case !known:
 			l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("%s: %q is not a known github.com permission; requesting it anyway (it may exist on GitHub Enterprise Server or be newer than this action)", input, name))
 		}
 		perms[name] = level
@@ -350,6 +356,15 @@ func (l *loader) permissions() error {
 
 // allLevels are the levels an unknown permission may have.
 var allLevels = []string{"read", "write", "admin"}
+
+// retiredPermissions are the permissions that actions/create-github-app-token
+// declares as inputs but GitHub's OpenAPI description (and so
+// permissionLevels) no longer lists, with the levels they had. action.yml
+// declares them outside its generated block; like unknown permissions, they
+// are requested with a warning.
+var retiredPermissions = map[string][]string{
+	"team_discussions": {"read", "write"},
+}
 
 func (l *loader) flags() error {
 	var err error
