@@ -262,7 +262,7 @@ func (l *loader) app() error {
 	if issuer == "" {
 		return inputError("client-id",
 			"neither client-id nor app-id is set",
-			"set {client-id} to the GitHub App's client ID, for example client-id: ${{ vars.APP_CLIENT_ID }}; secrets are not passed to workflows triggered from forks, so a pull request from a fork gets empty values; a client ID is not secret and can be a variable")
+			"set {client-id} to the GitHub App's client ID, for example client-id: ${{ vars.APP_CLIENT_ID }}; "+forkNote)
 	}
 	if clientID != "" && appID != "" && clientID != appID {
 		l.c.Warnings = append(l.c.Warnings, "app-id is ignored because client-id is set; remove app-id")
@@ -277,11 +277,27 @@ func (l *loader) app() error {
 	if key == "" {
 		return inputError("private-key",
 			"is empty",
-			"pass the GitHub App's private key in {private-key} from a secret, for example private-key: ${{ secrets.APP_PRIVATE_KEY }}, and check the secret's name; secrets are not passed to workflows triggered from forks, so a pull request from a fork gets an empty value")
+			"pass the GitHub App's private key in {private-key} from a secret, for example private-key: ${{ secrets.APP_PRIVATE_KEY }}, and check the secret's name; "+forkNote)
 	}
 	l.c.Issuer, l.c.PrivateKey = issuer, key
 	return nil
 }
+
+// forkNote ends the hints for an empty client ID or private key: a pull
+// request from a fork gets neither, whether the value is a secret or a
+// configuration variable, so no input can fix it there.
+//
+// Secrets: "With the exception of GITHUB_TOKEN, secrets are not passed to
+// the runner when a workflow is triggered from a forked repository"
+// (https://docs.github.com/en/actions/how-tos/write-workflows/choose-what-workflows-do/use-secrets,
+// "Using secrets in a workflow"). Configuration variables (vars): the
+// repository's Settings > Secrets and variables > Actions page says both
+// "are not passed to workflows that are triggered by a pull request from a
+// fork", and GitHub staff confirmed it for variables in
+// https://github.com/orgs/community/discussions/44322; the docs' variables
+// pages (https://docs.github.com/en/actions/how-tos/write-workflows/choose-what-workflows-do/use-variables)
+// do not say otherwise. So "use a variable" is no way out for forks.
+const forkNote = "in a workflow triggered by a pull request from a fork, secrets and configuration variables are both empty, so skip this step there"
 
 // checkIssuer refuses an issuer that cannot be a client ID or an app ID:
 // text with characters neither has. It does not guess at the IDs' shape

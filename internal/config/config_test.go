@@ -109,7 +109,7 @@ func TestLoad(t *testing.T) {
 		{name: "client-id wins over app-id", env: with("INPUT_APP-ID", "123456"), warn: "app-id is ignored"},
 		{name: "same client-id and app-id", env: with("INPUT_APP-ID", "Iv23liTest0000000000")},
 		{name: "client-id and app-id unset", env: with("INPUT_CLIENT-ID", ""),
-			wantInput: "client-id", errContains: "neither client-id nor app-id", fixContains: "fork"},
+			wantInput: "client-id", errContains: "neither client-id nor app-id", fixContains: "secrets and configuration variables are both empty"},
 		{name: "whitespace-only client-id", env: with("INPUT_CLIENT-ID", " \t\n "), wantInput: "client-id"},
 		{name: "client-id with space", env: with("INPUT_CLIENT-ID", "Iv23li Test"), wantInput: "client-id"},
 		{name: "app-id with newline", env: with("INPUT_CLIENT-ID", "", "INPUT_APP-ID", "123\n456"), wantInput: "app-id"},
@@ -119,7 +119,7 @@ func TestLoad(t *testing.T) {
 		{name: "unexpanded app-id", env: with("INPUT_APP-ID", "${{vars.APP_ID}}"), wantInput: "app-id"},
 
 		// private-key
-		{name: "private-key unset", env: with("INPUT_PRIVATE-KEY", ""), wantInput: "private-key", fixContains: "fork"},
+		{name: "private-key unset", env: with("INPUT_PRIVATE-KEY", ""), wantInput: "private-key", fixContains: "pull request from a fork"},
 		{name: "whitespace-only private-key", env: with("INPUT_PRIVATE-KEY", "  \n  "), wantInput: "private-key"},
 		{name: "unexpanded private-key", env: with("INPUT_PRIVATE-KEY", "${{ secrets.KEY }}"), wantInput: "private-key"},
 		{name: "private-key kept raw", env: with("INPUT_PRIVATE-KEY", "  -----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END  \n"),
@@ -500,6 +500,21 @@ func TestLoadPost(t *testing.T) {
 				t.Errorf("LoadPost() = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestForkHint checks that no hint suggests a configuration variable as a
+// way to get a value into a workflow run for a pull request from a fork:
+// GitHub passes such a run neither secrets nor variables.
+func TestForkHint(t *testing.T) {
+	t.Parallel()
+	for _, env := range []map[string]string{with("INPUT_CLIENT-ID", ""), with("INPUT_PRIVATE-KEY", "")} {
+		a, environ := newAction(t, env)
+		_, err := Load(a, environ)
+		next := hint.Next(err)
+		if !strings.Contains(next, "fork") || strings.Contains(next, "can be a variable") || !strings.Contains(next, "variables are both empty") {
+			t.Errorf("Load() error hint = %q, want it to say that forks get neither secrets nor variables", next)
+		}
 	}
 }
 
