@@ -53,6 +53,13 @@ type Config struct {
 	GitUser         bool   // input git-user, default false
 	Debug           bool   // RUNNER_DEBUG == "1"
 
+	// CACertificates is input ca-certificates, checked: PEM text of one or
+	// more CERTIFICATE blocks, each of which parses, and nothing else
+	// (clean for x509.CertPool.AppendCertsFromPEM), or "". The caller adds
+	// them to the system roots for every request, for a GitHub Enterprise
+	// Server behind a private certificate authority.
+	CACertificates string
+
 	// Warnings are problems with the input that do not stop the step, such
 	// as an unknown permission name that is forwarded as is. The caller
 	// reports each one.
@@ -72,6 +79,11 @@ type PostConfig struct {
 	Debug           bool
 	Token           string // STATE_token; "" means there is nothing to revoke
 	ExpiresAt       string // STATE_expires-at, RFC 3339; may be ""
+
+	// CACertificates is as in [Config], or "" if input ca-certificates is
+	// unset or unusable: the post step does not fail on it, and its request
+	// then fails on the certificate like any other.
+	CACertificates string
 }
 
 // InputError is a bad input value. Error returns "<input>: <problem>" on one
@@ -115,6 +127,7 @@ func (in Inputs) getenv(name string) string {
 var inputNames = []string{
 	"client-id", "app-id", "private-key", "owner", "repositories", "repository-ids",
 	"installation-id", "enterprise", "skip-token-revoke", "github-api-url", "summary", "git-user",
+	"ca-certificates",
 }
 
 // listInputs are the inputs whose value, once set, must name something:
@@ -157,7 +170,7 @@ func ActionInputs(a *githubactions.Action, environ []string) Inputs {
 // describe. An error is an [*InputError] wrapped with its next step.
 func Parse(in Inputs) (*Config, error) {
 	l := &loader{in: in}
-	for _, step := range []func() error{l.app, l.scope, l.permissions, l.flags, l.apiURL} {
+	for _, step := range []func() error{l.app, l.scope, l.permissions, l.flags, l.apiURL, l.caCertificates} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -168,12 +181,12 @@ func Parse(in Inputs) (*Config, error) {
 }
 
 // ParseApp checks only the inputs that name the app, its key and the API:
-// client-id, app-id, private-key and github-api-url. The other fields of
+// client-id, app-id, private-key, github-api-url and ca-certificates. The other fields of
 // the Config it returns are zero. It serves commands that act as the app
 // without minting a token, such as listing its installations.
 func ParseApp(in Inputs) (*Config, error) {
 	l := &loader{in: in}
-	for _, step := range []func() error{l.app, l.apiURL} {
+	for _, step := range []func() error{l.app, l.apiURL, l.caCertificates} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -185,12 +198,17 @@ func ParseApp(in Inputs) (*Config, error) {
 
 // LoadPost reads the inputs and saved state of the post step from a. It
 // never fails: an invalid skip-token-revoke counts as false, an unevaluated
-// ${{ }} expression in github-api-url counts as unset, and an invalid API
-// URL is returned unchecked, so that the post step still tries to revoke
-// the token.
+// ${{ }} expression in github-api-url counts as unset, an invalid API
+// URL is returned unchecked, and unusable ca-certificates are left out, so
+// that the post step still tries to revoke the token.
 func LoadPost(a *githubactions.Action) PostConfig {
 	skip, ok := parseBool(a.GetInput("skip-token-revoke"), false)
+	var certs string
+	if v := a.GetInput("ca-certificates"); v != "" && checkValue("ca-certificates", v) == nil {
+		certs, _ = parseCACertificates(v) // "" if unusable
+	}
 	return PostConfig{
+		CACertificates:  certs,
 		SkipTokenRevoke: skip && ok,
 		APIURL:          PostAPIURL(a.GetInput("github-api-url"), a.Getenv),
 		Debug:           a.Getenv("RUNNER_DEBUG") == "1",
