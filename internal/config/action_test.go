@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -121,8 +122,27 @@ func TestActionFile(t *testing.T) {
 		}
 		for input := range f.Inputs {
 			name, ok := strings.CutPrefix(input, "permission-")
-			if _, known := permissionLevels[strings.ReplaceAll(name, "-", "_")]; ok && !known {
-				t.Errorf("input %s is not a known permission; run go generate ./internal/config", input)
+			if _, known := inputLevels(name); ok && !known {
+				t.Errorf("input %s is not a known permission; run go generate ./genperms in tools/", input)
+			}
+		}
+		for name, levels := range retiredPermissions {
+			input := "permission-" + strings.ReplaceAll(name, "_", "-")
+			if _, generated := permissionLevels[name]; generated {
+				t.Errorf("retired permission %s is in app-permissions.json again; remove it from retiredPermissions and its input from outside the generated block", name)
+			}
+			in, ok := f.Inputs[input]
+			if !ok {
+				t.Errorf("input %s of retired permission %s is missing", input, name)
+				continue
+			}
+			for _, l := range levels {
+				if !strings.Contains(in.Description, "'"+l+"'") {
+					t.Errorf("input %s description = %q, want it to name level %q", input, in.Description, l)
+				}
+			}
+			if !strings.Contains(in.Description, "may ignore") {
+				t.Errorf("input %s description = %q, want it to say GitHub may ignore it", input, in.Description)
 			}
 		}
 	})
@@ -133,8 +153,7 @@ func TestActionFile(t *testing.T) {
 		env := baseEnv()
 		for input := range f.Inputs {
 			if name, ok := strings.CutPrefix(input, "permission-"); ok {
-				levels := permissionLevels[strings.ReplaceAll(name, "-", "_")]
-				if len(levels) > 0 {
+				if levels, _ := inputLevels(name); len(levels) > 0 {
 					env["INPUT_"+strings.ToUpper(input)] = levels[0]
 				}
 			}
@@ -209,4 +228,52 @@ func TestActionFile(t *testing.T) {
 			t.Errorf("Load() with declared defaults = %+v, want %+v", redacted(*gotConfig), redacted(*wantConfig))
 		}
 	})
+}
+
+// inputLevels returns the levels of the permission of input
+// permission-<name>, generated or retired, and whether it is either.
+func inputLevels(name string) ([]string, bool) {
+	name = strings.ReplaceAll(name, "-", "_")
+	if levels, ok := permissionLevels[name]; ok {
+		return levels, true
+	}
+	levels, ok := retiredPermissions[name]
+	return levels, ok
+}
+
+// TestOfficialInputs checks that action.yml declares every input of
+// actions/create-github-app-token (listed in testdata, with the version it
+// was read from), with the same default where that one has a default, so
+// that switching the uses: line never gives an "Unexpected input" warning
+// or another default.
+func TestOfficialInputs(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/official-action-inputs.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := readActionFile(t).Inputs
+	n := 0
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		n++
+		name, def, hasDefault := strings.Cut(line, " = ")
+		in, ok := ours[name]
+		switch {
+		case !ok:
+			t.Errorf("action.yml does not declare input %s of actions/create-github-app-token", name)
+		case hasDefault && (in.Default == nil || *in.Default != def):
+			got := "none"
+			if in.Default != nil {
+				got = strconv.Quote(*in.Default)
+			}
+			t.Errorf("input %s default = %s, want %q as in actions/create-github-app-token", name, got, def)
+		}
+	}
+	if n < 50 {
+		t.Errorf("testdata lists %d official inputs, want the whole list", n)
+	}
 }

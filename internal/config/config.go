@@ -53,10 +53,23 @@ type Config struct {
 	GitUser         bool   // input git-user, default false
 	Debug           bool   // RUNNER_DEBUG == "1"
 
+	// CACertificates is input ca-certificates, checked: PEM text of one or
+	// more CERTIFICATE blocks, each of which parses, and nothing else
+	// (clean for x509.CertPool.AppendCertsFromPEM), or "". The caller adds
+	// them to the system roots for every request, for a GitHub Enterprise
+	// Server behind a private certificate authority.
+	CACertificates string
+
 	// Warnings are problems with the input that do not stop the step, such
 	// as an unknown permission name that is forwarded as is. The caller
 	// reports each one.
 	Warnings []string
+
+	// Notices say how the action understood an input written in another
+	// form than it documents, such as a clone URL in repositories
+	// ("repositories: understood \"https://github.com/o/r.git\" as \"o/r\"…").
+	// They are not problems; the caller reports each one as a notice.
+	Notices []string
 }
 
 // PostConfig is the input of the post step.
@@ -66,6 +79,11 @@ type PostConfig struct {
 	Debug           bool
 	Token           string // STATE_token; "" means there is nothing to revoke
 	ExpiresAt       string // STATE_expires-at, RFC 3339; may be ""
+
+	// CACertificates is as in [Config], or "" if input ca-certificates is
+	// unset or unusable: the post step does not fail on it, and its request
+	// then fails on the certificate like any other.
+	CACertificates string
 }
 
 // InputError is a bad input value. Error returns "<input>: <problem>" on one
@@ -89,7 +107,9 @@ func inputError(input, problem, next string) error {
 type Inputs struct {
 	// Values maps an input's name as action.yml spells it ("client-id",
 	// "permission-issues") to its value. Absent and "" are the same;
-	// values are trimmed.
+	// values are trimmed, except that a list input (repositories,
+	// repository-ids) of only whitespace counts as set and naming nothing,
+	// which is an error.
 	Values map[string]string
 	// Getenv returns a runner variable, such as GITHUB_REPOSITORY or
 	// RUNNER_DEBUG; nil means none is set.
@@ -107,7 +127,12 @@ func (in Inputs) getenv(name string) string {
 var inputNames = []string{
 	"client-id", "app-id", "private-key", "owner", "repositories", "repository-ids",
 	"installation-id", "enterprise", "skip-token-revoke", "github-api-url", "summary", "git-user",
+	"ca-certificates",
 }
+
+// listInputs are the inputs whose value, once set, must name something:
+// each is unset or a list of at least one entry.
+var listInputs = map[string]bool{"repositories": true, "repository-ids": true}
 
 // Load reads the inputs of the main step from a, discovers the
 // permission-* inputs from environ, a list of "KEY=value" entries as
@@ -122,6 +147,12 @@ func Load(a *githubactions.Action, environ []string) (*Config, error) {
 func ActionInputs(a *githubactions.Action, environ []string) Inputs {
 	values := make(map[string]string, len(inputNames)+8)
 	for _, name := range inputNames {
+		if listInputs[name] {
+			// GetInput trims, but a list of only whitespace is set: it is
+			// what a block scalar gives when its expression came out empty.
+			values[name] = a.Getenv("INPUT_" + strings.ToUpper(name))
+			continue
+		}
 		values[name] = a.GetInput(name)
 	}
 	for _, kv := range environ {
@@ -139,7 +170,7 @@ func ActionInputs(a *githubactions.Action, environ []string) Inputs {
 // describe. An error is an [*InputError] wrapped with its next step.
 func Parse(in Inputs) (*Config, error) {
 	l := &loader{in: in}
-	for _, step := range []func() error{l.app, l.scope, l.permissions, l.flags, l.apiURL} {
+	for _, step := range []func() error{l.app, l.scope, l.permissions, l.flags, l.apiURL, l.caCertificates} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -150,12 +181,12 @@ func Parse(in Inputs) (*Config, error) {
 }
 
 // ParseApp checks only the inputs that name the app, its key and the API:
-// client-id, app-id, private-key and github-api-url. The other fields of
+// client-id, app-id, private-key, github-api-url and ca-certificates. The other fields of
 // the Config it returns are zero. It serves commands that act as the app
 // without minting a token, such as listing its installations.
 func ParseApp(in Inputs) (*Config, error) {
 	l := &loader{in: in}
-	for _, step := range []func() error{l.app, l.apiURL} {
+	for _, step := range []func() error{l.app, l.apiURL, l.caCertificates} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -167,12 +198,17 @@ func ParseApp(in Inputs) (*Config, error) {
 
 // LoadPost reads the inputs and saved state of the post step from a. It
 // never fails: an invalid skip-token-revoke counts as false, an unevaluated
-// ${{ }} expression in github-api-url counts as unset, and an invalid API
-// URL is returned unchecked, so that the post step still tries to revoke
-// the token.
+// ${{ }} expression in github-api-url counts as unset, an invalid API
+// URL is returned unchecked, and unusable ca-certificates are left out, so
+// that the post step still tries to revoke the token.
 func LoadPost(a *githubactions.Action) PostConfig {
 	skip, ok := parseBool(a.GetInput("skip-token-revoke"), false)
+	var certs string
+	if v := a.GetInput("ca-certificates"); v != "" && checkValue("ca-certificates", v) == nil {
+		certs, _ = parseCACertificates(v) // "" if unusable
+	}
 	return PostConfig{
+		CACertificates:  certs,
 		SkipTokenRevoke: skip && ok,
 		APIURL:          PostAPIURL(a.GetInput("github-api-url"), a.Getenv),
 		Debug:           a.Getenv("RUNNER_DEBUG") == "1",
@@ -244,7 +280,7 @@ func (l *loader) app() error {
 	if issuer == "" {
 		return inputError("client-id",
 			"neither client-id nor app-id is set",
-			"set {client-id} to the GitHub App's client ID, for example client-id: ${{ vars.APP_CLIENT_ID }}; secrets are not passed to workflows triggered from forks, so a pull request from a fork gets empty values; a client ID is not secret and can be a variable")
+			"set {client-id} to the GitHub App's client ID, for example client-id: ${{ vars.APP_CLIENT_ID }}; "+forkNote)
 	}
 	if clientID != "" && appID != "" && clientID != appID {
 		l.c.Warnings = append(l.c.Warnings, "app-id is ignored because client-id is set; remove app-id")
@@ -259,11 +295,27 @@ func (l *loader) app() error {
 	if key == "" {
 		return inputError("private-key",
 			"is empty",
-			"pass the GitHub App's private key in {private-key} from a secret, for example private-key: ${{ secrets.APP_PRIVATE_KEY }}, and check the secret's name; secrets are not passed to workflows triggered from forks, so a pull request from a fork gets an empty value")
+			"pass the GitHub App's private key in {private-key} from a secret, for example private-key: ${{ secrets.APP_PRIVATE_KEY }}, and check the secret's name; "+forkNote)
 	}
 	l.c.Issuer, l.c.PrivateKey = issuer, key
 	return nil
 }
+
+// forkNote ends the hints for an empty client ID or private key: a pull
+// request from a fork gets neither, whether the value is a secret or a
+// configuration variable, so no input can fix it there.
+//
+// Secrets: "With the exception of GITHUB_TOKEN, secrets are not passed to
+// the runner when a workflow is triggered from a forked repository"
+// (https://docs.github.com/en/actions/how-tos/write-workflows/choose-what-workflows-do/use-secrets,
+// "Using secrets in a workflow"). Configuration variables (vars): the
+// repository's Settings > Secrets and variables > Actions page says both
+// "are not passed to workflows that are triggered by a pull request from a
+// fork", and GitHub staff confirmed it for variables in
+// https://github.com/orgs/community/discussions/44322; the docs' variables
+// pages (https://docs.github.com/en/actions/how-tos/write-workflows/choose-what-workflows-do/use-variables)
+// do not say otherwise. So "use a variable" is no way out for forks.
+const forkNote = "in a workflow triggered by a pull request from a fork, secrets and configuration variables are both empty, so skip this step there"
 
 // checkIssuer refuses an issuer that cannot be a client ID or an app ID:
 // text with characters neither has. It does not guess at the IDs' shape
@@ -305,8 +357,11 @@ func (l *loader) permissions() error {
 			return err
 		}
 		allowed, known := permissionLevels[name]
+		retired := false
 		if !known {
-			allowed = allLevels
+			if allowed, retired = retiredPermissions[name]; !retired {
+				allowed = allLevels
+			}
 		}
 		level := strings.ToLower(value)
 		if !slices.Contains(allowed, level) {
@@ -319,7 +374,10 @@ func (l *loader) permissions() error {
 				fmt.Sprintf("is set twice, to %s and %s", quote(prev), quote(level)),
 				"set {"+input+"} once")
 		}
-		if !known {
+		switch {
+		case retired:
+			l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("%s: %q is no longer in GitHub's list of app permissions; requesting it anyway, as actions/create-github-app-token does, but GitHub may ignore it", input, name))
+		case !known:
 			l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("%s: %q is not a known github.com permission; requesting it anyway (it may exist on GitHub Enterprise Server or be newer than this action)", input, name))
 		}
 		perms[name] = level
@@ -332,6 +390,15 @@ func (l *loader) permissions() error {
 
 // allLevels are the levels an unknown permission may have.
 var allLevels = []string{"read", "write", "admin"}
+
+// retiredPermissions are the permissions that actions/create-github-app-token
+// declares as inputs but GitHub's OpenAPI description (and so
+// permissionLevels) no longer lists, with the levels they had. action.yml
+// declares them outside its generated block; like unknown permissions, they
+// are requested with a warning.
+var retiredPermissions = map[string][]string{
+	"team_discussions": {"read", "write"},
+}
 
 func (l *loader) flags() error {
 	var err error

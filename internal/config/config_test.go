@@ -94,6 +94,7 @@ func TestLoad(t *testing.T) {
 		want func(*Config) // edits baseConfig into the expected Config
 
 		warn        string // substring of the only warning; "" = none
+		notice      string // substring of the only notice; "" = none
 		wantInput   string // the InputError's Input; "" = no error
 		errContains string
 		fixContains string
@@ -108,7 +109,7 @@ func TestLoad(t *testing.T) {
 		{name: "client-id wins over app-id", env: with("INPUT_APP-ID", "123456"), warn: "app-id is ignored"},
 		{name: "same client-id and app-id", env: with("INPUT_APP-ID", "Iv23liTest0000000000")},
 		{name: "client-id and app-id unset", env: with("INPUT_CLIENT-ID", ""),
-			wantInput: "client-id", errContains: "neither client-id nor app-id", fixContains: "fork"},
+			wantInput: "client-id", errContains: "neither client-id nor app-id", fixContains: "secrets and configuration variables are both empty"},
 		{name: "whitespace-only client-id", env: with("INPUT_CLIENT-ID", " \t\n "), wantInput: "client-id"},
 		{name: "client-id with space", env: with("INPUT_CLIENT-ID", "Iv23li Test"), wantInput: "client-id"},
 		{name: "app-id with newline", env: with("INPUT_CLIENT-ID", "", "INPUT_APP-ID", "123\n456"), wantInput: "app-id"},
@@ -118,7 +119,7 @@ func TestLoad(t *testing.T) {
 		{name: "unexpanded app-id", env: with("INPUT_APP-ID", "${{vars.APP_ID}}"), wantInput: "app-id"},
 
 		// private-key
-		{name: "private-key unset", env: with("INPUT_PRIVATE-KEY", ""), wantInput: "private-key", fixContains: "fork"},
+		{name: "private-key unset", env: with("INPUT_PRIVATE-KEY", ""), wantInput: "private-key", fixContains: "pull request from a fork"},
 		{name: "whitespace-only private-key", env: with("INPUT_PRIVATE-KEY", "  \n  "), wantInput: "private-key"},
 		{name: "unexpanded private-key", env: with("INPUT_PRIVATE-KEY", "${{ secrets.KEY }}"), wantInput: "private-key"},
 		{name: "private-key kept raw", env: with("INPUT_PRIVATE-KEY", "  -----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END  \n"),
@@ -170,12 +171,75 @@ func TestLoad(t *testing.T) {
 			want: func(c *Config) { c.Repositories = []string{long(100)} }},
 		{name: "repository name of 101 characters", env: with("INPUT_REPOSITORIES", long(101)),
 			wantInput: "repositories", errContains: `"` + long(64) + `…" is not`}, // quoted values are shortened
-		{name: "repository URL", env: with("INPUT_REPOSITORIES", "https://github.com/octo-org/app"), wantInput: "repositories"},
+
+		// Other actions' formats, clone and web URLs
+		{name: "repositories as JSON array", env: with("INPUT_REPOSITORIES", `["app", "infra"]`),
+			want: func(c *Config) { c.Repositories = []string{"app", "infra"} }},
+		{name: "repositories as JSON array of owner/name", env: with("INPUT_REPOSITORIES", "[\n  \"octo-org/app\",\n  \" docs \", \"\"\n]"),
+			want: func(c *Config) { c.Repositories = []string{"app", "docs"} }},
+		{name: "repositories as empty JSON array", env: with("INPUT_OWNER", "octo-org", "INPUT_REPOSITORIES", "[]"),
+			wantInput: "repositories", errContains: `"[]" names no repository`},
+		{name: "repositories as JSON array of empty names", env: with("INPUT_REPOSITORIES", `["", " "]`),
+			wantInput: "repositories", errContains: "names no repository"},
+		{name: "repositories as JSON array without quotes", env: with("INPUT_REPOSITORIES", "[app, infra]"),
+			wantInput: "repositories", errContains: "not a JSON array", fixContains: `["app", "infra"]`},
+		{name: "repositories as JSON array of numbers", env: with("INPUT_REPOSITORIES", "[1]"),
+			wantInput: "repositories", errContains: `element that is not one of its strings: "1"`},
+		{name: "repositories with .git", env: with("INPUT_REPOSITORIES", "app.git, octo-org/docs.git"), notice: `understood "app.git" as "app" and "octo-org/docs.git" as "octo-org/docs"`,
+			want: func(c *Config) { c.Repositories = []string{"app", "docs"} }},
+		{name: "repository URL", env: with("INPUT_REPOSITORIES", "https://github.com/octo-org/app"), notice: `repositories: understood "https://github.com/octo-org/app" as "octo-org/app"`,
+			want: func(c *Config) { c.Repositories = []string{"app"} }},
+		{name: "repository clone URL", env: with("INPUT_REPOSITORIES", "https://GitHub.com/octo-org/app.git/"), notice: `as "octo-org/app"`,
+			want: func(c *Config) { c.Repositories = []string{"app"} }},
+		{name: "repository SSH clone URL", env: with("INPUT_REPOSITORIES", "git@github.com:octo-org/app.git"), notice: `"git@github.com:octo-org/app.git" as "octo-org/app"`,
+			want: func(c *Config) { c.Repositories = []string{"app"} }},
+		{name: "repository ssh:// clone URL", env: with("INPUT_REPOSITORIES", "ssh://git@github.com:22/octo-org/app.git"), notice: `as "octo-org/app"`,
+			want: func(c *Config) { c.Repositories = []string{"app"} }},
+		{name: "repository URLs name the owner outside a repository", env: with("INPUT_REPOSITORIES", "https://github.com/octocat/hello\nhttps://github.com/octocat/world", "GITHUB_REPOSITORY", "", "GITHUB_REPOSITORY_OWNER", ""),
+			notice: `"https://github.com/octocat/hello" as "octocat/hello" and "https://github.com/octocat/world" as "octocat/world"`,
+			want: func(c *Config) {
+				c.RepoOwner, c.CurrentRepository, c.Repositories = "octocat", "", []string{"hello", "world"}
+			}},
+		{name: "many repository URLs", env: with("INPUT_REPOSITORIES", "a.git,b.git,c.git,d.git,e.git"), notice: `"c.git" as "c" and 2 more`,
+			want: func(c *Config) { c.Repositories = []string{"a", "b", "c", "d", "e"} }},
+		{name: "GHES repository URL", env: with("GITHUB_SERVER_URL", "https://ghe.example.com", "INPUT_REPOSITORIES", "https://GHE.example.com/octo-org/app"), notice: `as "octo-org/app"`,
+			want: func(c *Config) { c.ServerURL, c.Repositories = "https://ghe.example.com", []string{"app"} }},
+		{name: "GHES SSH clone URL", env: with("GITHUB_SERVER_URL", "https://ghe.example.com:8443/", "INPUT_REPOSITORIES", "git@ghe.example.com:octo-org/app.git"), notice: `as "octo-org/app"`,
+			want: func(c *Config) { c.ServerURL, c.Repositories = "https://ghe.example.com:8443", []string{"app"} }},
+		{name: "github.com repository URL on GHES", env: with("GITHUB_SERVER_URL", "https://ghe.example.com", "INPUT_REPOSITORIES", "https://github.com/octo-org/app"),
+			wantInput: "repositories", errContains: `not on "ghe.example.com"`, fixContains: `write "octo-org/app" in {repositories}`},
+		{name: "repository URL on another host", env: with("INPUT_REPOSITORIES", "https://gitlab.com/octo-org/app.git"),
+			wantInput: "repositories", errContains: `is a URL on "gitlab.com"`, fixContains: `write "octo-org/app"`},
+		{name: "SSH clone URL on another host", env: with("INPUT_REPOSITORIES", "git@gitlab.com:octo-org/app.git"),
+			wantInput: "repositories", errContains: `"gitlab.com"`, fixContains: `write "octo-org/app"`},
+		{name: "repository page URL", env: with("INPUT_REPOSITORIES", "https://github.com/octo-org/app/tree/main"),
+			wantInput: "repositories", errContains: "not of a repository", fixContains: `write "octo-org/app"`},
+		{name: "owner URL", env: with("INPUT_REPOSITORIES", "https://github.com/octo-org"),
+			wantInput: "repositories", errContains: "not of a repository", fixContains: "name or owner/name"},
+		{name: "repository git:// URL", env: with("INPUT_REPOSITORIES", "git://github.com/octo-org/app.git"),
+			wantInput: "repositories", errContains: "is a git URL", fixContains: `write "octo-org/app"`},
+		{name: "repository URL with credentials", env: with("INPUT_REPOSITORIES", "https://x-access-token:hunter2@github.com/octo-org/app.git"),
+			wantInput: "repositories", errContains: "credentials (not shown)", fixContains: "owner/name"},
+		{name: "SSH URL with password", env: with("INPUT_REPOSITORIES", "ssh://git:hunter2@github.com/octo-org/app.git"),
+			wantInput: "repositories", errContains: "credentials (not shown)"},
+		{name: "repository URL with query", env: with("INPUT_REPOSITORIES", "https://github.com/octo-org/app?token=hunter2"),
+			wantInput: "repositories", errContains: `"https://github.com/octo-org/app" has a query or fragment (not shown)`, fixContains: `write "octo-org/app"`},
+		{name: "repository URL of another owner", env: with("INPUT_REPOSITORIES", "app, https://github.com/other/x"),
+			wantInput: "repositories", errContains: `"other/x" is not owned by "octo-org"`},
 		{name: "repository with bad owner", env: with("INPUT_REPOSITORIES", "octo_org/app"), wantInput: "repositories"},
 		{name: "repository with two slashes", env: with("INPUT_REPOSITORIES", "octo-org/app/x"), wantInput: "repositories"},
 		{name: "repository name with dots and underscores", env: with("INPUT_REPOSITORIES", ".github, my_repo.js"),
 			want: func(c *Config) { c.Repositories = []string{".github", "my_repo.js"} }},
-		{name: "repositories only separators", env: with("INPUT_REPOSITORIES", " , ,\n\n")},
+		// A list that is set but names nothing must not widen the token to
+		// every repository of the installation.
+		{name: "repositories only separators", env: with("INPUT_REPOSITORIES", ",, ,"),
+			wantInput: "repositories", errContains: `",, ," names no repository`, fixContains: "every repository of the installation"},
+		{name: "repositories only separators with owner", env: with("INPUT_OWNER", "octo-org", "INPUT_REPOSITORIES", " , ,\n\n"),
+			wantInput: "repositories", errContains: "names no repository"},
+		{name: "repositories only a newline", env: with("INPUT_REPOSITORIES", "\n"),
+			wantInput: "repositories", errContains: `"\n" names no repository`},
+		{name: "repositories only spaces", env: with("INPUT_OWNER", "octo-org", "INPUT_REPOSITORIES", "  "),
+			wantInput: "repositories", errContains: "names no repository"},
 		{name: "500 repositories", env: with("INPUT_REPOSITORIES", names(500, ",")),
 			want: func(c *Config) { c.Repositories = strings.Split(names(500, ","), ",") }},
 		{name: "501 repositories", env: with("INPUT_REPOSITORIES", names(501, "\n")), wantInput: "repositories", errContains: "500"},
@@ -192,6 +256,20 @@ func TestLoad(t *testing.T) {
 		{name: "repository-ids with sign", env: with("INPUT_REPOSITORY-IDS", "+5"), wantInput: "repository-ids"},
 		{name: "repository-ids overflow", env: with("INPUT_REPOSITORY-IDS", "99999999999999999999"), wantInput: "repository-ids"},
 		{name: "repository-ids separated by spaces", env: with("INPUT_REPOSITORY-IDS", "1 2"), wantInput: "repository-ids"},
+		{name: "repository-ids as JSON array", env: with("INPUT_REPOSITORY-IDS", `[1296269, 42, 42, "7"]`),
+			want: func(c *Config) { c.RepositoryIDs = []int64{1296269, 42, 7} }},
+		{name: "repository-ids as empty JSON array", env: with("INPUT_REPOSITORY-IDS", "[ ]"),
+			wantInput: "repository-ids", errContains: `"[ ]" names no repository ID`},
+		{name: "repository-ids as JSON array with fraction", env: with("INPUT_REPOSITORY-IDS", "[1.5]"),
+			wantInput: "repository-ids", errContains: `"1.5" is not a repository ID`},
+		{name: "repository-ids as JSON array with boolean", env: with("INPUT_REPOSITORY-IDS", "[true]"),
+			wantInput: "repository-ids", errContains: "not one of its numbers", fixContains: "[1296269, 1296270]"},
+		{name: "repository-ids as broken JSON", env: with("INPUT_REPOSITORY-IDS", "[1, 2"),
+			wantInput: "repository-ids", errContains: "not a JSON array"},
+		{name: "repository-ids only separators", env: with("INPUT_OWNER", "octo-org", "INPUT_REPOSITORY-IDS", ", ,"),
+			wantInput: "repository-ids", errContains: "names no repository ID", fixContains: "{repository-ids}"},
+		{name: "repository-ids only a newline", env: with("INPUT_REPOSITORY-IDS", "\n"),
+			wantInput: "repository-ids", errContains: "names no repository ID"},
 		{name: "repositories and repository-ids over 500", env: with("INPUT_REPOSITORIES", names(300, ","), "INPUT_REPOSITORY-IDS", idList(201)),
 			wantInput: "repository-ids", errContains: "501"},
 
@@ -242,6 +320,10 @@ func TestLoad(t *testing.T) {
 		{name: "permission whitespace-only", env: with("INPUT_PERMISSION-CONTENTS", "  ")},
 		{name: "unknown permission", env: with("INPUT_PERMISSION-FUTURE-THING", "read"), warn: `"future_thing" is not a known github.com permission`,
 			want: func(c *Config) { c.Permissions = map[string]string{"future_thing": "read"} }},
+		{name: "retired permission", env: with("INPUT_PERMISSION-TEAM-DISCUSSIONS", "write"), warn: `"team_discussions" is no longer in GitHub's list`,
+			want: func(c *Config) { c.Permissions = map[string]string{"team_discussions": "write"} }},
+		{name: "retired permission admin", env: with("INPUT_PERMISSION-TEAM-DISCUSSIONS", "admin"),
+			wantInput: "permission-team-discussions", errContains: "must be read or write"},
 		{name: "unknown permission bad level", env: with("INPUT_PERMISSION-FUTURE-THING", "own"),
 			wantInput: "permission-future-thing", errContains: "must be read, write or admin"},
 		{name: "permission in lower case", env: with("input_permission-issues", "read"),
@@ -318,8 +400,8 @@ func TestLoad(t *testing.T) {
 			if tt.want != nil {
 				tt.want(&want)
 			}
-			warnings := got.Warnings
-			got.Warnings = nil
+			warnings, notices := got.Warnings, got.Notices
+			got.Warnings, got.Notices = nil, nil
 			if !reflect.DeepEqual(*got, want) {
 				t.Errorf("Load() =\n%+v\nwant\n%+v", redacted(*got), redacted(want))
 			}
@@ -328,6 +410,12 @@ func TestLoad(t *testing.T) {
 				t.Errorf("Load() warnings = %q, want none", warnings)
 			case tt.warn != "" && (len(warnings) != 1 || !strings.Contains(warnings[0], tt.warn)):
 				t.Errorf("Load() warnings = %q, want one containing %q", warnings, tt.warn)
+			}
+			switch {
+			case tt.notice == "" && len(notices) > 0:
+				t.Errorf("Load() notices = %q, want none", notices)
+			case tt.notice != "" && (len(notices) != 1 || !strings.Contains(notices[0], tt.notice)):
+				t.Errorf("Load() notices = %q, want one containing %q", notices, tt.notice)
 			}
 		})
 	}
@@ -415,6 +503,21 @@ func TestLoadPost(t *testing.T) {
 	}
 }
 
+// TestForkHint checks that no hint suggests a configuration variable as a
+// way to get a value into a workflow run for a pull request from a fork:
+// GitHub passes such a run neither secrets nor variables.
+func TestForkHint(t *testing.T) {
+	t.Parallel()
+	for _, env := range []map[string]string{with("INPUT_CLIENT-ID", ""), with("INPUT_PRIVATE-KEY", "")} {
+		a, environ := newAction(t, env)
+		_, err := Load(a, environ)
+		next := hint.Next(err)
+		if !strings.Contains(next, "fork") || strings.Contains(next, "can be a variable") || !strings.Contains(next, "variables are both empty") {
+			t.Errorf("Load() error hint = %q, want it to say that forks get neither secrets nor variables", next)
+		}
+	}
+}
+
 func TestInputErrorError(t *testing.T) {
 	t.Parallel()
 	err := &InputError{Input: "permission-issues", Problem: `must be read or write, got "admin"`}
@@ -449,7 +552,7 @@ var (
 )
 
 func FuzzRepositories(f *testing.F) {
-	for _, s := range []string{"app", "app, docs\ninfra", "octo-org/app,other/x", "app docs", ".", "..", "App,app", ",\n,", strings.Repeat("x", 101), "a/b/c", "octo-org/"} {
+	for _, s := range []string{"app", "app, docs\ninfra", "octo-org/app,other/x", "app docs", ".", "..", "App,app", ",\n,", strings.Repeat("x", 101), "a/b/c", "octo-org/", `["app", "octo-org/docs"]`, "[]", "app.git", "https://github.com/octo-org/app.git", "git@github.com:octo-org/app.git", "https://github.com/o/r/tree/x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

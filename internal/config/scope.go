@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -53,13 +54,30 @@ func (l *loader) scope() error {
 	if repoOwner == "" {
 		repoOwner, _, _ = strings.Cut(current, "/")
 	}
-	repos, repoOwner, err := parseRepositories(reposIn, repoOwner)
+	repos, repoOwner, understood, err := parseRepositories(reposIn, repoOwner, serverHost(l.in))
 	if err != nil {
 		return err
+	}
+	if len(understood) > 0 {
+		l.c.Notices = append(l.c.Notices, understoodNotice("repositories", understood))
 	}
 	ids, err := parseRepositoryIDs(idsIn)
 	if err != nil {
 		return err
+	}
+	// A list that is set but names nothing, such as an expression that came
+	// out empty, must not fall back to the meaning of an unset input: with
+	// owner set, that is every repository of the installation.
+	for _, list := range []struct {
+		name  string
+		n     int
+		empty string
+	}{{"repositories", len(repos), "repository"}, {"repository-ids", len(ids), "repository ID"}} {
+		if raw := l.in.Values[list.name]; list.n == 0 && raw != "" {
+			return inputError(list.name,
+				fmt.Sprintf("%s names no %s", quote(raw), list.empty),
+				"list at least one "+list.empty+" in {"+list.name+"}, or remove it: unset, the token is for the current repository, or for every repository of the installation when {owner} is set; if an expression sets it, check why the expression came out empty")
+		}
 	}
 	if n := len(repos) + len(ids); n > maxRepositories {
 		input := "repositories"
@@ -127,27 +145,39 @@ func checkEnterprise(enterprise, owner, repos, ids, installation string) error {
 }
 
 // parseRepositories splits the repositories input into bare names. Entries
-// are name or owner/name; owner is the owner they must all share, and when
-// it is "" the first owner/name entry sets it. It returns the names,
-// deduplicated case-insensitively in input order, and the owner.
-func parseRepositories(s, owner string) ([]string, string, error) {
-	entries := splitList(s)
-	var names, foreign []string
+// are name or owner/name, or a form [repositoryRef] understands on host;
+// owner is the owner they must all share, and when it is "" the first
+// owner/name entry sets it. It returns the names, deduplicated
+// case-insensitively in input order, the owner, and each entry that was
+// understood as another, as `"entry" as "ref"`.
+func parseRepositories(s, owner, host string) (names []string, _ string, understood []string, _ error) {
+	entries, err := listEntries("repositories", s, false)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	var foreign []string
 	if len(entries) > 0 {
 		names = make([]string, 0, len(entries))
 	}
 	seen := make(map[string]bool, len(entries))
 	for _, entry := range entries {
-		o, name, qualified := strings.Cut(entry, "/")
+		ref, changed, err := repositoryRef(entry, host)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if changed {
+			understood = append(understood, quote(entry)+" as "+quote(ref))
+		}
+		o, name, qualified := strings.Cut(ref, "/")
 		if !qualified {
-			o, name = "", entry
+			o, name = "", ref
 		}
 		if !validRepoName(name) || qualified && !validLogin(o) {
 			fix := "write each entry of {repositories} as the repository's name or owner/name; names contain only letters, digits, '.', '-' and '_', at most 100 characters"
 			if strings.ContainsAny(entry, " \t;") {
 				fix = "separate the entries of {repositories} with commas or newlines"
 			}
-			return nil, "", inputError("repositories",
+			return nil, "", nil, inputError("repositories",
 				fmt.Sprintf("%s is not a valid repository name", quote(entry)),
 				fix)
 		}
@@ -156,7 +186,7 @@ func parseRepositories(s, owner string) ([]string, string, error) {
 				owner = o
 			}
 			if !strings.EqualFold(o, owner) {
-				foreign = append(foreign, quote(entry))
+				foreign = append(foreign, quote(ref))
 				continue
 			}
 		}
@@ -170,19 +200,44 @@ func parseRepositories(s, owner string) ([]string, string, error) {
 		if len(foreign) > 1 {
 			verb = "are"
 		}
-		return nil, "", inputError("repositories",
+		return nil, "", nil, inputError("repositories",
 			fmt.Sprintf("%s %s not owned by %s", joinWords(foreign, "and"), verb, quote(owner)),
 			"one token can only access the repositories of one owner; use one step per owner, or set {owner} to the repositories' owner")
 	}
-	return names, owner, nil
+	return names, owner, understood, nil
 }
 
-// parseRepositoryIDs splits the repository-ids input into IDs, deduplicated
-// in input order.
+// understoodNotice returns the notice for input whose entries were
+// understood as others, naming the first few.
+func understoodNotice(input string, understood []string) string {
+	const max = 3
+	list := understood
+	if len(list) > max {
+		list = append(list[:max:max], fmt.Sprintf("%d more", len(understood)-max))
+	}
+	return fmt.Sprintf("%s: understood %s; write them so to silence this notice", input, joinWords(list, "and"))
+}
+
+// serverHost returns the host name of the GitHub server the workflow runs
+// on, from GITHUB_SERVER_URL.
+func serverHost(in Inputs) string {
+	u, err := url.Parse(serverURL(in))
+	if err != nil || u.Hostname() == "" {
+		return "github.com"
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+// parseRepositoryIDs splits the repository-ids input, a list or a JSON
+// array, into IDs, deduplicated in input order.
 func parseRepositoryIDs(s string) ([]int64, error) {
+	entries, err := listEntries("repository-ids", s, true)
+	if err != nil {
+		return nil, err
+	}
 	var ids []int64
 	seen := map[int64]bool{}
-	for _, entry := range splitList(s) {
+	for _, entry := range entries {
 		id, ok := parseID(entry)
 		if !ok {
 			return nil, inputError("repository-ids",
