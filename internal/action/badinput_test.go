@@ -191,13 +191,16 @@ func badInputs() []badInput {
 		{name: "repositories/newline separated", env: in("INPUT_REPOSITORIES", "app\ninfra\n"), ok: true},
 		{name: "repositories/spaces and empty entries", env: in("INPUT_REPOSITORIES", " app , ,infra, "), ok: true},
 		{name: "repositories/owner/name", env: in("INPUT_REPOSITORIES", "octo-org/app,octo-org/docs"), ok: true},
-		{name: "repositories/whitespace only means unset", env: in("INPUT_REPOSITORIES", " \n "), ok: true},
+		// Set but naming nothing (an expression that came out empty in a
+		// block) would widen the token to every repository: an error.
+		{name: "repositories/whitespace only is an error, not every repository", env: in("INPUT_REPOSITORIES", " \n "), input: "repositories", fix: "expression"},
 		{name: "repositories/semicolon separated", env: in("INPUT_REPOSITORIES", "app;infra"), input: "repositories", fix: "commas or newlines"},
 		{name: "repositories/space separated", env: in("INPUT_REPOSITORIES", "app infra"), input: "repositories", fix: "commas or newlines"},
 		{name: "repositories/mixed owners", env: in("INPUT_REPOSITORIES", "octo-org/app,octocat/blog"), input: "repositories", fix: "one step per owner"},
 		{name: "repositories/501 repositories", env: in("INPUT_REPOSITORIES", strings.Join(manyRepos, ",")), input: "repositories", fix: "at most 500"},
 		{name: "repositories/invalid character", env: in("INPUT_REPOSITORIES", "app$"), input: "repositories", fix: "letters, digits"},
-		{name: "repositories/URL", env: in("INPUT_REPOSITORIES", "https://github.com/octo-org/app"), input: "repositories", fix: "owner/name"},
+		{name: "repositories/URL on another host", env: in("INPUT_REPOSITORIES", "https://gitlab.com/octo-org/app"), input: "repositories", fix: "owner/name"},
+		{name: "repositories/URL of the repository is understood", env: in("INPUT_REPOSITORIES", "https://github.com/octo-org/app"), ok: true},
 		{name: "repositories/path", env: in("INPUT_REPOSITORIES", "octo-org/app/docs"), input: "repositories", fix: "owner/name"},
 		{name: "repositories/dot dot", env: in("INPUT_REPOSITORIES", ".."), input: "repositories", fix: "owner/name"},
 		{name: "repositories/name too long", env: in("INPUT_REPOSITORIES", strings.Repeat("r", 101)), input: "repositories", fix: "at most 100"},

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
 )
 
 // TestMainDispatch covers the dispatch of Main: help, usage errors and
@@ -154,5 +156,22 @@ func TestPrintWait(t *testing.T) {
 	want := "app-token: waiting 1.5s: GitHub answered 502; retrying\napp-token: waiting 30s: rate limited by GitHub\n"
 	if stderr.String() != want {
 		t.Errorf("printWait wrote %q, want %q", stderr.String(), want)
+	}
+}
+
+// TestTokenWaitsAreSaid checks that a wait, here for GitHub's secondary
+// rate limit, prints one line on standard error, so that a script's user
+// knows why the command is slow.
+func TestTokenWaitsAreSaid(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, testWorld(t))
+	h.srv.InjectFault(githubapitest.SecondaryRateLimit("POST", "/app/installations/12/access_tokens", 1))
+	h.env["APP_PRIVATE_KEY"] = h.srv.PrivateKeyPEM()
+	r := h.run("", "token", "--client-id", testClientID, "--owner", "octocat", "--api-url", h.srv.URL())
+	if r.code != 0 {
+		t.Fatalf("app-token token exit %d, stderr:\n%s", r.code, h.redact(r.stderr))
+	}
+	if n := strings.Count(r.stderr, "app-token: waiting "); n != 1 || !strings.Contains(r.stderr, "secondary rate limit") {
+		t.Errorf("stderr:\n%s\nwant one wait line naming the secondary rate limit", h.redact(r.stderr))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
+	"github.com/ghapptoken/app-token-action/internal/githubapi"
 	"github.com/ghapptoken/app-token-action/internal/hint"
 )
 
@@ -175,8 +176,7 @@ func (c Command) options(debug bool) apptoken.Options {
 			fmt.Fprintf(c.Stderr, "app-token: debug: "+format+"\n", args...)
 		}
 	}
-	// Waits plug in here, once Options has its OnWait callback:
-	//	o.OnWait = func(w githubapi.Wait) { c.printWait(w.Duration, w.Reason) }
+	o.OnWait = func(w githubapi.Wait) { c.printWait(w.Delay, w.Reason) }
 	return o
 }
 

@@ -59,7 +59,7 @@ func (o *revokeFlags) run(ctx context.Context, c Command) error {
 	// Resolved as the post step resolves it: a revocation needs no more.
 	apiURL := config.PostAPIURL(o.apiURL, runnerEnv(c, nil))
 	if err := apptoken.Revoke(ctx, c.options(o.debug), apiURL, tok); err != nil {
-		return err
+		return fmt.Errorf("revoke the token: %w", err)
 	}
 	_, err = fmt.Fprintln(c.Stdout, "token revoked")
 	return err
