@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs the container tests (tools/containertest) against a private Docker
+# engine: installs Debian's docker.io when dockerd is missing (as root),
+# starts dockerd with its own socket and directories under a temporary
+# directory, waits for it, runs the tests, and stops it. Arguments go to
+# go test, for example: tools/containertest/run.sh -v -run Cancel
+#
+# The engine needs no network: it pulls nothing (the image is FROM scratch)
+# and the containers run with --network host against the emulator on
+# loopback. If it cannot start, its log is printed and the run fails.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
+took() { local d=$(( $(ms) - $1 )); printf '%d.%d s' $((d / 1000)) $((d % 1000 / 100)); }
+
+if ! command -v dockerd >/dev/null; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "dockerd is not installed; as root this script installs Debian's docker.io" >&2
+    exit 1
+  fi
+  start=$(ms)
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  echo "engine: installed docker.io in $(took "$start")"
+fi
+if [ ! -f /etc/ssl/certs/ca-certificates.crt ]; then
+  # The image copies the host's CA bundle, as the builder copies its own.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ca-certificates >/dev/null
+fi
+
+# A short path: the engine's unix sockets live under it (108-byte limit).
+dir=$(mktemp -d /tmp/ct.XXXXXX)
+start=$(ms)
+dockerd --host "unix://$dir/docker.sock" --data-root "$dir/data" --exec-root "$dir/exec" \
+  --pidfile "$dir/docker.pid" --storage-driver=vfs --iptables=false --ip6tables=false \
+  --bridge=none >"$dir/dockerd.log" 2>&1 &
+pid=$!
+stop() {
+  kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap stop EXIT
+export DOCKER_HOST="unix://$dir/docker.sock"
+
+for _ in $(seq 1 300); do
+  if docker version >/dev/null 2>&1; then
+    break
+  fi
+  if ! kill -0 "$pid" 2>/dev/null; then
+    break
+  fi
+  sleep 0.1
+done
+if ! docker version >/dev/null 2>&1; then
+  echo "engine: dockerd did not start within 30 s; its log:" >&2
+  cat "$dir/dockerd.log" >&2
+  exit 1
+fi
+echo "engine: dockerd $(docker version -f '{{.Server.Version}}') ready in $(took "$start")"
+
+go -C "$root/tools" test -count=1 "$@" ./containertest/...
