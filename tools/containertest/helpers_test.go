@@ -19,9 +19,6 @@ import (
 // repoRoot is the repository root, seen from this package's directory.
 const repoRoot = "../.."
 
-// repository is the job's repository in the emulator's default world.
-const repository = "octo-org/app"
-
 // engine returns the engine DOCKER_HOST names. It skips the test when none
 // is configured, and fails it when one is configured but unusable: CI
 // always configures one, so it never skips there.
