@@ -4,6 +4,9 @@
 # starts dockerd with its own socket and directories under a temporary
 # directory, waits for it, runs the tests, and stops it. Arguments go to
 # go test, for example: tools/containertest/run.sh -v -run Cancel
+# With "cost" first it prints the image's size and the docker run times of
+# the steps instead (tools/containertest/cmd/containercost), for example:
+# tools/containertest/run.sh cost -n 10
 #
 # The engine needs no network: it pulls nothing (the image is FROM scratch)
 # and the containers run with --network host against the emulator on
@@ -37,7 +40,9 @@ dockerd --host "unix://$dir/docker.sock" --data-root "$dir/data" --exec-root "$d
 pid=$!
 stop() {
   kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  rm -rf "$dir"
+  # dockerd leaves its network namespace mounted under the exec root.
+  awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r umount || true
+  rm -rf "$dir" || true
 }
 trap stop EXIT
 export DOCKER_HOST="unix://$dir/docker.sock"
@@ -52,10 +57,23 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 if ! docker version >/dev/null 2>&1; then
-  echo "engine: dockerd did not start within 30 s; its log:" >&2
+  echo "engine: dockerd did not start (waited up to 30 s); its log:" >&2
   cat "$dir/dockerd.log" >&2
   exit 1
 fi
 echo "engine: dockerd $(docker version -f '{{.Server.Version}}') ready in $(took "$start")"
 
-go -C "$root/tools" test -count=1 "$@" ./containertest/...
+start=$(ms)
+rc=0
+if [ "${1:-}" = cost ]; then
+  shift
+  (cd "$root/tools" && go run ./containertest/cmd/containercost "$@") || rc=$?
+else
+  go -C "$root/tools" test -count=1 "$@" ./containertest/... || rc=$?
+fi
+echo "engine: used for $(took "$start")"
+if [ "$rc" != 0 ]; then
+  echo "engine: the end of its log, for the failure above:" >&2
+  tail -n 30 "$dir/dockerd.log" >&2
+fi
+exit "$rc"
