@@ -150,7 +150,7 @@ func TestCancelledMint(t *testing.T) {
 		delay time.Duration // before GitHub answers the token request
 	}{
 		{"token arrives within the grace", time.Second},
-		{"token arrives too late", 6 * time.Second},
+		{"token arrives too late", 8 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,9 +33,10 @@ const (
 // cancelGrace is how long a token request already sent may still finish
 // after the caller is cancelled: GitHub may have minted the token, which
 // must then be revoked rather than left valid for an hour. The runner
-// sends SIGTERM 7.5 s after SIGINT; the grace and the revocation after it
-// fit in that.
-const cancelGrace = 4 * time.Second
+// sends SIGINT, SIGTERM 7.5 s later and SIGKILL 2.5 s after that; the
+// signal context keeps catching SIGTERM, so the grace and the revocation
+// after it fit in the 10 s before SIGKILL.
+const cancelGrace = 6500 * time.Millisecond
 
 // cancelRevokeDeadline bounds the revocation of a token that arrived after
 // the caller was cancelled.
