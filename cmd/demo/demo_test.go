@@ -192,3 +192,17 @@ func TestServe(t *testing.T) {
 		}
 	}
 }
+
+// TestSmokeScriptClientID checks that the image smoke test, which runs the
+// image against -serve, names the demo world's app.
+func TestSmokeScriptClientID(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../.github/scripts/smoke-image.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "\nclient_id=" + githubapitest.DefaultConfig().App.ClientID + "\n"
+	if !strings.Contains(string(b), want) {
+		t.Errorf("smoke-image.sh has no line %q", strings.TrimSpace(want))
+	}
+}
