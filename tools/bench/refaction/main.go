@@ -7,7 +7,8 @@
 // JWT by hand for INPUT_CLIENT-ID with INPUT_PRIVATE-KEY, looks up the
 // installation (INPUT_INSTALLATION-ID, INPUT_OWNER with or without
 // INPUT_REPOSITORIES, or GITHUB_REPOSITORY), creates a token for the
-// INPUT_REPOSITORIES and INPUT_PERMISSION-* it was given, masks it, and
+// INPUT_REPOSITORIES (or the current repository) and INPUT_PERMISSION-* it
+// was given, masks it, and
 // appends the outputs (token, installation-id, app-slug, expires-at) to
 // $GITHUB_OUTPUT and the state (token, expires-at) to $GITHUB_STATE as
 // name=value lines. As app-token-post it revokes STATE_token.
@@ -88,7 +89,11 @@ func mint(ctx context.Context) error {
 	case owner != "":
 		lookup = "/users/" + owner + "/installation"
 	default:
-		lookup = "/repos/" + os.Getenv("GITHUB_REPOSITORY") + "/installation"
+		// No owner: the token is for the current repository only, as the
+		// action makes it.
+		repo := os.Getenv("GITHUB_REPOSITORY")
+		lookup = "/repos/" + repo + "/installation"
+		repos = []string{repo[strings.IndexByte(repo, '/')+1:]}
 	}
 	var inst struct {
 		ID      int64  `json:"id"`
