@@ -7,31 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
 )
-
-// TestWorld checks that the emulator accepts the benchmark's world with
-// every permission action.yml declares, and that each case names one.
-func TestWorld(t *testing.T) {
-	t.Parallel()
-	defaults, perms, err := actionInputs("../../action.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(perms) < 50 || defaults["INPUT_GITHUB-API-URL"] != apiURLExpr {
-		t.Errorf("actionInputs() = %d permissions, github-api-url default %q; want every permission and %q",
-			len(perms), defaults["INPUT_GITHUB-API-URL"], apiURLExpr)
-	}
-	srv, err := githubapitest.NewServer(world(perms))
-	if err != nil {
-		t.Fatalf("NewServer(world) error = %v", err)
-	}
-	srv.Close()
-	if got, want := len(cases(perms)), len(caseNames()); got != want || got != 4 {
-		t.Errorf("cases() = %d cases, caseNames() = %d; want 4", got, want)
-	}
-}
 
 func TestPercentile(t *testing.T) {
 	t.Parallel()
@@ -49,10 +25,11 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-// TestRun runs the benchmark as the README's command does, once per case
-// and with the reference programs: every case must mint a token that the
-// post step revokes (run checks each run strictly), at the floor of two
-// requests and one, and the tables must name every case.
+// TestRun runs the benchmark as the README's command does, one round per
+// case, with the reference action and the reference programs: every case
+// must mint a token that the post step revokes, for the action and for
+// both builds of the reference (run checks each run strictly), at the
+// floor of two requests and one, and the tables must name every case.
 func TestRun(t *testing.T) {
 	t.Parallel()
 	rss := "0"
@@ -64,7 +41,7 @@ func TestRun(t *testing.T) {
 		t.Fatalf("run() error = %v\n%s", err, &out)
 	}
 	tables := out.String()
-	for _, want := range append(caseNames(), "steps run with GOMAXPROCS=1", "empty", "one-request") {
+	for _, want := range append(caseNames(), "steps run with GOMAXPROCS=1", "empty", "one-request", "vs reference", "ref+signal", "main step median / reference") {
 		if !strings.Contains(tables, want) {
 			t.Errorf("run() printed no %q:\n%s", want, tables)
 		}

@@ -1,18 +1,23 @@
 // Command bench measures what the action costs a workflow, process by
-// process: it builds the binary as the Dockerfile does, starts the GitHub
-// API emulator in-process on loopback, and runs the main step and then the
-// post step as the runner does (INPUT_* environment with action.yml's
-// defaults, $GITHUB_OUTPUT and $GITHUB_STATE files, argv[0]
-// /usr/local/bin/app-token and /usr/local/bin/app-token-post, STATE_* from
-// the state file), many times per case.
+// process, next to a reference action: it builds the action's binary and
+// the reference action (tools/bench/refaction, the same requests and
+// runner files with the standard library only, plain and with
+// signal.NotifyContext) as the Dockerfile does, starts the GitHub API
+// emulator in-process on loopback, and runs each program's main step and
+// then its post step as the runner does, in the environment and with the
+// files that package runnertest makes (action.yml's input defaults,
+// $GITHUB_OUTPUT and $GITHUB_STATE, argv[0] /usr/local/bin/app-token and
+// /usr/local/bin/app-token-post, STATE_* from the state file). The
+// programs take turns, round by round, many rounds per case.
 //
 // For each case it prints the median and 90th percentile wall time of each
 // step (fork to exit, as the runner sees it), the peak resident set size of
-// the child, and the requests each step sent; then the stripped binary's
-// size for linux/amd64 and linux/arm64, and the figures next to the budget.
-// Every run is checked strictly: the outputs and state are parsed with
-// runnerfile, the main step must leave a token and the post step must have
-// revoked it in the emulator.
+// the child, and the requests each step sent; then the action's figures as
+// ratios to the reference action's, the cost of the signal handling, the
+// stripped binary's size for linux/amd64 and linux/arm64, and the figures
+// next to the budget. Every run is checked strictly: the outputs and state
+// are parsed with runnerfile, the main step must leave a token and the post
+// step must have revoked it in the emulator.
 //
 // Run it from the tools directory:
 //
@@ -35,6 +40,7 @@ import (
 	"strings"
 
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 	"github.com/ghapptoken/app-token-action/tools/imagecheck"
 )
 
@@ -70,12 +76,13 @@ func parseFlags(args []string) (options, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: go run ./bench [flags]
 
-Builds the action's binary with the Dockerfile's flags
-(CGO_ENABLED=0 go build -trimpath -ldflags '-s -w ...'), runs the main and the
-post step as the runner does against the in-process GitHub API emulator, and
-prints wall time (median, p90), peak RSS, minor page faults and requests per
-step for each case, the stripped binary size per architecture, and the figures
-against the budget. With -floor it also times two reference programs built the
+Builds the action's binary and the reference action (tools/bench/refaction)
+with the Dockerfile's flags (CGO_ENABLED=0 go build -trimpath -ldflags '-s -w
+...'), runs their main and post steps in turns as the runner does against the
+in-process GitHub API emulator, and prints wall time (median, p90), peak RSS,
+minor page faults and requests per step for each case, the action's figures
+as ratios to the reference's, the cost of signal.NotifyContext, the stripped
+binary size per architecture, and the figures against the budget. With -floor it also times two reference programs built the
 same way: an empty Go program and one that sends a single request with
 net/http, the least any Go step can cost on this machine.
 Run it from the tools directory. Cases: %s.
@@ -158,11 +165,19 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 			return err
 		}
 	}
-	defaults, perms, err := actionInputs(filepath.Join(root, "action.yml"))
+	progs, err := buildPrograms(ctx, img, root, mainPath, dir)
 	if err != nil {
 		return err
 	}
-	srv, err := githubapitest.NewServer(world(perms))
+	act, err := runnertest.ReadAction(filepath.Join(root, "action.yml"))
+	if err != nil {
+		return err
+	}
+	perms, err := act.PermissionLevels()
+	if err != nil {
+		return err
+	}
+	srv, err := githubapitest.NewServer(runnertest.BenchWorld(perms))
 	if err != nil {
 		return fmt.Errorf("start the emulator: %w", err)
 	}
@@ -170,18 +185,19 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	// The steps get the image's own environment (ENV in the Dockerfile's
 	// final stage), then -env.
 	env := append(img.Env(), o.env...)
-	r, err := newRunner(srv, mainPath, dir, defaults, env)
-	if err != nil {
-		return err
-	}
+	b := &bench{srv: srv, act: act, dir: dir, extra: env}
 
 	var results []result
-	for _, c := range cases(perms) {
-		if len(o.cases) == 0 || slices.Contains(o.cases, c.name) {
-			results = append(results, result{c: c})
+	for _, c := range runnertest.BenchCases(perms) {
+		if len(o.cases) == 0 || slices.Contains(o.cases, c.Name) {
+			r, err := b.newRunner(c)
+			if err != nil {
+				return err
+			}
+			results = append(results, result{c: c, runner: r, runs: make([]runs, len(progs))})
 		}
 	}
-	if err := measure(ctx, o, r, results, refs); err != nil {
+	if err := measure(ctx, o, b, progs, results, refs); err != nil {
 		return err
 	}
 
@@ -191,6 +207,8 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		fmt.Fprintf(w, "steps run with %s\n\n", strings.Join(env, " "))
 	}
 	printCases(w, results)
+	fmt.Fprintln(w)
+	printVersus(w, progs, results)
 	fmt.Fprintln(w)
 	if len(refs) > 0 {
 		printFloors(w, refs)
@@ -228,37 +246,45 @@ func binaries(ctx context.Context, o options, img imagecheck.Image, root, dir st
 	return mainPath, sizes, err
 }
 
-// measure runs the cases, in turns so that a burst of load elsewhere on the
-// machine does not land on one case only, and the reference programs
-// between them. The timed runs are not traced.
-func measure(ctx context.Context, o options, r *runner, results []result, refs []floor) error {
+// measure runs the cases, in rounds: each round runs every case once with
+// every program, the action and the reference actions interleaved, so that
+// a burst of load elsewhere on the machine does not land on one of them
+// only; the program that goes first turns from round to round. The
+// reference programs run between the rounds. The timed runs are not
+// traced.
+func measure(ctx context.Context, o options, b *bench, progs []program, results []result, refs []floor) error {
 	// The emulator shares this process: fewer collections of its garbage
 	// (half a megabyte of JSON per 500-repository token) keep it from
 	// competing with the steps for the CPUs and from faulting in fresh
 	// memory while a step waits for it.
 	debug.SetGCPercent(400)
 
-	fmt.Fprintf(os.Stderr, "running %d cases, %d warm-up + %d timed + %d traced runs each ...\n", len(results), o.warmup, o.runs, o.rssRuns)
+	fmt.Fprintf(os.Stderr, "running %d cases with %d programs, %d warm-up + %d timed + %d traced rounds ...\n",
+		len(results), len(progs), o.warmup, o.runs, o.rssRuns)
 	for i := range o.warmup + o.runs + o.rssRuns {
 		timed, probe := i >= o.warmup && i < o.warmup+o.runs, i >= o.warmup+o.runs
 		for j := range results {
 			res := &results[j]
-			m, p, err := r.once(ctx, res.c, probe)
-			if err != nil {
-				return fmt.Errorf("case %s, run %d: %w", res.c.name, i+1, err)
-			}
-			switch {
-			case timed:
-				res.main, res.post = append(res.main, m), append(res.post, p)
-			case probe:
-				res.mainRSS, res.postRSS = max(res.mainRSS, m.rssKB*1024), max(res.postRSS, p.rssKB*1024)
+			for k := range progs {
+				p := (i + k) % len(progs)
+				m, s, err := b.once(ctx, progs[p], res.runner, probe)
+				if err != nil {
+					return fmt.Errorf("case %s, %s, round %d: %w", res.c.Name, progs[p].name, i+1, err)
+				}
+				rs := &res.runs[p]
+				switch {
+				case timed:
+					rs.main, rs.post = append(rs.main, m), append(rs.post, s)
+				case probe:
+					rs.mainRSS, rs.postRSS = max(rs.mainRSS, m.rssKB*1024), max(rs.postRSS, s.rssKB*1024)
+				}
 			}
 		}
 		if probe {
 			continue
 		}
 		for j := range refs {
-			s, err := r.exec(ctx, refs[j].path, refs[j].path, map[string]string{"API_URL": r.srv.URL()}, false)
+			s, err := b.exec(ctx, refs[j].path, refs[j].path, b.dir, []string{"API_URL=" + b.srv.URL()}, false)
 			if err != nil {
 				return fmt.Errorf("reference program %s: %w", refs[j].name, err)
 			}

@@ -9,17 +9,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
-	"github.com/ghapptoken/app-token-action/internal/runnerfile"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 	"github.com/ghapptoken/app-token-action/tools/imagecheck"
 )
 
 // Where the runner starts the two steps (action.yml's runs.entrypoint and
-// runs.post-entrypoint).
+// runs.post-entrypoint). The programs pick the step by argv[0].
 const (
 	mainArgv0 = "/usr/local/bin/app-token"
 	postArgv0 = "/usr/local/bin/app-token-post"
@@ -28,17 +29,67 @@ const (
 // build builds the action's binary from the module at root for goos and
 // goarch into out, with the Dockerfile's go build line.
 func build(ctx context.Context, img imagecheck.Image, root, goos, goarch, out string) error {
+	return goBuild(ctx, img, root, goos, goarch, out, "")
+}
+
+// goBuild runs the Dockerfile's go build line in dir for goos and goarch,
+// into out, with the build tags tags ("" for none).
+func goBuild(ctx context.Context, img imagecheck.Image, dir, goos, goarch, out, tags string) error {
 	env, args, err := img.GoBuild(goos, goarch, out)
 	if err != nil {
 		return err
 	}
+	if tags != "" {
+		args = slices.Insert(args, 1, "-tags="+tags)
+	}
 	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = root
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build for %s/%s: %w\n%s", goos, goarch, err, msg)
+		return fmt.Errorf("build %s for %s/%s: %w\n%s", dir, goos, goarch, err, msg)
 	}
 	return nil
+}
+
+// program is a binary whose main and post steps the bench runs: the
+// action's, or a reference action's.
+type program struct {
+	name, about string
+	path        string
+	size        int64 // bytes
+}
+
+// The programs, in the order of [result.runs]: the action first.
+const (
+	progAction = iota
+	progRef
+	progRefSignal
+)
+
+// buildPrograms returns the action's binary at mainPath and the two
+// builds of the reference action (tools/bench/refaction), made in dir
+// with the Dockerfile's go build line.
+func buildPrograms(ctx context.Context, img imagecheck.Image, root, mainPath, dir string) ([]program, error) {
+	progs := []program{
+		{name: "action", about: "the action's binary", path: mainPath},
+		{name: "reference", about: "tools/bench/refaction: the same requests and files, standard library only", path: filepath.Join(dir, "refaction")},
+		{name: "ref+signal", about: "the reference with signal.NotifyContext, as the action's main sets up", path: filepath.Join(dir, "refaction-signal")},
+	}
+	src := filepath.Join(root, "tools", "bench", "refaction")
+	for i, tags := range map[int]string{progRef: "", progRefSignal: "refsignal"} {
+		fmt.Fprintf(os.Stderr, "building the reference action %s ...\n", progs[i].name)
+		if err := goBuild(ctx, img, src, runtime.GOOS, runtime.GOARCH, progs[i].path, tags); err != nil {
+			return nil, err
+		}
+	}
+	for i := range progs {
+		fi, err := os.Stat(progs[i].path)
+		if err != nil {
+			return nil, err
+		}
+		progs[i].size = fi.Size()
+	}
+	return progs, nil
 }
 
 // step is one measured process.
@@ -49,79 +100,51 @@ type step struct {
 	requests int           // requests the emulator received meanwhile
 }
 
-// newRunner returns a runner of the binary at mainPath against srv, with
-// the runner's files in dir. defaults are action.yml's INPUT_* defaults,
-// extra the image's ENV and then the -env assignments, later ones winning.
-func newRunner(srv *githubapitest.Server, mainPath, dir string, defaults map[string]string, extra []string) (*runner, error) {
-	postPath := filepath.Join(dir, "app-token-post")
-	if err := os.Symlink(mainPath, postPath); err != nil {
-		return nil, fmt.Errorf("link the post entrypoint: %w", err)
+// bench runs programs against srv, in the runner's environment that
+// package runnertest makes.
+type bench struct {
+	srv   *githubapitest.Server
+	act   *runnertest.Action
+	dir   string   // holds a directory of runner files per case
+	extra []string // KEY=VALUE after the runner's: the image's ENV, then -env
+}
+
+// newRunner returns the runner of case c: action.yml's defaults, the
+// runner's variables and files, the app's client ID and key, the case's
+// inputs, and b.extra last.
+func (b *bench) newRunner(c runnertest.Case) (*runnertest.Runner, error) {
+	dir := filepath.Join(b.dir, "runner-"+c.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
 	}
-	base := map[string]string{
-		"INPUT_CLIENT-ID":         clientID,
-		"INPUT_PRIVATE-KEY":       srv.PrivateKeyPEM(),
-		"GITHUB_ACTIONS":          "true",
-		"CI":                      "true",
-		"RUNNER_OS":               "Linux",
-		"GITHUB_REPOSITORY":       orgLogin + "/app",
-		"GITHUB_REPOSITORY_OWNER": orgLogin,
-		"GITHUB_API_URL":          srv.URL(),
-		"GITHUB_SERVER_URL":       "https://github.com",
-	}
-	for k, v := range defaults {
-		if v == apiURLExpr {
-			v = srv.URL()
-		}
-		base[k] = v
-	}
-	for _, kv := range extra {
+	r := runnertest.New(runnertest.Job{Action: b.act, APIURL: b.srv.URL(), Repository: runnertest.BenchRepository, Dir: dir})
+	r.Set("client-id", runnertest.BenchClientID)
+	r.Set("private-key", b.srv.PrivateKeyPEM())
+	c.Apply(r)
+	for _, kv := range b.extra {
 		k, v, _ := strings.Cut(kv, "=")
-		base[k] = v
+		r.Env[k] = v
 	}
-	return &runner{srv: srv, mainPath: mainPath, postPath: postPath, dir: dir, base: base}, nil
+	return r, nil
 }
 
-// runner runs the steps of a case as the GitHub Actions runner does.
-type runner struct {
-	srv      *githubapitest.Server
-	mainPath string // the binary
-	postPath string // a symlink to it named app-token-post
-	dir      string // holds the runner's files
-	base     map[string]string
-}
-
-// once runs the main step of c and then the post step with the state the
-// main step saved, and checks that a token was made and then revoked. With
-// probe, it measures the peak RSS of the steps instead of their time.
-func (r *runner) once(ctx context.Context, c benchCase, probe bool) (mainStep, postStep step, err error) {
-	files := map[string]string{}
-	for _, name := range []string{"output", "state", "summary"} {
-		files[name] = filepath.Join(r.dir, name)
-		if err := os.Remove(files[name]); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return step{}, step{}, err
-		}
+// once runs the main step of prog with r, then its post step with the
+// state the main step saved, and checks that a token was made and then
+// revoked. With probe, it measures the peak RSS of the steps instead of
+// their time.
+func (b *bench) once(ctx context.Context, prog program, r *runnertest.Runner, probe bool) (mainStep, postStep step, err error) {
+	if err := r.Reset(); err != nil {
+		return step{}, step{}, err
 	}
-	env := map[string]string{
-		"GITHUB_OUTPUT":       files["output"],
-		"GITHUB_STATE":        files["state"],
-		"GITHUB_STEP_SUMMARY": files["summary"],
-	}
-	for k, v := range r.base {
-		env[k] = v
-	}
-	for k, v := range c.inputs {
-		env[k] = v
-	}
-
-	mainStep, err = r.exec(ctx, r.mainPath, mainArgv0, env, probe)
+	mainStep, err = b.exec(ctx, prog.path, mainArgv0, r.Dir, r.Environ(), probe)
 	if err != nil {
 		return step{}, step{}, fmt.Errorf("main step: %w", err)
 	}
-	outputs, err := readRunnerFile(files["output"])
+	outputs, err := r.Outputs()
 	if err != nil {
 		return step{}, step{}, fmt.Errorf("main step: outputs: %w", err)
 	}
-	state, err := readRunnerFile(files["state"])
+	state, err := r.State()
 	if err != nil {
 		return step{}, step{}, fmt.Errorf("main step: state: %w", err)
 	}
@@ -131,37 +154,35 @@ func (r *runner) once(ctx context.Context, c benchCase, probe bool) (mainStep, p
 		return step{}, step{}, errors.New("main step: no token output")
 	case state["token"] != token:
 		return step{}, step{}, errors.New("main step: the state does not hold the token of the output")
-	case outputs["installation-id"] == "" || outputs["expires-at"] == "":
-		return step{}, step{}, errors.New("main step: installation-id or expires-at output missing")
+	case outputs["installation-id"] == "" || outputs["expires-at"] == "" || outputs["app-slug"] == "":
+		return step{}, step{}, errors.New("main step: installation-id, app-slug or expires-at output missing")
 	}
 
-	for k, v := range state {
-		env["STATE_"+k] = v
+	if err := r.LoadState(); err != nil {
+		return step{}, step{}, err
 	}
-	postStep, err = r.exec(ctx, r.postPath, postArgv0, env, probe)
+	postStep, err = b.exec(ctx, prog.path, postArgv0, r.Dir, r.Environ(), probe)
 	if err != nil {
 		return step{}, step{}, fmt.Errorf("post step: %w", err)
 	}
-	if !r.revoked(token) {
+	if !b.revoked(token) {
 		return step{}, step{}, errors.New("post step: the token was not revoked")
 	}
 	return mainStep, postStep, nil
 }
 
-// exec runs the binary at path with argv[0] and only env, and times it.
-// With probe, it traces the child to read its peak RSS just before it
-// exits, which perturbs the timing slightly. It fails when the step exits
-// non-zero or reports an error or warning.
-func (r *runner) exec(ctx context.Context, path, argv0 string, env map[string]string, probe bool) (step, error) {
+// exec runs the binary at path with argv[0] and only env, in dir, and
+// times it. With probe, it traces the child to read its peak RSS just
+// before it exits, which perturbs the timing slightly. It fails when the
+// step exits non-zero or reports an error or warning.
+func (b *bench) exec(ctx context.Context, path, argv0, dir string, env []string, probe bool) (step, error) {
 	cmd := exec.CommandContext(ctx, path)
 	cmd.Args[0] = argv0
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.Dir = r.dir
+	cmd.Env = append([]string{}, env...) // never nil: nil would pass on this process's environment
+	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	before := len(r.srv.Requests())
+	before := len(b.srv.Requests())
 
 	var s step
 	if probe {
@@ -184,9 +205,9 @@ func (r *runner) exec(ctx context.Context, path, argv0 string, env map[string]st
 		err = errors.New("reported a problem")
 	}
 	if err != nil {
-		return step{}, fmt.Errorf("%w\n%s%s", err, r.redact(stdout.String()), r.redact(stderr.String()))
+		return step{}, fmt.Errorf("%w\n%s%s", err, b.redact(stdout.String()), b.redact(stderr.String()))
 	}
-	s.requests = len(r.srv.Requests()) - before
+	s.requests = len(b.srv.Requests()) - before
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		s.faults = ru.Minflt
 	}
@@ -194,8 +215,8 @@ func (r *runner) exec(ctx context.Context, path, argv0 string, env map[string]st
 }
 
 // revoked reports whether the emulator issued token and it was revoked.
-func (r *runner) revoked(token string) bool {
-	for _, t := range r.srv.Tokens() {
+func (b *bench) revoked(token string) bool {
+	for _, t := range b.srv.Tokens() {
 		if t.Value == token {
 			return t.Revoked
 		}
@@ -204,22 +225,18 @@ func (r *runner) revoked(token string) bool {
 }
 
 // redact hides the tokens the emulator issued, for error messages.
-func (r *runner) redact(s string) string {
-	for _, t := range r.srv.Tokens() {
+func (b *bench) redact(s string) string {
+	for _, t := range b.srv.Tokens() {
 		s = strings.ReplaceAll(s, t.Value, "***")
 	}
 	return s
 }
 
-// readRunnerFile parses a $GITHUB_OUTPUT or $GITHUB_STATE file strictly.
-func readRunnerFile(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+// caseNames returns the names of the cases, in run order.
+func caseNames() []string {
+	var names []string
+	for _, c := range runnertest.BenchCases(nil) {
+		names = append(names, c.Name)
 	}
-	entries, err := runnerfile.Parse(string(b))
-	if err != nil {
-		return nil, err
-	}
-	return runnerfile.Map(entries), nil
+	return names
 }

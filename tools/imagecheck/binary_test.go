@@ -18,6 +18,9 @@ import (
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 // testVersion is the VERSION build arg of the test build.
@@ -117,10 +120,14 @@ func checkContext(files []string) []string {
 		}
 	}
 	for _, f := range files {
-		needed := f == "go.mod" || f == "go.sum" || strings.HasSuffix(f, ".go") || strings.HasPrefix(f, "internal/")
+		needed := f == "go.mod" || f == "go.sum" || (strings.HasSuffix(f, ".go") && !strings.Contains(f, "/")) || strings.HasPrefix(f, "internal/")
 		test := strings.HasSuffix(f, "_test.go") || strings.Contains("/"+f, "/testdata/")
-		if !needed || test {
+		support := strings.HasPrefix(f, "internal/githubapi/githubapitest/") || strings.HasPrefix(f, "internal/runnertest/")
+		switch {
+		case !needed || test:
 			problems = append(problems, "has "+f+", which go build does not need")
+		case support:
+			problems = append(problems, "has "+f+", test support that the binary must not import")
 		}
 	}
 	return problems
@@ -168,6 +175,7 @@ func TestDockerignoreDefects(t *testing.T) {
 		"go.mod", "go.sum", "main.go", "main_test.go", "README.md", ".git/config",
 		".github/workflows/ci.yml", "testdata/script/happy.txtar",
 		"internal/config/config.go", "internal/config/config_test.go", "internal/config/testdata/x.json",
+		"internal/runnertest/runnertest.go", "internal/githubapi/githubapitest/server.go", "cmd/demo/main.go",
 	} {
 		p := filepath.Join(root, filepath.FromSlash(f))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -193,6 +201,9 @@ func TestDockerignoreDefects(t *testing.T) {
 		{"testdata let in", without("**/testdata"), "has internal/config/testdata/x.json"},
 		{"go.sum left out", without("!go.sum"), "lacks go.sum"},
 		{"sources left out", without("!*.go"), "lacks main.go"},
+		{"runner stand-in let in", without("internal/runnertest"), "has internal/runnertest/runnertest.go, test support"},
+		{"emulator let in", without("internal/githubapi/githubapitest"), "has internal/githubapi/githubapitest/server.go, test support"},
+		{"commands let in", append(slices.Clone(good), "!cmd"), "has cmd/demo/main.go"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,11 +309,34 @@ func TestBinary(t *testing.T) {
 			t.Errorf("%s with no state printed %q, want an info line and no warning or error", runs.PostEntrypoint, stdout)
 		}
 	})
-	t.Run("demo", func(t *testing.T) {
+	t.Run("main and post step against the emulator", func(t *testing.T) {
 		t.Parallel()
-		// scratch has no /tmp: point TMPDIR at a directory that does not exist.
-		missing := filepath.Join(t.TempDir(), "tmp")
-		runImage(t, root, runs.Entrypoint, append(slices.Clone(img.env), "TMPDIR="+missing), "demo")
+		cfg := githubapitest.DefaultConfig()
+		srv, err := githubapitest.NewServer(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		act, err := runnertest.ReadAction(filepath.Join(repoRoot, "action.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := runnertest.New(runnertest.Job{Action: act, APIURL: srv.URL(), Repository: "octo-org/app", Dir: t.TempDir()})
+		r.Set("client-id", cfg.App.ClientID)
+		r.Set("private-key", srv.PrivateKeyPEM())
+		// The image's ENV, then the runner's variables, as docker run -e adds them.
+		runImage(t, root, runs.Entrypoint, append(slices.Clone(img.env), r.Environ()...))
+		outputs, err := r.Outputs()
+		if err != nil || outputs["token"] == "" {
+			t.Fatalf("%s: token output set %t, outputs error %v; want a token", runs.Entrypoint, outputs["token"] != "", err)
+		}
+		if err := r.LoadState(); err != nil {
+			t.Fatal(err)
+		}
+		runImage(t, root, runs.PostEntrypoint, append(slices.Clone(img.env), r.Environ()...))
+		if tokens := srv.Tokens(); len(tokens) != 1 || !tokens[0].Revoked {
+			t.Errorf("%s: the emulator issued %d tokens, first revoked: %t; want 1, revoked", runs.PostEntrypoint, len(tokens), len(tokens) > 0 && tokens[0].Revoked)
+		}
 	})
 }
 

@@ -13,7 +13,8 @@ import (
 // and what the release workflow relies on when it calls it: on pushes, pull
 // requests and workflow_call, it runs the README's test command, go vet,
 // staticcheck, govulncheck and actionlint; it builds the image, loads it and
-// runs its demo and its post step with no state; and it builds the image
+// runs the smoke test (smoke-image.sh: its main and post step against the
+// emulator) and its post step with no state; and it builds the image
 // for every release platform.
 func checkCI(src []byte) ([]string, error) {
 	var wf struct {
@@ -42,7 +43,7 @@ func checkCI(src []byte) ([]string, error) {
 	}
 
 	// The smoke runs use the image that a build step of the same job loaded.
-	var demo, post bool
+	var smoke, post bool
 	for _, j := range wf.Jobs {
 		i := slices.IndexFunc(j.Steps, func(s workflowStep) bool {
 			return s.uses("docker/build-push-action") && s.With["load"] == "true" && s.With["tags"] != ""
@@ -55,15 +56,17 @@ func checkCI(src []byte) ([]string, error) {
 			// The shell words of the script, near enough: split also at quotes
 			// and at the parentheses of $(...).
 			run := strings.FieldsFunc(s.Run, func(r rune) bool { return strings.ContainsRune(" \t\n\"'()$;|&<>`", r) })
-			if !strings.Contains(s.Run, "docker run") || !slices.Contains(run, image) {
+			if !slices.Contains(run, image) {
 				continue
 			}
-			demo = demo || slices.Contains(run, "demo")
-			post = post || strings.Contains(s.Run, "--entrypoint /usr/local/bin/"+postName)
+			if j := slices.Index(run, smokeScript); j >= 0 && j+1 < len(run) && run[j+1] == image {
+				smoke = true
+			}
+			post = post || strings.Contains(s.Run, "docker run") && strings.Contains(s.Run, "--entrypoint /usr/local/bin/"+postName)
 		}
 	}
-	if !demo {
-		problems = append(problems, "no step runs the demo in the image that a docker/build-push-action step before it loads")
+	if !smoke {
+		problems = append(problems, "no step runs "+smokeScript+" on the image that a docker/build-push-action step before it loads")
 	}
 	if !post {
 		problems = append(problems, "no step runs the post step (--entrypoint /usr/local/bin/"+postName+") in the loaded image")
@@ -126,9 +129,9 @@ func TestCIWorkflowDefects(t *testing.T) {
 		{"no govulncheck", "go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./...", "true", "no step runs govulncheck"},
 		{"tools untested", "run: go -C tools test ./...", "run: true", "no step runs go -C tools test ./..."},
 		{"no actionlint", `run: '"$(go -C tools tool -n actionlint)"'`, "run: true", "no step runs tool -n actionlint"},
-		{"image not loaded", "load: true", "load: false", "runs the demo"},
-		{"no demo", "docker run --rm app-token:ci demo", "docker image ls", "runs the demo"},
-		{"demo of another image", "docker run --rm app-token:ci demo", "docker run --rm alpine demo", "runs the demo"},
+		{"image not loaded", "load: true", "load: false", "runs " + smokeScript},
+		{"no smoke test", "run: " + smokeScript + " app-token:ci", "run: docker image ls app-token:ci", "runs " + smokeScript},
+		{"smoke test of another image", smokeScript + " app-token:ci", smokeScript + " alpine", "runs " + smokeScript},
 		{"no post step", "--entrypoint /usr/local/bin/app-token-post", "--entrypoint /usr/local/bin/app-token", "runs the post step"},
 		{"amd64 only", "platforms: linux/amd64,linux/arm64", "platforms: linux/amd64", "release platforms"},
 	}
@@ -141,6 +144,62 @@ func TestCIWorkflowDefects(t *testing.T) {
 			}
 			if !hasProblem(problems, tt.want) {
 				t.Errorf("checkCI() = %q, want one containing %q", problems, tt.want)
+			}
+		})
+	}
+}
+
+// smokeScript is the image smoke test, run from the repository root with
+// the image as its argument.
+const smokeScript = ".github/scripts/smoke-image.sh"
+
+// checkSmokeScript checks the smoke test's promises: it runs the image it
+// is given, main step and post step, on the host network against the
+// emulator of cmd/demo -serve, and checks the outputs and the revocation.
+func checkSmokeScript(src string) []string {
+	var problems []string
+	for _, c := range []struct{ want, problem string }{
+		{`image="$1"`, "does not run the image given as its argument"},
+		{"./cmd/demo", "does not build the emulator from ./cmd/demo"},
+		{`-serve "$addr" -key`, "does not start the emulator with -serve ADDR -key FILE"},
+		{"docker run --rm --network host", "does not run the image with --network host, where the emulator is"},
+		{"step /usr/local/bin/app-token)", "does not run the main step (/usr/local/bin/app-token)"},
+		{"step /usr/local/bin/" + postName + " ", "does not run the post step (/usr/local/bin/" + postName + ")"},
+		{"entry \"$dir/runner/output\" token", "does not check the token output"},
+		{"grep -qx 'Token revoked'", "does not check the post step's log"},
+		{"'DELETE /installation/token -> 204'", "does not check the revocation in the emulator's request log"},
+		{"'tokens: 1 issued, 1 revoked'", "does not check that the emulator's token is revoked"},
+	} {
+		if !strings.Contains(src, c.want) {
+			problems = append(problems, c.problem)
+		}
+	}
+	return problems
+}
+
+func TestSmokeScript(t *testing.T) {
+	t.Parallel()
+	src := repoFile(t, smokeScript)
+	for _, p := range checkSmokeScript(src) {
+		t.Errorf("%s %s", smokeScript, p)
+	}
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"image hard-coded", `image="$1"`, "image=app-token:ci", "the image given"},
+		{"no emulator", `"$dir/demo" -serve "$addr" -key`, `"$dir/demo" "$addr" -key`, "-serve ADDR"},
+		{"bridge network", "docker run --rm --network host", "docker run --rm", "--network host"},
+		{"no main step", "step /usr/local/bin/app-token)", "true)", "main step"},
+		{"post step is the main step", "step /usr/local/bin/app-token-post ", "step /usr/local/bin/app-token ", "post step"},
+		{"revocation unchecked", "grep -qxF 'DELETE /installation/token -> 204'", "true", "revocation"},
+		{"token left valid", "grep -qxF 'tokens: 1 issued, 1 revoked'", "true", "token is revoked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			problems := checkSmokeScript(mutate(t, smokeScript, src, tt.old, tt.new))
+			if len(problems) != 1 || !hasProblem(problems, tt.want) {
+				t.Errorf("checkSmokeScript() = %q, want one problem, containing %q", problems, tt.want)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package imagecheck
 
 import (
 	"os"
+	"os/exec"
 	"path"
 	"regexp"
 	"slices"
@@ -129,7 +130,7 @@ func TestDockerfileDefects(t *testing.T) {
 		{"GOOS hard-coded", "GOOS=$TARGETOS", "GOOS=linux", "without GOOS=${TARGETOS}"},
 		{"builder not on BUILDPLATFORM", "FROM --platform=$BUILDPLATFORM ", "FROM ", "--platform=$BUILDPLATFORM"},
 		{"sources before go mod download", "COPY go.mod go.sum ./", "COPY . .", "before go mod download"},
-		{"no go mod download", "RUN go mod download\n", "", "without a RUN go mod download"},
+		{"no go mod download", "RUN " + downloadLine + "\n", "", "without a RUN go mod download"},
 		{"commands joined by ;", link, "; ln -s app-token /out/app-token-post", "join its commands with && only"},
 		{"no build stage", "go build", "go vet", "no build stage runs go build"},
 	}
@@ -182,5 +183,86 @@ func TestReadDockerfile(t *testing.T) {
 	}
 	if _, err := ReadDockerfile(path.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("ReadDockerfile(missing file) error = nil, want one")
+	}
+}
+
+// downloadLine is the builder's module download in the repository's
+// Dockerfile, for the defect cases to mutate.
+const downloadLine = "go mod download github.com/golang-jwt/jwt/v5 github.com/sethvargo/go-githubactions"
+
+// checkDownload checks the builder's go mod download in the Dockerfile src:
+// it names the modules the binary is built from (needed), no more, and not
+// every module of go.mod, which lists the tests' modules too.
+func checkDownload(src string, needed []string) []string {
+	m := regexp.MustCompile(`(?m)^RUN go mod download(.*)$`).FindStringSubmatch(src)
+	if m == nil {
+		return []string{"no RUN go mod download line"}
+	}
+	got := strings.Fields(m[1])
+	if len(got) == 0 {
+		return []string{"go mod download fetches every module of go.mod; name the modules the binary needs"}
+	}
+	var problems []string
+	for _, mod := range needed {
+		if !slices.Contains(got, mod) {
+			problems = append(problems, "go mod download lacks "+mod+", which the binary is built from")
+		}
+	}
+	for _, mod := range got {
+		if !slices.Contains(needed, mod) {
+			problems = append(problems, "go mod download fetches "+mod+", which the binary is not built from")
+		}
+	}
+	return problems
+}
+
+// buildModules returns the modules, other than the main module, of the
+// packages the binary is built from, for linux as the image builds it.
+func buildModules(tb testing.TB) []string {
+	tb.Helper()
+	cmd := exec.CommandContext(tb.Context(), "go", "list", "-deps", "-f", "{{with .Module}}{{if not .Main}}{{.Path}}{{end}}{{end}}", ".")
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "GOOS=linux", "CGO_ENABLED=0", "GOFLAGS=")
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("go list -deps .: %v", err)
+	}
+	var mods []string
+	for _, m := range strings.Fields(string(out)) {
+		if !slices.Contains(mods, m) {
+			mods = append(mods, m)
+		}
+	}
+	return mods
+}
+
+// TestModuleDownload checks that the builder downloads the modules the
+// binary is built from, as go list -deps reports them, and no others; and
+// that checkDownload objects to a download line with one defect each.
+func TestModuleDownload(t *testing.T) {
+	t.Parallel()
+	src := repoFile(t, "Dockerfile")
+	needed := buildModules(t)
+	if len(needed) == 0 {
+		t.Fatal("go list -deps . names no module besides the main one")
+	}
+	for _, p := range checkDownload(src, needed) {
+		t.Errorf("Dockerfile: %s", p)
+	}
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"every module", downloadLine, "go mod download", "fetches every module"},
+		{"a module missing", " github.com/sethvargo/go-githubactions", "", "lacks github.com/sethvargo/go-githubactions"},
+		{"a test module", downloadLine, downloadLine + " github.com/rogpeppe/go-internal", "fetches github.com/rogpeppe/go-internal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			problems := checkDownload(mutate(t, "Dockerfile", src, tt.old, tt.new), needed)
+			if !hasProblem(problems, tt.want) {
+				t.Errorf("checkDownload() = %q, want one containing %q", problems, tt.want)
+			}
+		})
 	}
 }
