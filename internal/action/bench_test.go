@@ -6,7 +6,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -93,21 +92,9 @@ func benchWorld(tb testing.TB, perms map[string]string) githubapitest.Config {
 // allows.
 func permissionInputs(tb testing.TB) map[string]string {
 	tb.Helper()
-	levelRE := regexp.MustCompile(`'(read|write|admin)'`)
-	perms := map[string]string{}
-	for name, in := range mustAction(tb).Inputs {
-		// A permission GitHub no longer lists is declared only for drop-in
-		// compatibility; the emulator, like GitHub, knows no level for it.
-		if strings.Contains(in.Description, "no longer lists") {
-			continue
-		}
-		if p, ok := strings.CutPrefix(name, "permission-"); ok {
-			levels := levelRE.FindAllStringSubmatch(in.Description, -1)
-			if len(levels) == 0 {
-				tb.Fatalf("action.yml: input %s names no level", name)
-			}
-			perms[p] = levels[len(levels)-1][1]
-		}
+	perms, err := mustAction(tb).PermissionLevels()
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return perms
 }

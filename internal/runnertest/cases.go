@@ -116,7 +116,9 @@ func (a *Action) PermissionLevels() (map[string]string, error) {
 	perms := map[string]string{}
 	for name, in := range a.Inputs {
 		p, ok := strings.CutPrefix(name, "permission-")
-		if !ok {
+		// A permission GitHub no longer lists is declared only for drop-in
+		// compatibility; the emulator, like GitHub, knows no level for it.
+		if !ok || strings.Contains(in.Description, "no longer lists") {
 			continue
 		}
 		levels := levelRE.FindAllStringSubmatch(in.Description, -1)

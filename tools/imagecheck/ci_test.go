@@ -149,9 +149,6 @@ func TestCIWorkflowDefects(t *testing.T) {
 	}
 }
 
-// smokeScript is the image smoke test, run from the repository root with
-// the image as its argument.
-const smokeScript = ".github/scripts/smoke-image.sh"
 
 // checkSmokeScript checks the smoke test's promises: it runs the image it
 // is given, main step and post step, on the host network against the
