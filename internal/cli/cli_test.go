@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"runtime/debug"
 	"strings"
@@ -167,7 +168,15 @@ func TestTokenWaitsAreSaid(t *testing.T) {
 	h := newHarness(t, testWorld(t))
 	h.srv.InjectFault(githubapitest.SecondaryRateLimit("POST", "/app/installations/12/access_tokens", 1))
 	h.env["APP_PRIVATE_KEY"] = h.srv.PrivateKeyPEM()
+	var waits []time.Duration
+	h.core.Sleep = func(ctx context.Context, d time.Duration) error {
+		waits = append(waits, d) // recorded, not slept: the wait is a minute
+		return ctx.Err()
+	}
 	r := h.run("", "token", "--client-id", testClientID, "--owner", "octocat", "--api-url", h.srv.URL())
+	if len(waits) != 1 || waits[0] < time.Minute {
+		t.Errorf("waits = %v, want one of at least a minute", waits)
+	}
 	if r.code != 0 {
 		t.Fatalf("app-token token exit %d, stderr:\n%s", r.code, h.redact(r.stderr))
 	}
