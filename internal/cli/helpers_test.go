@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
@@ -11,36 +10,24 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
-// The test world: one app, installed on an organization with selected
-// repositories, on a user with all repositories, on a suspended
-// organization and on an enterprise.
+// The shared test world (see runnertest.World): one app, installed on an
+// organization with selected repositories, on a user with all
+// repositories, on a suspended organization and on an enterprise.
 const (
-	testAppID    = 1001
-	testClientID = "Iv23liTestClient0001"
-	testAppSlug  = "test-app"
+	testAppID    = runnertest.AppID
+	testClientID = runnertest.ClientID
+	testAppSlug  = runnertest.AppSlug
 )
 
-// keys returns the app's key and an unrelated one, made once per test
-// binary.
-var keys = sync.OnceValues(func() (app, other *rsa.PrivateKey) {
-	return newKey(), newKey()
-})
-
-func newKey() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
+var keys = runnertest.Keys
 
 // keyPEM returns k in PKCS#1 PEM form, as GitHub hands keys out.
 func keyPEM(k *rsa.PrivateKey) string {
@@ -56,40 +43,7 @@ func otherKeyPEM() string {
 // testWorld returns the emulator configuration the tests share.
 func testWorld(tb testing.TB) githubapitest.Config {
 	tb.Helper()
-	key, _ := keys()
-	return githubapitest.Config{
-		App: githubapitest.App{ID: testAppID, ClientID: testClientID, Slug: testAppSlug, Name: "Test App", Key: key},
-		Installations: []githubapitest.Installation{
-			{
-				ID:                  11,
-				Account:             githubapitest.Account{Login: "octo-org", ID: 9001, Type: "Organization"},
-				RepositorySelection: "selected",
-				Repositories:        []githubapitest.Repository{{ID: 101, Name: "app"}, {ID: 102, Name: "infra"}, {ID: 103, Name: "docs"}},
-				Permissions:         map[string]string{"contents": "write", "issues": "write", "metadata": "read", "pull_requests": "write"},
-			},
-			{
-				ID:                  12,
-				Account:             githubapitest.Account{Login: "octocat", ID: 9002, Type: "User"},
-				RepositorySelection: "all",
-				Repositories:        []githubapitest.Repository{{ID: 201, Name: "dotfiles"}, {ID: 202, Name: "blog"}},
-				Permissions:         map[string]string{"contents": "read", "metadata": "read"},
-			},
-			{
-				ID:                  13,
-				Account:             githubapitest.Account{Login: "frozen-org", ID: 9003, Type: "Organization"},
-				RepositorySelection: "all",
-				Repositories:        []githubapitest.Repository{{ID: 301, Name: "ice"}},
-				Permissions:         map[string]string{"contents": "read", "metadata": "read"},
-				Suspended:           true,
-			},
-			{
-				ID:                  14,
-				Account:             githubapitest.Account{Login: "octo-ent", ID: 9004, Type: "Enterprise"},
-				RepositorySelection: "selected",
-				Permissions:         map[string]string{"enterprise_custom_properties_for_organizations": "write"},
-			},
-		},
-	}
+	return runnertest.World()
 }
 
 // harness runs [Command.Main] in-process against an emulator, with the
