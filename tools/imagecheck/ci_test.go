@@ -149,7 +149,6 @@ func TestCIWorkflowDefects(t *testing.T) {
 	}
 }
 
-
 // checkSmokeScript checks the smoke test's promises: it runs the image it
 // is given, main step and post step, on the host network against the
 // emulator of cmd/demo -serve, and checks the outputs and the revocation.
