@@ -26,6 +26,9 @@ func Main(ctx context.Context, e Env) error {
 	for _, w := range cfg.Warnings {
 		e.Action.Warningf("%s", w)
 	}
+	for _, n := range cfg.Notices {
+		e.Action.Noticef("%s", n)
+	}
 	if err := checkFileCommands(e, cfg.SkipTokenRevoke); err != nil {
 		return err
 	}
@@ -33,7 +36,10 @@ func Main(ctx context.Context, e Env) error {
 	if err != nil {
 		return fmt.Errorf("private-key: %w", err)
 	}
-	o := e.options(cfg.Debug)
+	o, err := e.options(cfg.Debug).WithCACertificates(cfg.CACertificates)
+	if err != nil {
+		return err
+	}
 	// The mask comes first: nothing may show the token before it.
 	o.OnToken = e.Action.AddMask
 	res, err := apptoken.Mint(ctx, o, apptoken.FromConfig(cfg, key))

@@ -34,7 +34,12 @@ func Post(ctx context.Context, e Env) {
 		e.Action.Infof("Token revocation skipped: the token expired or expires within a minute (%s)", pc.ExpiresAt)
 		return
 	}
-	err = apptoken.Revoke(ctx, e.options(pc.Debug), pc.APIURL, pc.Token)
+	o, cerr := e.options(pc.Debug).WithCACertificates(pc.CACertificates)
+	if cerr != nil {
+		// The post step never fails: try with the system's roots.
+		e.Action.Warningf("%s", cerr.Error())
+	}
+	err = apptoken.Revoke(ctx, o, pc.APIURL, pc.Token)
 	switch {
 	case err == nil:
 		e.Action.Infof("Token revoked")

@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"net"
 	"net/http/httptest"
@@ -78,6 +79,23 @@ func TestGitHubAsItBehaves(t *testing.T) {
 				h.env["INPUT_GITHUB-API-URL"] = tls.URL
 			},
 			errText: "TLS", hint: "ca-certificates", notHint: "re-run", attempts: -1,
+		},
+		{
+			name: "a private CA given in ca-certificates is trusted",
+			setup: func(t *testing.T, h *harness) {
+				tls := httptest.NewTLSServer(h.srv.Handler())
+				t.Cleanup(tls.Close)
+				h.env["INPUT_GITHUB-API-URL"] = tls.URL
+				h.env["INPUT_CA-CERTIFICATES"] = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tls.Certificate().Raw}))
+			},
+			ok: true, attempts: 1,
+		},
+		{
+			name: "a repository's URL is understood, and the log says how",
+			setup: func(t *testing.T, h *harness) {
+				h.env["INPUT_REPOSITORIES"] = "https://github.com/octo-org/infra.git"
+			},
+			ok: true, logText: "::notice::repositories: understood", attempts: 1,
 		},
 		{
 			name: "a fresh token refused for a moment is retried for the bot lookup",

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
+	"github.com/ghapptoken/app-token-action/internal/hint"
 )
 
 // Step deadlines: they bound every retry and rate-limit wait, so that a
@@ -126,6 +127,22 @@ type Options struct {
 	// OnWait, if set, is told of every wait before a retry: rate limits,
 	// backoff after a server error or a network failure.
 	OnWait func(w githubapi.Wait)
+}
+
+// WithCACertificates returns o with an HTTP client that trusts the
+// certificates in pem (PEM text) besides the system's roots, for a GitHub
+// Enterprise Server behind a private certificate authority. An empty pem,
+// or an o whose HTTP client is already set, leaves o as it is.
+func (o Options) WithCACertificates(pem string) (Options, error) {
+	if pem == "" || o.HTTP != nil {
+		return o, nil
+	}
+	hc, err := githubapi.NewHTTPClient(pem)
+	if err != nil {
+		return o, hint.New(fmt.Errorf("ca-certificates: %w", err), "pass the PEM text of the CA certificates in {ca-certificates}")
+	}
+	o.HTTP = hc
+	return o, nil
 }
 
 func (o Options) mintDeadline() time.Duration {

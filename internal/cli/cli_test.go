@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"flag"
+	"net/http/httptest"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -182,5 +184,39 @@ func TestTokenWaitsAreSaid(t *testing.T) {
 	}
 	if n := strings.Count(r.stderr, "app-token: waiting "); n != 1 || !strings.Contains(r.stderr, "secondary rate limit") {
 		t.Errorf("stderr:\n%s\nwant one wait line naming the secondary rate limit", h.redact(r.stderr))
+	}
+}
+
+// TestCACertificates checks that --ca-certificates makes a GitHub behind a
+// private certificate authority reachable, and that without it the error
+// points to the flag.
+func TestCACertificates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		withCA   bool
+		wantCode int
+		wantErr  string
+	}{
+		{name: "trusted with the flag", withCA: true, wantCode: 0},
+		{name: "untrusted without it", wantCode: 1, wantErr: "--ca-certificates"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, testWorld(t))
+			srv := httptest.NewTLSServer(h.srv.Handler())
+			t.Cleanup(srv.Close)
+			h.env["APP_PRIVATE_KEY"] = h.srv.PrivateKeyPEM()
+			args := []string{"token", "--client-id", testClientID, "--owner", "octocat", "--api-url", srv.URL}
+			if tt.withCA {
+				ca := h.writeFile("ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
+				args = append(args, "--ca-certificates", ca)
+			}
+			r := h.run("", args...)
+			if r.code != tt.wantCode || !strings.Contains(r.stderr, tt.wantErr) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", r.code, h.redact(r.stderr), tt.wantCode, tt.wantErr)
+			}
+		})
 	}
 }

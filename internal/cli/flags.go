@@ -44,9 +44,11 @@ type appFlags struct {
 	apiFlags
 }
 
-// apiFlags are the flags that name GitHub's API and ask for its log.
+// apiFlags are the flags that name GitHub's API, the certificates to
+// trust for it, and ask for its log.
 type apiFlags struct {
 	apiURL string
+	caFile string
 	debug  bool
 }
 
@@ -60,7 +62,23 @@ func (o *appFlags) register(fs *flag.FlagSet) {
 
 func (o *apiFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.apiURL, "api-url", "", "the base `URL` of GitHub's REST API (default $GITHUB_API_URL, else https://api.github.com)")
+	fs.StringVar(&o.caFile, "ca-certificates", "", "also trust the CA certificates in the PEM file at `path`, for GitHub Enterprise Server behind a private certificate authority")
 	fs.BoolVar(&o.debug, "debug", false, "log each request to GitHub (never its credentials) on standard error")
+}
+
+// caCertificates returns the PEM text of --ca-certificates, or "".
+func (o *apiFlags) caCertificates(c Command, name string) (string, error) {
+	if o.caFile == "" {
+		return "", nil
+	}
+	if strings.ContainsAny(o.caFile, "\r\n") {
+		return "", usage(name, "--ca-certificates takes the path of a file (not shown: it holds a line break)")
+	}
+	b, err := readInput(c, o.caFile)
+	if err != nil {
+		return "", fmt.Errorf("read the CA certificates: %w", err)
+	}
+	return string(b), nil
 }
 
 // inputs returns the configuration inputs o names for command name: the
@@ -87,11 +105,16 @@ func (o *appFlags) inputs(c Command, name string, fs *flag.FlagSet, w *words) (m
 	if err != nil {
 		return nil, err
 	}
+	ca, err := o.caCertificates(c, name)
+	if err != nil {
+		return nil, err
+	}
 	return map[string]string{
-		"client-id":      clientID,
-		"app-id":         appID,
-		"private-key":    key,
-		"github-api-url": o.apiURL,
+		"client-id":       clientID,
+		"app-id":          appID,
+		"private-key":     key,
+		"github-api-url":  o.apiURL,
+		"ca-certificates": ca,
 	}, nil
 }
 

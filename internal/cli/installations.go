@@ -56,7 +56,10 @@ func (o *installationsFlags) run(ctx context.Context, c Command, fs *flag.FlagSe
 	if err != nil {
 		return err
 	}
-	opts := c.options(o.debug)
+	opts, err := c.options(o.debug).WithCACertificates(cfg.CACertificates)
+	if err != nil {
+		return err
+	}
 	deadline := opts.MintDeadline
 	if deadline <= 0 {
 		deadline = apptoken.MintDeadline

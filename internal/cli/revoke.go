@@ -58,7 +58,15 @@ func (o *revokeFlags) run(ctx context.Context, c Command) error {
 	}
 	// Resolved as the post step resolves it: a revocation needs no more.
 	apiURL := config.PostAPIURL(o.apiURL, runnerEnv(c, nil))
-	if err := apptoken.Revoke(ctx, c.options(o.debug), apiURL, tok); err != nil {
+	ca, err := o.caCertificates(c, "revoke")
+	if err != nil {
+		return err
+	}
+	opts, err := c.options(o.debug).WithCACertificates(ca)
+	if err != nil {
+		return err
+	}
+	if err := apptoken.Revoke(ctx, opts, apiURL, tok); err != nil {
 		return fmt.Errorf("revoke the token: %w", err)
 	}
 	_, err = fmt.Fprintln(c.Stdout, "token revoked")

@@ -102,12 +102,18 @@ func (o *tokenFlags) run(ctx context.Context, c Command, fs *flag.FlagSet, w *wo
 	for _, s := range cfg.Warnings {
 		c.warn("%s", w.warning(s))
 	}
+	for _, s := range cfg.Notices {
+		fmt.Fprintf(c.Stderr, "app-token: notice: %s\n", w.warning(s))
+	}
 	key, err := parseKey(cfg, w)
 	if err != nil {
 		return err
 	}
 
-	opts := c.options(o.debug)
+	opts, err := c.options(o.debug).WithCACertificates(cfg.CACertificates)
+	if err != nil {
+		return err
+	}
 	res, err := apptoken.Mint(ctx, opts, apptoken.FromConfig(cfg, key))
 	if err != nil {
 		if res.Token.Value != "" {

@@ -35,6 +35,7 @@ var flagNames = map[string]string{
 	"installation-id": "--installation-id",
 	"enterprise":      "--enterprise",
 	"github-api-url":  "--api-url",
+	"ca-certificates": "--ca-certificates",
 }
 
 // field renders a hint's field (see package hint) as what sets it on the

@@ -103,7 +103,7 @@ func (s *Secrets) CheckLog(log string, mustMask []string) []string {
 			// A wait line ("…: waiting 1s before retrying POST /app/…") says
 			// why a request made before the token is slow.
 			wait := strings.Contains(line, ": waiting ") && strings.Contains(line, " before retrying ")
-			if !(strings.HasPrefix(line, "::debug::") || strings.HasPrefix(line, "::warning::") || wait) || tokenAuth {
+			if !(strings.HasPrefix(line, "::debug::") || strings.HasPrefix(line, "::warning::") || strings.HasPrefix(line, "::notice::") || wait) || tokenAuth {
 				problems = append(problems, fmt.Sprintf("log line %d comes before the token's ::add-mask:: line", i+1))
 			}
 		}
