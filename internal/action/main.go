@@ -42,7 +42,7 @@ func Main(ctx context.Context, e Env) error {
 	}
 	// The mask comes first: nothing may show the token before it.
 	o.OnToken = e.Action.AddMask
-	res, err := apptoken.Mint(ctx, o, apptoken.FromConfig(cfg, key))
+	res, err := apptoken.Mint(ctx, o, apptoken.FromConfig(cfg, appjwt.KeySigner{Key: key}))
 	switch {
 	case err != nil && res.Token.Value != "" && errors.Is(err, context.Canceled):
 		// Minted as the job was cancelled, and not revoked: the post step,

@@ -34,14 +34,18 @@ func Sign(issuer string, key *rsa.PrivateKey, now time.Time) (string, error) {
 	if key == nil {
 		return "", errors.New("sign app jwt: nil key")
 	}
-	claims := jwt.RegisteredClaims{
-		Issuer:    issuer,
-		IssuedAt:  jwt.NewNumericDate(now.Add(-backdate)),
-		ExpiresAt: jwt.NewNumericDate(now.Add(lifetime)),
-	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(key)
+	s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, claims(issuer, now)).SignedString(key)
 	if err != nil {
 		return "", fmt.Errorf("sign app jwt: %w", err)
 	}
 	return s, nil
+}
+
+// claims are an app JWT's claims for issuer at now.
+func claims(issuer string, now time.Time) jwt.RegisteredClaims {
+	return jwt.RegisteredClaims{
+		Issuer:    issuer,
+		IssuedAt:  jwt.NewNumericDate(now.Add(-backdate)),
+		ExpiresAt: jwt.NewNumericDate(now.Add(lifetime)),
+	}
 }

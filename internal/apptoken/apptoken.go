@@ -11,12 +11,12 @@ package apptoken
 
 import (
 	"context"
-	"crypto/rsa"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
 	"github.com/ghapptoken/app-token-action/internal/hint"
@@ -45,9 +45,9 @@ const cancelRevokeDeadline = 2500 * time.Millisecond
 
 // Request is what a front end asks for, in plain values.
 type Request struct {
-	Issuer string          // the app's client ID, or its app ID
-	Key    *rsa.PrivateKey // the app's private key
-	APIURL string          // GitHub's REST API, no trailing slash
+	Issuer string        // the app's client ID, or its app ID
+	Signer appjwt.Signer // the app's key: in memory, or in a KMS
+	APIURL string        // GitHub's REST API, no trailing slash
 
 	// ServerURL is GitHub's web address, for the bot's e-mail address and
 	// install links.
@@ -73,11 +73,11 @@ type Request struct {
 }
 
 // FromConfig returns the request a validated configuration describes,
-// signed with key.
-func FromConfig(cfg *config.Config, key *rsa.PrivateKey) Request {
+// signed by signer.
+func FromConfig(cfg *config.Config, signer appjwt.Signer) Request {
 	return Request{
 		Issuer:            cfg.Issuer,
-		Key:               key,
+		Signer:            signer,
 		APIURL:            cfg.APIURL,
 		ServerURL:         cfg.ServerURL,
 		Owner:             cfg.Owner,
@@ -160,8 +160,8 @@ func (o Options) revokeDeadline() time.Duration {
 }
 
 // Client returns an API client for apiURL that signs app JWTs as issuer
-// with key; key may be nil for calls made with a token.
-func (o Options) Client(apiURL, issuer string, key *rsa.PrivateKey) *githubapi.Client {
+// with signer; signer may be nil for calls made with a token.
+func (o Options) Client(apiURL, issuer string, signer appjwt.Signer) *githubapi.Client {
 	c := &githubapi.Client{
 		BaseURL:        apiURL,
 		HTTP:           o.HTTP,
@@ -174,8 +174,8 @@ func (o Options) Client(apiURL, issuer string, key *rsa.PrivateKey) *githubapi.C
 		OnSkew:         o.OnSkew,
 		OnWait:         o.OnWait,
 	}
-	if key != nil {
-		c.Sign = newSigner(issuer, key).sign
+	if signer != nil {
+		c.Sign = newJWTCache(issuer, signer).sign
 	}
 	return c
 }

@@ -1,7 +1,7 @@
 package apptoken
 
 import (
-	"crypto/rsa"
+	"context"
 	"sync"
 	"time"
 
@@ -9,18 +9,19 @@ import (
 )
 
 // reuseFor is how long a signed app JWT is reused. An RS256 signature
-// costs about a millisecond in a fresh process; a step makes two or three
+// costs about a millisecond in a fresh process, and a round trip when the
+// key is in a KMS; a step makes two or three
 // requests as the app within a second, so one signature serves them all.
 // The JWT lives 9 minutes; reusing it for 5 leaves ample margin.
 const reuseFor = 5 * time.Minute
 
-// signer signs app JWTs and reuses the last one while it is fresh and the
+// jwtCache signs app JWTs and reuses the last one while it is fresh and the
 // clock it was signed for has not moved: the API client asks for a JWT for
 // its local time plus the offset it adopted from GitHub's clock, so a new
 // offset makes the next request signed anew.
-type signer struct {
+type jwtCache struct {
 	issuer string
-	key    *rsa.PrivateKey
+	signer appjwt.Signer
 
 	mu     sync.Mutex
 	jwt    string
@@ -28,13 +29,13 @@ type signer struct {
 	offset time.Duration // the time it was signed for, less local
 }
 
-func newSigner(issuer string, key *rsa.PrivateKey) *signer {
-	return &signer{issuer: issuer, key: key}
+func newJWTCache(issuer string, signer appjwt.Signer) *jwtCache {
+	return &jwtCache{issuer: issuer, signer: signer}
 }
 
 // sign returns a JWT for now, the client's clock corrected by its adopted
 // offset.
-func (s *signer) sign(now time.Time) (string, error) {
+func (s *jwtCache) sign(ctx context.Context, now time.Time) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	local := time.Now()
@@ -44,7 +45,7 @@ func (s *signer) sign(now time.Time) (string, error) {
 	if s.jwt != "" && local.Sub(s.local) < reuseFor && (offset-s.offset).Abs() < time.Second {
 		return s.jwt, nil
 	}
-	jwt, err := appjwt.Sign(s.issuer, s.key, now)
+	jwt, err := appjwt.SignWith(ctx, s.issuer, s.signer, now)
 	if err != nil {
 		return "", err
 	}

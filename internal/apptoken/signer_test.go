@@ -5,6 +5,8 @@ import (
 	"crypto/rsa"
 	"testing"
 	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/appjwt"
 )
 
 func TestSignerReuse(t *testing.T) {
@@ -13,9 +15,9 @@ func TestSignerReuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSigner("Iv23liTest", key)
+	s := newJWTCache("Iv23liTest", appjwt.KeySigner{Key: key})
 	now := time.Now()
-	first, err := s.sign(now)
+	first, err := s.sign(t.Context(), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +31,7 @@ func TestSignerReuse(t *testing.T) {
 		{"GitHub's clock adopted, 2 min behind", now.Add(-2 * time.Minute), true},
 	}
 	for _, tt := range tests {
-		got, err := s.sign(tt.at)
+		got, err := s.sign(t.Context(), tt.at)
 		if err != nil {
 			t.Fatal(err)
 		}

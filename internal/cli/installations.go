@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
@@ -66,9 +67,9 @@ func (o *installationsFlags) run(ctx context.Context, c Command, fs *flag.FlagSe
 	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	list, err := opts.Client(cfg.APIURL, cfg.Issuer, key).ListInstallations(ctx)
+	list, err := opts.Client(cfg.APIURL, cfg.Issuer, appjwt.KeySigner{Key: key}).ListInstallations(ctx)
 	if err != nil {
-		return apptoken.ExplainAppCall(apptoken.FromConfig(cfg, key), fmt.Errorf("list the app's installations: %w", err))
+		return apptoken.ExplainAppCall(apptoken.FromConfig(cfg, appjwt.KeySigner{Key: key}), fmt.Errorf("list the app's installations: %w", err))
 	}
 	if o.json {
 		return writeJSON(c.Stdout, installationsJSON(list))

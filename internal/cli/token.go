@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
 )
@@ -114,7 +115,7 @@ func (o *tokenFlags) run(ctx context.Context, c Command, fs *flag.FlagSet, w *wo
 	if err != nil {
 		return err
 	}
-	res, err := apptoken.Mint(ctx, opts, apptoken.FromConfig(cfg, key))
+	res, err := apptoken.Mint(ctx, opts, apptoken.FromConfig(cfg, appjwt.KeySigner{Key: key}))
 	if err != nil {
 		if res.Token.Value != "" {
 			// Interrupted while GitHub minted it, and its revocation failed.

@@ -47,7 +47,7 @@ func fuzzClient(status int, contentType string, body []byte) *Client {
 			header: http.Header{"Content-Type": {contentType}},
 			body:   body,
 		}},
-		Sign:       func(time.Time) (string, error) { return fuzzJWT, nil },
+		Sign:       func(context.Context, time.Time) (string, error) { return fuzzJWT, nil },
 		MaxRetries: -1,
 		Sleep:      func(context.Context, time.Duration) error { return nil },
 	}

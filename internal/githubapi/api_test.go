@@ -487,7 +487,7 @@ func BenchmarkCreateToken(b *testing.B) {
 	b.Cleanup(srv.Close)
 	c := &Client{
 		BaseURL: srv.URL,
-		Sign:    func(time.Time) (string, error) { return "jwt", nil },
+		Sign:    func(context.Context, time.Time) (string, error) { return "jwt", nil },
 	}
 	req := TokenRequest{Repositories: []string{"app", "infra"}, Permissions: map[string]string{"contents": "read"}}
 	b.ReportAllocs()

@@ -50,7 +50,7 @@ type Client struct {
 	UserAgent string
 	// Sign mints an app JWT. The client calls it before every attempt with
 	// its local time plus the adopted clock offset.
-	Sign func(now time.Time) (string, error)
+	Sign func(ctx context.Context, now time.Time) (string, error)
 	Now  func() time.Time // nil = time.Now
 	// Sleep waits d or until ctx is done; nil = a real timer honouring ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -183,7 +183,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		secret := r.token
 		auth := "token " + r.token
 		if r.token == "" {
-			jwt, err := c.sign()
+			jwt, err := c.sign(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 			}
@@ -449,11 +449,11 @@ func (c *Client) baseURL() (string, error) {
 }
 
 // sign mints a JWT for the local time corrected by the adopted offset.
-func (c *Client) sign() (string, error) {
+func (c *Client) sign(ctx context.Context) (string, error) {
 	if c.Sign == nil {
 		return "", errors.New("no app JWT signer configured")
 	}
-	jwt, err := c.Sign(c.now().Add(c.Skew()))
+	jwt, err := c.Sign(ctx, c.now().Add(c.Skew()))
 	if err != nil {
 		return "", fmt.Errorf("sign app JWT: %w", err)
 	}

@@ -130,7 +130,7 @@ func newClient(tb testing.TB, baseURL string) (*Client, *harness) {
 	c := &Client{
 		BaseURL:   baseURL,
 		UserAgent: "test-agent/1.0",
-		Sign: func(now time.Time) (string, error) {
+		Sign: func(_ context.Context, now time.Time) (string, error) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.signed = append(h.signed, now)
@@ -852,11 +852,11 @@ func TestSignErrors(t *testing.T) {
 	srv := startServer(t, reply{body: appJSON})
 	tests := []struct {
 		name    string
-		sign    func(time.Time) (string, error)
+		sign    func(context.Context, time.Time) (string, error)
 		wantErr string
 	}{
 		{name: "no signer", wantErr: "GET /app: no app JWT signer configured"},
-		{name: "signer fails", sign: func(time.Time) (string, error) { return "", errors.New("key too short") }, wantErr: "GET /app: sign app JWT: key too short"},
+		{name: "signer fails", sign: func(context.Context, time.Time) (string, error) { return "", errors.New("key too short") }, wantErr: "GET /app: sign app JWT: key too short"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -60,7 +60,7 @@ func startEmulator(tb testing.TB) (*githubapitest.Server, *githubapi.Client, *fa
 		BaseURL: srv.URL(),
 		Now:     clock.Now,
 		Sleep:   clock.Sleep,
-		Sign: func(now time.Time) (string, error) {
+		Sign: func(_ context.Context, now time.Time) (string, error) {
 			claims := jwt.MapClaims{
 				"iss": strconv.FormatInt(cfg.App.ID, 10),
 				"iat": now.Add(-time.Minute).Unix(),
