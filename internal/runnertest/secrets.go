@@ -239,3 +239,14 @@ func KeyLines(key string) int {
 	}
 	return n
 }
+
+// AddTokens adds secrets that, like tokens, may appear in a log only in
+// their own ::add-mask:: line: the credentials a KMS client obtains, the
+// job's OIDC tokens.
+func (s *Secrets) AddTokens(values ...string) {
+	for _, v := range values {
+		if v != "" {
+			s.tokens = append(s.tokens, v)
+		}
+	}
+}
