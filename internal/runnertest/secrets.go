@@ -250,3 +250,11 @@ func (s *Secrets) AddTokens(values ...string) {
 		}
 	}
 }
+
+// WithoutTokens returns a copy of s that does not look for tokens, for
+// output that rightly shows one, such as app-token token's.
+func (s *Secrets) WithoutTokens() *Secrets {
+	c := *s
+	c.tokens = nil
+	return &c
+}
