@@ -225,7 +225,7 @@ func (s *Signer) loginJWT(ctx context.Context) (string, error) {
 		} `json:"auth"`
 	}
 	if err := json.Unmarshal(resp.Body, &out); err != nil || out.Auth == nil || out.Auth.ClientToken == "" {
-		return "", fmt.Errorf("Vault: log in at %s: the answer holds no auth.client_token", path)
+		return "", fmt.Errorf("Vault log in at %s: the answer holds no auth.client_token", path)
 	}
 	s.o.Mask(out.Auth.ClientToken)
 	return out.Auth.ClientToken, nil
@@ -240,6 +240,8 @@ func (s *Signer) loginHint(err error, jwt string) error {
 	who := oidc.Describe(jwt)
 	msg := e.Message
 	switch {
+	case transient(e):
+		return hint.New(err, transientHint)
 	case e.Status == http.StatusForbidden:
 		return hint.New(err, "set {vault-auth-path} to the path of Vault's jwt auth method for GitHub (vault auth list; "+
 			"its config needs oidc_discovery_url and bound_issuer https://token.actions.githubusercontent.com); "+
@@ -285,14 +287,14 @@ func (s *Signer) sign(ctx context.Context, token string, digest []byte) ([]byte,
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(resp.Body, &out); err != nil {
-		return nil, fmt.Errorf("Vault: sign with %s: the answer is not JSON", path)
+		return nil, fmt.Errorf("Vault sign with %s: the answer is not JSON", path)
 	}
 	sig, err := decodeSignature(out.Data.Signature)
 	if err != nil {
-		return nil, fmt.Errorf("Vault: sign with %s: %w", path, err)
+		return nil, fmt.Errorf("Vault sign with %s: %w", path, err)
 	}
 	if err := appjwt.CheckSignature(sig); err != nil {
-		return nil, hint.New(fmt.Errorf("Vault: sign with %s: %w", path, err),
+		return nil, hint.New(fmt.Errorf("Vault sign with %s: %w", path, err),
 			"{signing-key} must name a Transit key of type rsa-2048 (or rsa-3072, rsa-4096) holding the app's private key: import it with BYOK (vault write "+s.o.Mount+"/keys/KEY/import type=rsa-2048 …)")
 	}
 	return sig, nil
@@ -306,13 +308,15 @@ func (s *Signer) signHint(err error, path string) error {
 	}
 	msg := e.Message
 	switch {
+	case transient(e):
+		return hint.New(err, transientHint)
 	case e.Status == http.StatusForbidden:
 		who := "the token from VAULT_TOKEN"
 		if s.o.Role != "" {
 			who = "the role {vault-role}'s token_policies"
 		}
 		return hint.New(err, fmt.Sprintf("give %s a policy with capabilities [\"update\"] on path %q; "+
-			"set VAULT_NAMESPACE if the mount lives in a namespace", who, path))
+			"a token that expired, or belongs to another namespace, is refused alike; set VAULT_NAMESPACE if the mount lives in a namespace", who, path))
 	case strings.Contains(msg, "does not support signing"):
 		return hint.New(err, "{signing-key} must name a Transit key that signs with RSA: import the app's private key as type rsa-2048 (Transit BYOK import: vault write "+s.o.Mount+"/keys/KEY/import type=rsa-2048 …)")
 	case strings.Contains(msg, "key not found"):
@@ -321,6 +325,13 @@ func (s *Signer) signHint(err error, path string) error {
 		return hint.New(err, "{signing-key} names no Transit mount at "+s.o.Mount+" (vault secrets list): use hashivault://MOUNT/KEY, and set VAULT_NAMESPACE if the mount lives in a namespace")
 	}
 	return err
+}
+
+const transientHint = "re-run the job; Vault did not answer (sealed, on standby, or over a rate limit quota)"
+
+// transient reports whether e is an answer kmshttp retried in vain.
+func transient(e *kmshttp.Error) bool {
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500
 }
 
 // request returns a builder of one Vault API request.
