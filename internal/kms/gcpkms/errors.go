@@ -36,7 +36,7 @@ func explainExchange(err error, described string) error {
 			"leave its allowed audiences empty (the default accepts it) or add it to them")
 	default:
 		return hint.New(err, "let the workload identity provider {gcp-workload-identity-provider} accept this repository: "+
-			"its attribute condition must admit the job's token (its sub and claims are shown above), and its issuer must be https://token.actions.githubusercontent.com")
+			"its attribute condition must admit the job's token (its sub is shown above), such as assertion.repository == 'OWNER/REPO', and its issuer must be https://token.actions.githubusercontent.com")
 	}
 }
 
@@ -63,7 +63,7 @@ func explainImpersonate(err error, sa, pool, sub, described string) error {
 
 // explainSign gives Cloud KMS's refusal a next step. who names the
 // principal the access token stands for.
-func explainSign(err error, key, who string) error {
+func explainSign(err error, key, who string, federated bool) error {
 	var e *kmshttp.Error
 	if !errors.As(err, &e) {
 		return err // a hint of its own, or a network failure
@@ -72,6 +72,8 @@ func explainSign(err error, key, who string) error {
 		return hint.New(err, "re-run the job; Cloud KMS did not answer")
 	}
 	switch {
+	case e.Status == http.StatusUnauthorized && federated:
+		return hint.New(err, "re-run the job; Cloud KMS refused the access token just obtained for the job's OIDC token")
 	case e.Status == http.StatusUnauthorized:
 		return hint.New(err, "the access token was refused (expired or not an OAuth 2.0 access token): pass a fresh one in {gcp-access-token}, "+
 			"or set {gcp-workload-identity-provider} to exchange the job's OIDC token instead")
