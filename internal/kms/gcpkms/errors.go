@@ -63,7 +63,7 @@ func explainImpersonate(err error, sa, pool, sub, described string) error {
 
 // explainSign gives Cloud KMS's refusal a next step. who names the
 // principal the access token stands for.
-func explainSign(err error, key, who string, federated bool) error {
+func explainSign(err error, who string, federated bool) error {
 	var e *kmshttp.Error
 	if !errors.As(err, &e) {
 		return err // a hint of its own, or a network failure

@@ -158,7 +158,7 @@ func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) 
 	}
 	sig, err := s.sign(ctx, token, digest, secrets)
 	if err != nil {
-		return nil, explainSign(err, s.key, who, s.provider != "")
+		return nil, explainSign(err, who, s.provider != "")
 	}
 	if err := appjwt.CheckSignature(sig); err != nil {
 		return nil, hint.New(fmt.Errorf("GCP KMS sign with %s: %w", s.key, err), algorithmHint)

@@ -139,8 +139,10 @@ func TestSignDigest(t *testing.T) {
 		wantCalls []string // the first signature's requests
 		wantOIDC  int
 	}{{
-		name:      "federated identity impersonates a service account",
-		opts:      func(*world) gcpkms.Options { return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa} },
+		name: "federated identity impersonates a service account",
+		opts: func(*world) gcpkms.Options {
+			return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}
+		},
 		wantCalls: []string{stsOK, iamOK, signOK},
 		wantOIDC:  1,
 	}, {
@@ -263,7 +265,9 @@ func TestNew(t *testing.T) {
 
 func TestSignDigestErrors(t *testing.T) {
 	t.Parallel()
-	wif := func(*world) gcpkms.Options { return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa} }
+	wif := func(*world) gcpkms.Options {
+		return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}
+	}
 	direct := func(*world) gcpkms.Options { return gcpkms.Options{WorkloadIdentityProvider: provider} }
 	tests := []struct {
 		name     string
@@ -279,9 +283,12 @@ func TestSignDigestErrors(t *testing.T) {
 		wantErr:  []string{"no credentials"},
 		wantHint: []string{"{gcp-workload-identity-provider}", "{gcp-access-token}", "GOOGLE_OAUTH_ACCESS_TOKEN", "id-token: write"},
 	}, {
-		name:     "job without id-token: write",
-		opts:     wif,
-		setup:    func(w *world) { delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_URL"); delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN") },
+		name: "job without id-token: write",
+		opts: wif,
+		setup: func(w *world) {
+			delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_URL")
+			delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+		},
 		wantErr:  []string{"OIDC token is not available"},
 		wantHint: []string{"id-token: write"},
 	}, {
@@ -362,8 +369,10 @@ func TestSignDigestErrors(t *testing.T) {
 		wantErr:  []string{"401 UNAUTHENTICATED"},
 		wantHint: []string{"{gcp-access-token}"},
 	}, {
-		name:     "Cloud KMS keeps failing",
-		opts:     func(w *world) gcpkms.Options { return gcpkms.Options{AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)} },
+		name: "Cloud KMS keeps failing",
+		opts: func(w *world) gcpkms.Options {
+			return gcpkms.Options{AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)}
+		},
 		setup:    func(w *world) { w.gcp.Fail(10, http.StatusServiceUnavailable) },
 		wantErr:  []string{"GCP KMS sign: 503 UNAVAILABLE"},
 		wantHint: []string{"re-run the job"},
