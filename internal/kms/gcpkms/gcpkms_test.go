@@ -135,7 +135,6 @@ func TestSignDigest(t *testing.T) {
 	tests := []struct {
 		name      string
 		opts      func(w *world) gcpkms.Options
-		env       map[string]string
 		wantCalls []string // the first signature's requests
 		wantOIDC  int
 	}{{
