@@ -1,0 +1,404 @@
+// Package gcpkms signs the app's JWT with an RSA key version in Google
+// Cloud KMS (asymmetricSign over a SHA-256 digest). It authenticates in
+// one of two ways:
+//
+//   - Workload Identity Federation: the job's OIDC token, for the audience
+//     https://iam.googleapis.com/PROVIDER (google-github-actions/auth's
+//     default), is exchanged at the Security Token Service for a federated
+//     access token; with a service account, that token then buys the
+//     account's access token from the IAM Credentials API
+//     (generateAccessToken).
+//   - An access token in the environment: Options.AccessToken, else
+//     GOOGLE_OAUTH_ACCESS_TOKEN, as google-github-actions/auth outputs it
+//     with token_format: access_token.
+//
+// A credentials file (GOOGLE_APPLICATION_CREDENTIALS) is not read: the
+// file google-github-actions/auth writes lies on the runner host, under a
+// path that a container action does not see.
+package gcpkms
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/appjwt"
+	"github.com/ghapptoken/app-token-action/internal/hint"
+	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
+	"github.com/ghapptoken/app-token-action/internal/oidc"
+)
+
+// The default endpoints of the APIs, version 1.
+const (
+	defaultKMS            = "https://cloudkms.googleapis.com/v1"
+	defaultSTS            = "https://sts.googleapis.com/v1"
+	defaultIAMCredentials = "https://iamcredentials.googleapis.com/v1"
+)
+
+// accessTokenEnv holds an OAuth 2.0 access token, as the Google Terraform
+// provider and other Google tools read it.
+const accessTokenEnv = "GOOGLE_OAUTH_ACCESS_TOKEN"
+
+// cloudPlatformScope is the scope asymmetricSign accepts (with
+// https://www.googleapis.com/auth/cloudkms), per its reference page.
+const cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+
+// tokenLifetime is the service account token's lifetime: the signer lives
+// for one step, and the JWT is signed within seconds.
+const tokenLifetime = "600s"
+
+// Options configures a [Signer].
+type Options struct {
+	// Key is the key version's resource name, with or without gcpkms://:
+	// projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V.
+	Key string
+	// WorkloadIdentityProvider, if set, is the workload identity provider
+	// that accepts the job's OIDC token:
+	// projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER.
+	WorkloadIdentityProvider string
+	// ServiceAccount, if set with WorkloadIdentityProvider, is the service
+	// account to impersonate (email or unique ID); empty: the federated
+	// identity signs directly.
+	ServiceAccount string
+	// AccessToken is an OAuth 2.0 access token, used when
+	// WorkloadIdentityProvider is empty; empty: GOOGLE_OAUTH_ACCESS_TOKEN.
+	AccessToken string
+
+	HTTP   *http.Client        // nil: http.DefaultClient
+	Getenv func(string) string // the step's environment; nil: empty
+	Now    func() time.Time    // nil: time.Now
+	// Sleep waits between retries; nil: a real timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Mask is called with every credential before its use; nil: nothing.
+	Mask func(secret string)
+	// OIDC returns the job's OIDC token for an audience; nil when the job
+	// has none.
+	OIDC func(ctx context.Context, audience string) (string, error)
+}
+
+// Signer signs digests with a key version in Cloud KMS. It obtains an
+// access token on its first signature and keeps it for its life. A Signer
+// is safe for concurrent use.
+type Signer struct {
+	o        Options
+	key      string // the key version's resource name
+	provider string // the workload identity provider's name, or ""
+	kmsURL   string
+	stsURL   string
+	iamURL   string
+
+	mu      sync.Mutex
+	token   string // the access token, once obtained
+	who     string // whom the token stands for, for hints
+	secrets []string
+}
+
+// New returns a signer for o.Key. It checks the options and makes no
+// request; its errors carry a hint.
+func New(o Options) (*Signer, error) {
+	if o.Getenv == nil {
+		o.Getenv = func(string) string { return "" }
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Mask == nil {
+		o.Mask = func(string) {}
+	}
+	s := &Signer{o: o}
+	var err error
+	if s.key, err = parseKey(o.Key); err != nil {
+		return nil, err
+	}
+	if o.WorkloadIdentityProvider != "" {
+		if s.provider, err = parseProvider(o.WorkloadIdentityProvider); err != nil {
+			return nil, err
+		}
+	}
+	if o.ServiceAccount != "" {
+		if s.provider == "" {
+			return nil, hint.New(errors.New("GCP: a service account is given without a workload identity provider"),
+				"set {gcp-workload-identity-provider} too, so that the job's OIDC token can impersonate {gcp-service-account}, or leave {gcp-service-account} empty")
+		}
+		if err := checkServiceAccount(o.ServiceAccount); err != nil {
+			return nil, err
+		}
+	}
+	if s.kmsURL, err = endpoint(o.Getenv, kmsEndpointEnv, defaultKMS); err != nil {
+		return nil, err
+	}
+	if s.stsURL, err = endpoint(o.Getenv, stsEndpointEnv, defaultSTS); err != nil {
+		return nil, err
+	}
+	if s.iamURL, err = endpoint(o.Getenv, iamCredentialsEndpointEnv, defaultIAMCredentials); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// SignDigest returns the RSASSA-PKCS1-v1_5 signature of digest, a SHA-256
+// hash, made by the key version. The first call obtains the access token.
+func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
+	if len(digest) != 32 {
+		return nil, fmt.Errorf("GCP KMS sign: the digest has %d bytes, not the 32 of SHA-256", len(digest))
+	}
+	token, who, secrets, err := s.credentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := s.sign(ctx, token, digest, secrets)
+	if err != nil {
+		return nil, explainSign(err, who, s.provider != "")
+	}
+	if err := appjwt.CheckSignature(sig); err != nil {
+		return nil, hint.New(fmt.Errorf("GCP KMS sign with %s: %w", s.key, err), algorithmHint)
+	}
+	return sig, nil
+}
+
+// credentials returns the access token, whom it stands for, and every
+// secret to blank in errors; it obtains the token once.
+func (s *Signer) credentials(ctx context.Context) (token, who string, secrets []string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.token != "" {
+		return s.token, s.who, s.secrets, nil
+	}
+	if s.provider != "" {
+		token, who, err = s.federate(ctx)
+	} else {
+		token, who, err = s.ambient()
+	}
+	if err != nil {
+		return "", "", nil, err
+	}
+	s.token, s.who = token, who
+	s.secrets = append(s.secrets, token)
+	return s.token, s.who, s.secrets, nil
+}
+
+// ambient returns the access token the environment holds.
+func (s *Signer) ambient() (token, who string, err error) {
+	token, src := strings.TrimSpace(s.o.AccessToken), "{gcp-access-token}"
+	if token == "" {
+		token, src = strings.TrimSpace(s.o.Getenv(accessTokenEnv)), accessTokenEnv
+	}
+	if token == "" {
+		return "", "", hint.New(errors.New("GCP KMS: no credentials: neither a workload identity provider nor an access token is given"),
+			"set {gcp-workload-identity-provider} (and {gcp-service-account} to impersonate one) so that the job's OIDC token is exchanged, with permissions: id-token: write; "+
+				"or pass an access token in {gcp-access-token} or "+accessTokenEnv+", such as the access_token output of google-github-actions/auth with token_format: access_token")
+	}
+	s.o.Mask(token)
+	return token, "the account of the access token in " + src, nil
+}
+
+// federate exchanges the job's OIDC token for a federated access token,
+// then, with a service account, for the account's access token.
+func (s *Signer) federate(ctx context.Context) (token, who string, err error) {
+	audience := "https://iam.googleapis.com/" + s.provider
+	if s.o.OIDC == nil {
+		return "", "", hint.New(fmt.Errorf("GCP: get the job's OIDC token: %w", oidc.ErrUnavailable),
+			"give the job permissions: id-token: write, so that the runner can issue an OIDC token")
+	}
+	idToken, err := s.o.OIDC(ctx, audience)
+	if err != nil {
+		return "", "", fmt.Errorf("GCP: %w", err)
+	}
+	s.o.Mask(idToken)
+	s.secrets = append(s.secrets, idToken)
+
+	fed, err := s.exchange(ctx, idToken)
+	if err != nil {
+		return "", "", err
+	}
+	s.o.Mask(fed)
+	s.secrets = append(s.secrets, fed)
+	sub := subject(idToken)
+	if s.o.ServiceAccount == "" {
+		pool, _, _ := strings.Cut(s.provider, "/providers/")
+		return fed, "principal://iam.googleapis.com/" + pool + "/subject/" + sub + " (the job's federated identity, if the provider maps google.subject=assertion.sub)", nil
+	}
+	saToken, err := s.impersonate(ctx, fed, sub, oidc.Describe(idToken))
+	if err != nil {
+		return "", "", err
+	}
+	s.o.Mask(saToken)
+	return saToken, "serviceAccount:" + s.o.ServiceAccount, nil
+}
+
+// exchange trades the job's OIDC token at the Security Token Service
+// (sts.googleapis.com/v1/token, RFC 8693 token exchange, form-encoded as
+// Google's auth libraries send it).
+func (s *Signer) exchange(ctx context.Context, idToken string) (string, error) {
+	form := url.Values{
+		"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
+		"audience":             {"//iam.googleapis.com/" + s.provider},
+		"scope":                {cloudPlatformScope},
+		"requested_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
+		"subject_token_type":   {"urn:ietf:params:oauth:token-type:jwt"},
+		"subject_token":        {idToken},
+	}.Encode()
+	c := s.client("GCP STS")
+	resp, err := c.Do(ctx, "exchange the OIDC token", func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.stsURL+"/token", strings.NewReader(form))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		return req, nil
+	}, parseSTSError, s.secrets...)
+	if err != nil {
+		return "", explainExchange(err, oidc.Describe(idToken))
+	}
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	if json.Unmarshal(resp.Body, &out) != nil || out.AccessToken == "" {
+		return "", errors.New("GCP STS exchange the OIDC token: the answer holds no access_token")
+	}
+	return out.AccessToken, nil
+}
+
+// impersonate buys the service account's access token with the federated
+// token (IAM Credentials API, projects.serviceAccounts.generateAccessToken).
+func (s *Signer) impersonate(ctx context.Context, fed, sub, described string) (string, error) {
+	body, _ := json.Marshal(map[string]any{"scope": []string{cloudPlatformScope}, "lifetime": tokenLifetime})
+	u := s.iamURL + "/projects/-/serviceAccounts/" + url.PathEscape(s.o.ServiceAccount) + ":generateAccessToken"
+	c := s.client("GCP IAM Credentials")
+	resp, err := c.Do(ctx, "generate an access token for "+s.o.ServiceAccount, s.post(u, fed, body), parseGoogleError, s.secrets...)
+	if err != nil {
+		pool, _, _ := strings.Cut(s.provider, "/providers/")
+		return "", explainImpersonate(err, s.o.ServiceAccount, pool, sub, described)
+	}
+	var out struct {
+		AccessToken string `json:"accessToken"`
+	}
+	if json.Unmarshal(resp.Body, &out) != nil || out.AccessToken == "" {
+		return "", errors.New("GCP IAM Credentials generate an access token: the answer holds no accessToken")
+	}
+	return out.AccessToken, nil
+}
+
+// sign calls cryptoKeyVersions.asymmetricSign with digest and its CRC32C,
+// and checks the integrity fields of the answer as the API's reference
+// asks: verifiedDigestCrc32c, signatureCrc32c and name.
+func (s *Signer) sign(ctx context.Context, token string, digest []byte, secrets []string) ([]byte, error) {
+	body, _ := json.Marshal(map[string]any{
+		"digest":       map[string]string{"sha256": base64.StdEncoding.EncodeToString(digest)},
+		"digestCrc32c": strconv.FormatUint(uint64(crc32c(digest)), 10),
+	})
+	u := s.kmsURL + "/" + s.key + ":asymmetricSign"
+	resp, err := s.client("GCP KMS").Do(ctx, "sign", s.post(u, token, body), parseGoogleError, secrets...)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Signature            []byte `json:"signature"`
+		SignatureCrc32c      string `json:"signatureCrc32c"`
+		VerifiedDigestCrc32c bool   `json:"verifiedDigestCrc32c"`
+		Name                 string `json:"name"`
+	}
+	if err := json.Unmarshal(resp.Body, &out); err != nil || len(out.Signature) == 0 {
+		return nil, errors.New("GCP KMS sign: the answer holds no signature")
+	}
+	if !out.VerifiedDigestCrc32c || out.SignatureCrc32c != strconv.FormatUint(uint64(crc32c(out.Signature)), 10) {
+		return nil, hint.New(errors.New("GCP KMS sign: the request or its answer was corrupted in transit (CRC32C mismatch)"),
+			"re-run the job; if it persists, check what lies between the runner and Cloud KMS (a proxy that rewrites bodies)")
+	}
+	if out.Name != "" && out.Name != s.key {
+		return nil, fmt.Errorf("GCP KMS sign: the answer is for key %s, not %s", out.Name, s.key)
+	}
+	return out.Signature, nil
+}
+
+// post returns a builder of a JSON POST to u with a bearer token.
+func (s *Signer) post(u, token string, body []byte) func(context.Context) (*http.Request, error) {
+	return func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		return req, nil
+	}
+}
+
+func (s *Signer) client(provider string) kmshttp.Client {
+	return kmshttp.Client{Provider: provider, HTTP: s.o.HTTP, Sleep: s.o.Sleep}
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+// parseGoogleError reads Google's API error body,
+// {"error":{"code":403,"message":"…","status":"PERMISSION_DENIED"}}
+// (cloud.google.com/apis/design/errors).
+func parseGoogleError(body []byte) (code, message string) {
+	var e struct {
+		Error struct {
+			Message string `json:"message"`
+			Status  string `json:"status"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return "", ""
+	}
+	return e.Error.Status, e.Error.Message
+}
+
+// parseSTSError reads the Security Token Service's OAuth 2.0 error body,
+// {"error":"invalid_grant","error_description":"…"} (RFC 6749 5.2), or a
+// Google API error body.
+func parseSTSError(body []byte) (code, message string) {
+	var e struct {
+		Error       json.RawMessage `json:"error"`
+		Description string          `json:"error_description"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return "", ""
+	}
+	var s string
+	if json.Unmarshal(e.Error, &s) == nil {
+		return s, e.Description
+	}
+	return parseGoogleError(body)
+}
+
+// subject returns the sub claim of a JWT, unverified, for naming the
+// principal in hints; "" if it cannot be read.
+func subject(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Sub string `json:"sub"`
+	}
+	if json.Unmarshal(payload, &c) != nil {
+		return ""
+	}
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' ' // a control character could break a log line
+		}
+		return r
+	}, c.Sub)
+}

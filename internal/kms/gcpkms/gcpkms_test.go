@@ -1,0 +1,505 @@
+package gcpkms_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ghapptoken/app-token-action/internal/appjwt"
+	"github.com/ghapptoken/app-token-action/internal/hint"
+	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms"
+	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms/gcpkmstest"
+	"github.com/ghapptoken/app-token-action/internal/oidc"
+	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+)
+
+const (
+	provider = "projects/123456789/locations/global/workloadIdentityPools/github/providers/github-actions"
+	pool     = "projects/123456789/locations/global/workloadIdentityPools/github"
+	sa       = "app-signer@app-project.iam.gserviceaccount.com"
+	// mainSub is the sub of the default job's tokens.
+	mainSub = "repo:octo-org/app:ref:refs/heads/main"
+)
+
+var appKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+var mainJob = oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"}
+
+// project returns the emulated project: a provider that admits octo-org's
+// repositories, a service account they may impersonate, and a key that
+// the service account and the main branch's federated identity may use.
+func project() gcpkmstest.Config {
+	return gcpkmstest.Config{
+		Key:       appKey(),
+		Providers: []gcpkmstest.Provider{{Name: provider, Subject: "repo:octo-org/*"}},
+		ServiceAccounts: []gcpkmstest.ServiceAccount{{
+			Email: sa,
+			Users: []string{"principal://iam.googleapis.com/" + pool + "/subject/repo:octo-org/app:*"},
+		}},
+		Signers: []string{"serviceAccount:" + sa, "principal://iam.googleapis.com/" + pool + "/subject/" + mainSub},
+	}
+}
+
+// world is one test's job, its OIDC service and the emulated project.
+type world struct {
+	oidc   *oidctest.Server
+	gcp    *gcpkmstest.Server
+	env    map[string]string
+	mu     sync.Mutex
+	masked []string
+}
+
+func newWorld(tb testing.TB, job oidctest.Job, cfg gcpkmstest.Config) *world {
+	tb.Helper()
+	w := &world{oidc: oidctest.Start(tb, job), gcp: gcpkmstest.Start(tb, cfg), env: map[string]string{}}
+	for k, v := range w.oidc.Env() {
+		w.env[k] = v
+	}
+	for k, v := range w.gcp.Env() {
+		w.env[k] = v
+	}
+	return w
+}
+
+// options completes o as the action would: its environment, the OIDC
+// fetcher, a mask that records, and no waiting between retries.
+func (w *world) options(o gcpkms.Options) gcpkms.Options {
+	if o.Key == "" {
+		o.Key = "gcpkms://" + w.gcp.KeyName()
+	}
+	getenv := func(k string) string { return w.env[k] }
+	o.Getenv = getenv
+	o.Mask = func(s string) {
+		w.mu.Lock()
+		w.masked = append(w.masked, s)
+		w.mu.Unlock()
+	}
+	o.OIDC = oidc.Fetcher{Getenv: getenv}.Fetch
+	o.Sleep = func(context.Context, time.Duration) error { return nil }
+	return o
+}
+
+// secrets returns every credential either service issued.
+func (w *world) secrets() []string { return append(w.oidc.Secrets(), w.gcp.Secrets()...) }
+
+// checkNoSecret fails if err or its hint holds a secret.
+func (w *world) checkNoSecret(t *testing.T, err error) {
+	t.Helper()
+	text := err.Error() + "\n" + hint.Next(err)
+	for _, s := range w.secrets() {
+		if strings.Contains(text, s) {
+			t.Errorf("the error holds a secret (%d chars) issued by an emulator", len(s))
+		}
+	}
+}
+
+// calls returns the requests to the emulated project as "API METHOD PATH STATUS".
+func (w *world) calls() []string {
+	var out []string
+	for _, r := range w.gcp.Requests() {
+		out = append(out, fmt.Sprintf("%s %s %s %d", r.API, r.Method, r.Path, r.Status))
+	}
+	return out
+}
+
+func digestOf(msg string) []byte {
+	d := sha256.Sum256([]byte(msg))
+	return d[:]
+}
+
+var (
+	stsOK  = "sts POST /v1/token 200"
+	iamOK  = "iamcredentials POST /v1/projects/-/serviceAccounts/" + sa + ":generateAccessToken 200"
+	signOK = "cloudkms POST /v1/" + gcpkmstest.DefaultKey + ":asymmetricSign 200"
+)
+
+func TestSignDigest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		opts      func(w *world) gcpkms.Options
+		wantCalls []string // the first signature's requests
+		wantOIDC  int
+	}{{
+		name: "federated identity impersonates a service account",
+		opts: func(*world) gcpkms.Options {
+			return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}
+		},
+		wantCalls: []string{stsOK, iamOK, signOK},
+		wantOIDC:  1,
+	}, {
+		name:      "federated identity signs directly",
+		opts:      func(*world) gcpkms.Options { return gcpkms.Options{WorkloadIdentityProvider: provider} },
+		wantCalls: []string{stsOK, signOK},
+		wantOIDC:  1,
+	}, {
+		name: "provider's full name and a key without gcpkms://",
+		opts: func(w *world) gcpkms.Options {
+			return gcpkms.Options{Key: w.gcp.KeyName(), WorkloadIdentityProvider: "//iam.googleapis.com/" + provider, ServiceAccount: sa}
+		},
+		wantCalls: []string{stsOK, iamOK, signOK},
+		wantOIDC:  1,
+	}, {
+		name: "access token input",
+		opts: func(w *world) gcpkms.Options {
+			return gcpkms.Options{AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)}
+		},
+		wantCalls: []string{signOK},
+	}, {
+		name: "access token in GOOGLE_OAUTH_ACCESS_TOKEN",
+		opts: func(w *world) gcpkms.Options {
+			w.env["GOOGLE_OAUTH_ACCESS_TOKEN"] = w.gcp.IssueToken("serviceAccount:" + sa)
+			return gcpkms.Options{}
+		},
+		wantCalls: []string{signOK},
+	}, {
+		name: "endpoint overrides ending in /v1/",
+		opts: func(w *world) gcpkms.Options {
+			for k, v := range w.gcp.Env() {
+				w.env[k] = v + "v1/"
+			}
+			return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}
+		},
+		wantCalls: []string{stsOK, iamOK, signOK},
+		wantOIDC:  1,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, mainJob, project())
+			s, err := gcpkms.New(w.options(tt.opts(w)))
+			if err != nil {
+				t.Fatalf("New() error = %v", err)
+			}
+			for i, msg := range []string{"first", "second"} {
+				sig, err := s.SignDigest(t.Context(), digestOf(msg))
+				if err != nil {
+					t.Fatalf("SignDigest() error = %v (hint: %s)", err, hint.Next(err))
+				}
+				if err := rsa.VerifyPKCS1v15(&appKey().PublicKey, crypto.SHA256, digestOf(msg), sig); err != nil {
+					t.Errorf("SignDigest() signature does not verify with the app's public key: %v", err)
+				}
+				want := tt.wantCalls
+				if i == 1 {
+					want = append(slices.Clone(want), signOK) // credentials are kept
+				}
+				if got := w.calls(); !slices.Equal(got, want) {
+					t.Errorf("requests after signature %d = %q, want %q", i+1, got, want)
+				}
+			}
+			if got := w.oidc.Issued(); got != tt.wantOIDC {
+				t.Errorf("OIDC tokens issued = %d, want %d", got, tt.wantOIDC)
+			}
+			// Every credential used was masked first.
+			for _, sec := range w.secrets()[1:] { // [0] is the runner's request token
+				if !slices.Contains(w.masked, sec) {
+					t.Errorf("a credential (%d chars) was not masked", len(sec))
+				}
+			}
+		})
+	}
+}
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+	const key = "gcpkms://" + gcpkmstest.DefaultKey
+	tests := []struct {
+		name     string
+		opts     gcpkms.Options
+		env      map[string]string
+		wantErr  string
+		wantHint string
+	}{
+		{name: "key without a version", opts: gcpkms.Options{Key: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k"},
+			wantErr: "names a key but not a key version", wantHint: "asymmetric signing needs a key version"},
+		{name: "empty key", opts: gcpkms.Options{}, wantErr: "no key given", wantHint: "{signing-key}"},
+		{name: "not a key name", opts: gcpkms.Options{Key: "gcpkms://projects/p/keyRings/r"},
+			wantErr: "is not the resource name of a key version", wantHint: "{signing-key}"},
+		{name: "version not a number", opts: gcpkms.Options{Key: "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/latest"},
+			wantErr: "is not a number", wantHint: "/cryptoKeyVersions/N"},
+		{name: "provider with a project ID", opts: gcpkms.Options{Key: key, WorkloadIdentityProvider: "projects/my-project/locations/global/workloadIdentityPools/github/providers/gh"},
+			wantErr: "not a project number", wantHint: "{gcp-workload-identity-provider}"},
+		{name: "provider of the wrong shape", opts: gcpkms.Options{Key: key, WorkloadIdentityProvider: "github-actions"},
+			wantErr: "not the name of a workload identity provider", wantHint: "{gcp-workload-identity-provider}"},
+		{name: "service account without provider", opts: gcpkms.Options{Key: key, ServiceAccount: sa},
+			wantErr: "without a workload identity provider", wantHint: "{gcp-workload-identity-provider}"},
+		{name: "service account not an email", opts: gcpkms.Options{Key: key, WorkloadIdentityProvider: provider, ServiceAccount: "app signer"},
+			wantErr: "not a service account", wantHint: "{gcp-service-account}"},
+		{name: "endpoint override not a URL", opts: gcpkms.Options{Key: key},
+			env:     map[string]string{"CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDKMS": "cloudkms.internal"},
+			wantErr: "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDKMS is not an http(s) URL", wantHint: "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDKMS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o := tt.opts
+			o.Getenv = func(k string) string { return tt.env[k] }
+			_, err := gcpkms.New(o)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("New() error = %v, want one containing %q", err, tt.wantErr)
+			}
+			if got := hint.Next(err); !strings.Contains(got, tt.wantHint) {
+				t.Errorf("New() hint = %q, want one containing %q", got, tt.wantHint)
+			}
+		})
+	}
+}
+
+func TestSignDigestErrors(t *testing.T) {
+	t.Parallel()
+	wif := func(*world) gcpkms.Options {
+		return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}
+	}
+	direct := func(*world) gcpkms.Options { return gcpkms.Options{WorkloadIdentityProvider: provider} }
+	tests := []struct {
+		name     string
+		job      oidctest.Job
+		cfg      func(*gcpkmstest.Config)
+		opts     func(*world) gcpkms.Options
+		setup    func(*world)
+		wantErr  []string
+		wantHint []string
+	}{{
+		name:     "no credentials at all",
+		opts:     func(*world) gcpkms.Options { return gcpkms.Options{} },
+		wantErr:  []string{"no credentials"},
+		wantHint: []string{"{gcp-workload-identity-provider}", "{gcp-access-token}", "GOOGLE_OAUTH_ACCESS_TOKEN", "id-token: write"},
+	}, {
+		name: "job without id-token: write",
+		opts: wif,
+		setup: func(w *world) {
+			delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_URL")
+			delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+		},
+		wantErr:  []string{"OIDC token is not available"},
+		wantHint: []string{"id-token: write"},
+	}, {
+		name: "no OIDC fetcher",
+		opts: func(w *world) gcpkms.Options {
+			o := w.options(gcpkms.Options{WorkloadIdentityProvider: provider})
+			o.OIDC = nil
+			return o
+		},
+		wantErr:  []string{"OIDC token is not available"},
+		wantHint: []string{"id-token: write"},
+	}, {
+		name:     "attribute condition refuses the repository",
+		job:      oidctest.Job{Repository: "evil-org/app", Ref: "refs/heads/main"},
+		opts:     wif,
+		wantErr:  []string{"GCP STS exchange the OIDC token: 400 unauthorized_client", "rejected by the attribute condition", "sub repo:evil-org/app:ref:refs/heads/main, aud https://iam.googleapis.com/" + provider},
+		wantHint: []string{"attribute condition", "accept this repository", "{gcp-workload-identity-provider}"},
+	}, {
+		name:     "provider's audiences refuse the default audience",
+		cfg:      func(c *gcpkmstest.Config) { c.Providers[0].AllowedAudiences = []string{"https://github.com/octo-org"} },
+		opts:     wif,
+		wantErr:  []string{"400 invalid_grant", "does not match the expected audience", "aud https://iam.googleapis.com/" + provider},
+		wantHint: []string{"allowed audiences", "https://iam.googleapis.com/PROVIDER"},
+	}, {
+		name:     "no such provider",
+		cfg:      func(c *gcpkmstest.Config) { c.Providers[0].Name += "-old" },
+		opts:     wif,
+		wantErr:  []string{"400 invalid_target"},
+		wantHint: []string{"does not exist or is disabled", "{gcp-workload-identity-provider}"},
+	}, {
+		name:     "repository may not impersonate the service account",
+		cfg:      func(c *gcpkmstest.Config) { c.ServiceAccounts[0].Users = nil },
+		opts:     wif,
+		wantErr:  []string{"GCP IAM Credentials generate an access token for " + sa + ": 403 PERMISSION_DENIED", "iam.serviceAccounts.getAccessToken", "sub " + mainSub},
+		wantHint: []string{"roles/iam.workloadIdentityUser", "{gcp-service-account}", "principal://iam.googleapis.com/" + pool + "/subject/" + mainSub},
+	}, {
+		name:     "service account may not sign",
+		cfg:      func(c *gcpkmstest.Config) { c.Signers = nil },
+		opts:     wif,
+		wantErr:  []string{"GCP KMS sign: 403 PERMISSION_DENIED", "cloudkms.cryptoKeyVersions.useToSign"},
+		wantHint: []string{"roles/cloudkms.signer", "cloudkms.cryptoKeyVersions.useToSign", "serviceAccount:" + sa, "{signing-key}"},
+	}, {
+		name:     "federated identity may not sign",
+		job:      oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/feature"},
+		opts:     direct,
+		wantErr:  []string{"403 PERMISSION_DENIED", "cloudkms.cryptoKeyVersions.useToSign"},
+		wantHint: []string{"roles/cloudkms.signer", "principal://iam.googleapis.com/" + pool + "/subject/repo:octo-org/app:ref:refs/heads/feature"},
+	}, {
+		name: "no such key",
+		opts: func(w *world) gcpkms.Options {
+			return gcpkms.Options{Key: strings.Replace(w.gcp.KeyName(), "app-key", "app-kee", 1), WorkloadIdentityProvider: provider, ServiceAccount: sa}
+		},
+		wantErr:  []string{"403 PERMISSION_DENIED", "(or it may not exist)"},
+		wantHint: []string{"check that {signing-key} exists"},
+	}, {
+		name:     "key for encryption",
+		cfg:      func(c *gcpkmstest.Config) { c.Algorithm = "GOOGLE_SYMMETRIC_ENCRYPTION" },
+		opts:     wif,
+		wantErr:  []string{"400 FAILED_PRECONDITION"},
+		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256", "ASYMMETRIC_SIGN"},
+	}, {
+		name:     "EC key",
+		cfg:      func(c *gcpkmstest.Config) { c.Algorithm = "EC_SIGN_P256_SHA256" },
+		opts:     wif,
+		wantErr:  []string{"not one of an RSA key of 2048, 3072 or 4096 bits"},
+		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256"},
+	}, {
+		name:     "disabled key version",
+		cfg:      func(c *gcpkmstest.Config) { c.Disabled = true },
+		opts:     wif,
+		wantErr:  []string{"400 FAILED_PRECONDITION", "DISABLED"},
+		wantHint: []string{"ENABLED"},
+	}, {
+		name: "expired access token",
+		opts: func(w *world) gcpkms.Options {
+			return gcpkms.Options{AccessToken: "ya29.expired-or-forged"}
+		},
+		wantErr:  []string{"401 UNAUTHENTICATED"},
+		wantHint: []string{"{gcp-access-token}"},
+	}, {
+		name: "Cloud KMS keeps failing",
+		opts: func(w *world) gcpkms.Options {
+			return gcpkms.Options{AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)}
+		},
+		setup:    func(w *world) { w.gcp.Fail(10, http.StatusServiceUnavailable) },
+		wantErr:  []string{"GCP KMS sign: 503 UNAVAILABLE"},
+		wantHint: []string{"re-run the job"},
+	}, {
+		name:     "STS keeps failing",
+		opts:     wif,
+		setup:    func(w *world) { w.gcp.Fail(10, http.StatusServiceUnavailable) },
+		wantErr:  []string{"GCP STS exchange the OIDC token: 503 UNAVAILABLE"},
+		wantHint: []string{"re-run the job"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			job := tt.job
+			if job.Repository == "" {
+				job = mainJob
+			}
+			cfg := project()
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			w := newWorld(t, job, cfg)
+			if tt.setup != nil {
+				tt.setup(w)
+			}
+			o := tt.opts(w)
+			if o.Getenv == nil {
+				o = w.options(o)
+			}
+			s, err := gcpkms.New(o)
+			if err != nil {
+				t.Fatalf("New() error = %v", err)
+			}
+			_, err = s.SignDigest(t.Context(), digestOf("message"))
+			if err == nil {
+				t.Fatal("SignDigest() error = nil, want one")
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("SignDigest() error = %q, want one containing %q", err, want)
+				}
+			}
+			for _, want := range tt.wantHint {
+				if got := hint.Next(err); !strings.Contains(got, want) {
+					t.Errorf("SignDigest() hint = %q, want one containing %q", got, want)
+				}
+			}
+			w.checkNoSecret(t, err)
+			t.Logf("error: %v\nhint: %s", err, hint.Next(err))
+		})
+	}
+}
+
+func TestSignDigestRetries(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		n      int
+		want   []string
+	}{
+		{name: "503 twice", status: http.StatusServiceUnavailable, n: 2,
+			want: []string{"sts POST /v1/token 503", "sts POST /v1/token 503", stsOK, iamOK, signOK}},
+		{name: "429 once", status: http.StatusTooManyRequests, n: 1,
+			want: []string{"sts POST /v1/token 429", stsOK, iamOK, signOK}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, mainJob, project())
+			w.gcp.Fail(tt.n, tt.status)
+			s, err := gcpkms.New(w.options(gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}))
+			if err != nil {
+				t.Fatalf("New() error = %v", err)
+			}
+			if _, err := s.SignDigest(t.Context(), digestOf("message")); err != nil {
+				t.Fatalf("SignDigest() error = %v", err)
+			}
+			if got := w.calls(); !slices.Equal(got, tt.want) {
+				t.Errorf("requests = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestJWTVerifies signs an app JWT as the action does and verifies it with
+// the app's public key, as GitHub would.
+func TestJWTVerifies(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, mainJob, project())
+	s, err := gcpkms.New(w.options(gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}))
+	if err != nil {
+		t.Fatalf("New() error = %v", err)
+	}
+	token, err := appjwt.SignWith(t.Context(), "12345", s, time.Now())
+	if err != nil {
+		t.Fatalf("SignWith() error = %v", err)
+	}
+	claims := jwt.MapClaims{}
+	_, err = jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return &appKey().PublicKey, nil },
+		jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer("12345"))
+	if err != nil {
+		t.Errorf("the app JWT does not verify with the app's public key: %v", err)
+	}
+}
+
+// TestSignDigestConcurrent checks that concurrent first signatures obtain
+// credentials once.
+func TestSignDigestConcurrent(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, mainJob, project())
+	s, err := gcpkms.New(w.options(gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}))
+	if err != nil {
+		t.Fatalf("New() error = %v", err)
+	}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			if _, err := s.SignDigest(t.Context(), digestOf(fmt.Sprint(i))); err != nil {
+				t.Errorf("SignDigest() error = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := w.oidc.Issued(); got != 1 {
+		t.Errorf("OIDC tokens issued = %d, want 1", got)
+	}
+	if got := len(w.calls()); got != 2+4 {
+		t.Errorf("requests = %d, want 6 (exchange, impersonate, four signatures)", got)
+	}
+}

@@ -1,0 +1,109 @@
+package gcpkmstest_test
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms/gcpkmstest"
+	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+)
+
+const provider = "projects/1/locations/global/workloadIdentityPools/gh/providers/gh"
+
+func start(t *testing.T) (*gcpkmstest.Server, *oidctest.Server) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gcpkmstest.Start(t, gcpkmstest.Config{
+		Key:       key,
+		Providers: []gcpkmstest.Provider{{Name: provider}},
+		Signers:   []string{"serviceAccount:signer@p.iam.gserviceaccount.com"},
+	}), oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+}
+
+// oidcToken fetches a token from the OIDC emulator as the runner's client would.
+func oidcToken(t *testing.T, o *oidctest.Server, aud string) string {
+	t.Helper()
+	env := o.Env()
+	req, _ := http.NewRequest(http.MethodGet, env["ACTIONS_ID_TOKEN_REQUEST_URL"]+"&audience="+url.QueryEscape(aud), nil)
+	req.Header.Set("Authorization", "Bearer "+env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Value string }
+	json.NewDecoder(resp.Body).Decode(&out)
+	return out.Value
+}
+
+func post(t *testing.T, u, contentType, bearer, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestSTSJSON exchanges a token in the JSON form google-github-actions/auth
+// sends.
+func TestSTSJSON(t *testing.T) {
+	t.Parallel()
+	s, o := start(t)
+	body, _ := json.Marshal(map[string]string{
+		"audience":           "//iam.googleapis.com/" + provider,
+		"grantType":          "urn:ietf:params:oauth:grant-type:token-exchange",
+		"requestedTokenType": "urn:ietf:params:oauth:token-type:access_token",
+		"scope":              "https://www.googleapis.com/auth/cloud-platform",
+		"subjectTokenType":   "urn:ietf:params:oauth:token-type:jwt",
+		"subjectToken":       oidcToken(t, o, "https://iam.googleapis.com/"+provider),
+	})
+	code, got := post(t, s.URL()+"/sts/v1/token", "application/json", "", string(body))
+	if code != http.StatusOK || !strings.Contains(got, `"access_token":"ya29.`) {
+		t.Errorf("token exchange = %d %s, want 200 with an access_token", code, got)
+	}
+}
+
+func TestKMSRefusals(t *testing.T) {
+	t.Parallel()
+	s, _ := start(t)
+	signURL := s.URL() + "/cloudkms/v1/" + s.KeyName() + ":asymmetricSign"
+	digest := `{"sha256":"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}`
+	tests := []struct {
+		name   string
+		bearer string
+		body   string
+		want   int
+		status string
+	}{
+		{"no bearer token", "", `{"digest":` + digest + `}`, 401, "UNAUTHENTICATED"},
+		{"forged bearer token", "ya29.forged", `{"digest":` + digest + `}`, 401, "UNAUTHENTICATED"},
+		{"principal without useToSign", s.IssueToken("serviceAccount:other@p.iam.gserviceaccount.com"), `{"digest":` + digest + `}`, 403, "PERMISSION_DENIED"},
+		{"wrong digest checksum", s.IssueToken("serviceAccount:signer@p.iam.gserviceaccount.com"), `{"digest":` + digest + `,"digestCrc32c":"1"}`, 400, "INVALID_ARGUMENT"},
+		{"digest too short", s.IssueToken("serviceAccount:signer@p.iam.gserviceaccount.com"), `{"digest":{"sha256":"AAAA"}}`, 400, "INVALID_ARGUMENT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, got := post(t, signURL, "application/json", tt.bearer, tt.body)
+			if code != tt.want || !strings.Contains(got, `"status":"`+tt.status+`"`) {
+				t.Errorf("asymmetricSign = %d %s, want %d %s", code, got, tt.want, tt.status)
+			}
+		})
+	}
+}
