@@ -72,11 +72,11 @@ func New(cfg Config, env Env) (appjwt.Signer, error) {
 		env.Getenv = func(string) string { return "" }
 	}
 	switch scheme {
-	// Each provider plugs in here: case "awskms": return newAWS(rest, cfg, env)
+	case "gcpkms":
+		return newGCP(rest, cfg, env)
 	case "hashivault":
 		return newVault(rest, cfg, env)
 	}
-	_ = rest
 	return nil, hint.New(fmt.Errorf("signing-key: %s keys are not supported by this build", scheme),
 		"use awskms://, gcpkms://, hashivault:// or azurekms://")
 }
