@@ -56,3 +56,22 @@ func TestSignV4(t *testing.T) {
 		})
 	}
 }
+
+func TestXMLElement(t *testing.T) {
+	t.Parallel()
+	doc := `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error>
+    <Type>Sender</Type>
+    <Code>AccessDenied</Code>
+    <Message>Not &lt;authorized&gt; &amp; &quot;refused&quot; &apos;x&apos; &#65;&#x42; &bogus; &</Message>
+  </Error>
+  <RequestId>r</RequestId>
+</ErrorResponse>`
+	code, msg := parseXMLError([]byte(doc))
+	if code != "AccessDenied" || msg != `Not <authorized> & "refused" 'x' AB &bogus; &` {
+		t.Errorf("parseXMLError() = %q, %q", code, msg)
+	}
+	if got := xmlElement(doc, "Missing"); got != "" {
+		t.Errorf("xmlElement(Missing) = %q, want empty", got)
+	}
+}

@@ -2,7 +2,6 @@ package awskms
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
@@ -52,19 +51,16 @@ func (s *Signer) assumeRole(ctx context.Context) (credentials, error) {
 	if err != nil {
 		return credentials{}, s.assumeRoleError(err, token)
 	}
-	var out struct {
-		Credentials struct {
-			AccessKeyID     string `xml:"AccessKeyId"`
-			SecretAccessKey string
-			SessionToken    string
-			Expiration      string
-		} `xml:"AssumeRoleWithWebIdentityResult>Credentials"`
+	// <AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>
+	// <Credentials><AccessKeyId/><SecretAccessKey/><SessionToken/>
+	// <Expiration/></Credentials>... (AWS STS API Reference).
+	result := xmlElement(string(resp.Body), "AssumeRoleWithWebIdentityResult")
+	cr := xmlElement(result, "Credentials")
+	c := credentials{
+		AccessKeyID:     xmlElement(cr, "AccessKeyId"),
+		SecretAccessKey: xmlElement(cr, "SecretAccessKey"),
+		SessionToken:    xmlElement(cr, "SessionToken"),
 	}
-	if err := xml.Unmarshal(resp.Body, &out); err != nil {
-		return credentials{}, errors.New("AWS STS assume role with web identity: the answer is not XML")
-	}
-	r := out.Credentials
-	c := credentials{AccessKeyID: r.AccessKeyID, SecretAccessKey: r.SecretAccessKey, SessionToken: r.SessionToken}
 	for _, x := range []string{c.AccessKeyID, c.SecretAccessKey, c.SessionToken} {
 		if x != "" {
 			s.o.Mask(x)
@@ -73,7 +69,7 @@ func (s *Signer) assumeRole(ctx context.Context) (credentials, error) {
 	if c.AccessKeyID == "" || c.SecretAccessKey == "" || c.SessionToken == "" {
 		return credentials{}, errors.New("AWS STS assume role with web identity: the answer holds no credentials")
 	}
-	if t, err := time.Parse(time.RFC3339, strings.TrimSpace(r.Expiration)); err == nil {
+	if t, err := time.Parse(time.RFC3339, xmlElement(cr, "Expiration")); err == nil {
 		c.Expires = t
 	}
 	return c, nil
@@ -118,12 +114,75 @@ func (s *Signer) assumeRoleError(err error, token string) error {
 // <ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>
 // <Message>...</Message></Error><RequestId>...</RequestId></ErrorResponse>.
 func parseXMLError(body []byte) (code, message string) {
-	var e struct {
-		Code    string `xml:"Error>Code"`
-		Message string `xml:"Error>Message"`
+	e := xmlElement(string(body), "Error")
+	return xmlElement(e, "Code"), xmlElement(e, "Message")
+}
+
+// xmlElement returns the content of the first element name in doc,
+// trimmed and with XML's character references resolved, or "". It reads
+// the Query API's answers, whose elements have no attributes, prefixes or
+// CDATA; encoding/xml would add some 100 KB to the binary for this.
+func xmlElement(doc, name string) string {
+	_, rest, ok := strings.Cut(doc, "<"+name+">")
+	if !ok {
+		return ""
 	}
-	if xml.Unmarshal(body, &e) != nil {
-		return "", ""
+	text, _, ok := strings.Cut(rest, "</"+name+">")
+	if !ok {
+		return ""
 	}
-	return e.Code, e.Message
+	return unescapeXML(strings.TrimSpace(text))
+}
+
+// unescapeXML resolves the five predefined entities and numeric
+// character references; it keeps anything else as written.
+func unescapeXML(s string) string {
+	if !strings.Contains(s, "&") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '&')
+		if i < 0 {
+			break
+		}
+		b.WriteString(s[:i])
+		s = s[i:]
+		j := strings.IndexByte(s, ';')
+		if j < 0 {
+			break
+		}
+		ref, r := s[1:j], rune(-1)
+		switch ref {
+		case "lt":
+			r = '<'
+		case "gt":
+			r = '>'
+		case "amp":
+			r = '&'
+		case "apos":
+			r = '\''
+		case "quot":
+			r = '"'
+		default:
+			if n, ok := strings.CutPrefix(ref, "#x"); ok {
+				if v, err := strconv.ParseUint(n, 16, 21); err == nil {
+					r = rune(v)
+				}
+			} else if n, ok := strings.CutPrefix(ref, "#"); ok {
+				if v, err := strconv.ParseUint(n, 10, 21); err == nil {
+					r = rune(v)
+				}
+			}
+		}
+		if r < 0 {
+			b.WriteByte('&')
+			s = s[1:]
+			continue
+		}
+		b.WriteRune(r)
+		s = s[j+1:]
+	}
+	b.WriteString(s)
+	return b.String()
 }
