@@ -239,3 +239,22 @@ func KeyLines(key string) int {
 	}
 	return n
 }
+
+// AddTokens adds secrets that, like tokens, may appear in a log only in
+// their own ::add-mask:: line: the credentials a KMS client obtains, the
+// job's OIDC tokens.
+func (s *Secrets) AddTokens(values ...string) {
+	for _, v := range values {
+		if v != "" {
+			s.tokens = append(s.tokens, v)
+		}
+	}
+}
+
+// WithoutTokens returns a copy of s that does not look for tokens, for
+// output that rightly shows one, such as app-token token's.
+func (s *Secrets) WithoutTokens() *Secrets {
+	c := *s
+	c.tokens = nil
+	return &c
+}
