@@ -73,6 +73,8 @@ func New(cfg Config, env Env) (appjwt.Signer, error) {
 	}
 	switch scheme {
 	// Each provider plugs in here: case "awskms": return newAWS(rest, cfg, env)
+	case "awskms":
+		return newAWS(rest, cfg, env)
 	}
 	_ = rest
 	return nil, hint.New(fmt.Errorf("signing-key: %s keys are not supported by this build", scheme),
