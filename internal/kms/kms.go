@@ -72,6 +72,8 @@ func New(cfg Config, env Env) (appjwt.Signer, error) {
 		env.Getenv = func(string) string { return "" }
 	}
 	switch scheme {
+	case "awskms":
+		return newAWS(rest, cfg, env)
 	case "gcpkms":
 		return newGCP(rest, cfg, env)
 	case "hashivault":

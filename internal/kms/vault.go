@@ -11,7 +11,7 @@ func newVault(rest string, cfg Config, env Env) (appjwt.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return hashivault.New(hashivault.Options{
+	s, err := hashivault.New(hashivault.Options{
 		Mount:    mount,
 		Key:      key,
 		Address:  cfg.VaultAddress,
@@ -25,4 +25,8 @@ func newVault(rest string, cfg Config, env Env) (appjwt.Signer, error) {
 		Mask:     env.Mask,
 		OIDC:     env.oidcFunc(),
 	})
+	if err != nil {
+		return nil, err // a nil *Signer must not become a non-nil interface
+	}
+	return s, nil
 }
