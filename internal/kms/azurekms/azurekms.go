@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/appjwt"
+	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
 )
 
@@ -164,7 +165,7 @@ func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) 
 		return nil, err
 	}
 	if err := appjwt.CheckSignature(sig); err != nil {
-		return nil, withHint(fmt.Errorf("Azure Key Vault sign with key %s: %w", s.keyPath(), err), rsaHint(s.o.Vault, s.o.Key))
+		return nil, hint.New(fmt.Errorf("Azure Key Vault sign with key %s: %w", s.keyPath(), err), s.rsaHint())
 	}
 	return sig, nil
 }
@@ -234,11 +235,14 @@ func parseVaultError(b []byte) (code, message, inner string) {
 	if json.Unmarshal(b, &e) != nil {
 		return "", "", ""
 	}
-	message = e.Error.Message
-	if e.Error.InnerError.Code != "" {
-		message += " (" + e.Error.InnerError.Code + ")"
+	code, inner = e.Error.Code, e.Error.InnerError.Code
+	if inner != "" {
+		code += " (" + inner + ")"
 	}
-	return e.Error.Code, message, e.Error.InnerError.Code
+	// The advice about propagation is dropped so that what was refused,
+	// to whom, fits in the error; the hint repeats it.
+	message = strings.Replace(e.Error.Message, "If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.", "", 1)
+	return code, message, inner
 }
 
 // cloud is what a vault's host says about its cloud: the scope of its

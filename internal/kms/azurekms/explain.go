@@ -30,13 +30,6 @@ func usage(msg, next string) error {
 	return hint.New(fmt.Errorf("Azure Key Vault: %s", msg), next)
 }
 
-func withHint(err error, next string) error {
-	if next == "" {
-		return err
-	}
-	return hint.New(err, next)
-}
-
 // identityField names where the identity came from, for hints.
 func (s *Signer) identityField(src source) string {
 	if src == fromEnviron {
@@ -106,7 +99,7 @@ func (s *Signer) explainSign(err error, cred *credential, inner string) error {
 	case ke.Status == 401:
 		return hint.New(err, "check the vault in {signing-key}: Key Vault refused a token for scope "+s.cloud.scope+", which the vault's host implies")
 	case ke.Status == 403 && (inner == "KeyOperationForbidden" || strings.Contains(msg, "not permitted on this key")):
-		return hint.New(err, "the key's permitted operations leave out sign: allow it with az keyvault key set-attributes --vault-name VAULT --name "+s.o.Key+" --ops sign verify, or import the app's key again with --ops sign verify")
+		return hint.New(err, "the key's permitted operations leave out sign: allow it with az keyvault key set-attributes "+s.azVault()+" --name "+s.o.Key+" --ops sign verify, or import the app's key again with --ops sign verify")
 	case ke.Status == 403 && inner == "ForbiddenByFirewall":
 		return hint.New(err, "the vault's firewall refuses the runner's address: allow access from the runner's network, or run the job on a runner inside the vault's network")
 	case ke.Status == 403 && (inner == "ForbiddenByRbac" || strings.Contains(msg, "Caller is not authorized")):
@@ -116,7 +109,7 @@ func (s *Signer) explainSign(err error, cred *credential, inner string) error {
 	case ke.Status == 404:
 		return hint.New(err, "check the key in {signing-key}: vault "+s.o.Vault+" has no key "+s.keyPath()+"; copy its name (and version, if any) from the key's identifier")
 	case ke.Status == 400:
-		return hint.New(err, rsaHint(s.o.Vault, s.o.Key))
+		return hint.New(err, s.rsaHint())
 	case ke.Status == 429 || ke.Status >= 500:
 		return hint.New(err, "re-run the job; Key Vault was failing or throttling requests")
 	}
@@ -124,9 +117,21 @@ func (s *Signer) explainSign(err error, cred *credential, inner string) error {
 }
 
 // rsaHint is the remedy for a key that cannot make an RS256 signature.
-func rsaHint(vault, key string) string {
-	name, _, _ := strings.Cut(vault, ".")
-	return "the key must be the app's RSA private key (2048 bits or more), imported as kty RSA or RSA-HSM: az keyvault key import --vault-name " + name + " --name " + key + " --pem-file APP.private-key.pem --ops sign verify"
+func (s *Signer) rsaHint() string {
+	return "the key must be the app's RSA private key (2048 bits or more), imported as kty RSA or RSA-HSM: az keyvault key import " + s.azVault() + " --name " + s.o.Key + " --pem-file APP.private-key.pem --ops sign verify"
+}
+
+// azVault names the vault in an az keyvault command: --vault-name NAME,
+// or --hsm-name NAME for a Managed HSM.
+func (s *Signer) azVault() string {
+	name := "VAULT"
+	if strings.HasSuffix(s.o.Vault, s.cloud.suffix) {
+		name = strings.TrimSuffix(s.o.Vault, s.cloud.suffix)
+	}
+	if s.cloud.hsm {
+		return "--hsm-name " + name
+	}
+	return "--vault-name " + name
 }
 
 // explainTransport adds a next step to an error that got no answer.

@@ -276,7 +276,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer func() { s.requests = append(s.requests, Request{r.Method, r.URL.Path, rec.status}) }()
 	if s.failN > 0 {
 		s.failN--
-		s.fault(rec)
+		s.fault(rec, r)
 		return
 	}
 	switch {
@@ -289,13 +289,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fault answers a transient failure in Key Vault's words. Assumed: the
-// message texts; the codes Throttled (429, with Retry-After) and
-// ServiceUnavailable are Key Vault's ("Azure Key Vault throttling
-// guidance").
-func (s *Server) fault(w http.ResponseWriter) {
+// fault answers a transient failure in the words of the service asked.
+// Key Vault: the codes Throttled (429, with Retry-After) and
+// ServiceUnavailable ("Azure Key Vault throttling guidance"). Entra ID:
+// temporarily_unavailable (RFC 6749's error code for an overloaded
+// authorization server). Assumed: the message texts and the AADSTS code.
+func (s *Server) fault(w http.ResponseWriter, r *http.Request) {
 	if s.failCode == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1")
+	}
+	if strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
+		entraError(w, s.failCode, "temporarily_unavailable", 50196, "The server is temporarily unable to handle the request. Please try again later.")
+		return
+	}
+	if s.failCode == http.StatusTooManyRequests {
 		writeJSON(w, http.StatusTooManyRequests, `{"error":{"code":"Throttled","message":"Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached"}}`)
 		return
 	}
