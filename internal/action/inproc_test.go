@@ -39,6 +39,9 @@ type harness struct {
 	// as if they had slept.
 	advance bool
 	slept   time.Duration
+	// moreSecrets, when set, lists secrets besides the emulator's that no
+	// log or file may show: a KMS emulator's credentials, OIDC tokens.
+	moreSecrets func() []string
 }
 
 func newHarness(t testing.TB, world githubapitest.Config) *harness {

@@ -209,7 +209,11 @@ func harnessSecrets(h *harness) *runnertest.Secrets {
 			keys = append(keys, v)
 		}
 	}
-	return runnertest.SecretsOf(h.srv, keys...)
+	s := runnertest.SecretsOf(h.srv, keys...)
+	if h.moreSecrets != nil {
+		s.AddTokens(h.moreSecrets()...)
+	}
+	return s
 }
 
 // redactSecrets returns s redacted of h's secrets, for failure messages.

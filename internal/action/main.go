@@ -32,17 +32,17 @@ func Main(ctx context.Context, e Env) error {
 	if err := checkFileCommands(e, cfg.SkipTokenRevoke); err != nil {
 		return err
 	}
-	key, err := appjwt.ParseKey(cfg.PrivateKey)
-	if err != nil {
-		return fmt.Errorf("private-key: %w", err)
-	}
 	o, err := e.options(cfg.Debug).WithCACertificates(cfg.CACertificates)
+	if err != nil {
+		return err
+	}
+	signer, err := appSigner(e, cfg, o)
 	if err != nil {
 		return err
 	}
 	// The mask comes first: nothing may show the token before it.
 	o.OnToken = e.Action.AddMask
-	res, err := apptoken.Mint(ctx, o, apptoken.FromConfig(cfg, appjwt.KeySigner{Key: key}))
+	res, err := apptoken.Mint(ctx, o, apptoken.FromConfig(cfg, signer))
 	switch {
 	case err != nil && res.Token.Value != "" && errors.Is(err, context.Canceled):
 		// Minted as the job was cancelled, and not revoked: the post step,
@@ -74,6 +74,22 @@ func Main(ctx context.Context, e Env) error {
 	e.Action.Infof("Created a token for installation %d of %s (%s), %s, expires at %s",
 		inst.ID, inst.AppSlug, apptoken.AccountName(inst), scopeText(cfg, res), tok.ExpiresAt.UTC().Format(time.RFC3339))
 	return nil
+}
+
+// appSigner returns the app's signer: its private key, or its key in a KMS
+// or Vault, whose credentials the log masks as they come.
+func appSigner(e Env, cfg *config.Config, o apptoken.Options) (appjwt.Signer, error) {
+	if k := cfg.Keyless; k != nil {
+		for _, s := range k.Secrets() {
+			e.Action.AddMask(s)
+		}
+		return o.KMSSigner(k, e.Action.Getenv, e.Action.AddMask)
+	}
+	key, err := appjwt.ParseKey(cfg.PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("private-key: %w", err)
+	}
+	return appjwt.KeySigner{Key: key}, nil
 }
 
 // scopeText says which repositories the token covers, for the log: when

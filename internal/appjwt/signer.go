@@ -50,7 +50,7 @@ func SignWith(ctx context.Context, issuer string, s Signer, now time.Time) (stri
 	digest := sha256.Sum256([]byte(input))
 	sig, err := s.SignDigest(ctx, digest[:])
 	if err != nil {
-		return "", fmt.Errorf("sign app jwt: %w", err)
+		return "", err // the signer says which key and what failed
 	}
 	if err := CheckSignature(sig); err != nil {
 		return "", fmt.Errorf("sign app jwt: %w", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
 	"github.com/ghapptoken/app-token-action/internal/hint"
+	"github.com/ghapptoken/app-token-action/internal/kms"
 )
 
 // Step deadlines: they bound every retry and rate-limit wait, so that a
@@ -206,4 +207,26 @@ func hostOf(u string) string {
 	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
 	host, _, _ := strings.Cut(u, "/")
 	return host
+}
+
+// KMSSigner returns the signer of the app's key in a KMS or Vault that k
+// names. getenv is the step's environment (ambient credentials, endpoint
+// overrides, the job's OIDC token request); mask is called with every
+// credential obtained, before anything else sees it. It makes no request:
+// the first signature does.
+func (o Options) KMSSigner(k *config.Keyless, getenv func(string) string, mask func(string)) (appjwt.Signer, error) {
+	return kms.New(kms.Config{
+		SigningKey:                  k.SigningKey,
+		AWSRoleARN:                  k.AWSRoleARN,
+		GCPWorkloadIdentityProvider: k.GCPWorkloadIdentityProvider,
+		GCPServiceAccount:           k.GCPServiceAccount,
+		GCPAccessToken:              k.GCPAccessToken,
+		VaultRole:                   k.VaultRole,
+		VaultAuthPath:               k.VaultAuthPath,
+		VaultAddress:                k.VaultAddress,
+		VaultAudience:               k.VaultAudience,
+		AzureClientID:               k.AzureClientID,
+		AzureTenantID:               k.AzureTenantID,
+		AzureAccessToken:            k.AzureAccessToken,
+	}, kms.Env{HTTP: o.HTTP, Getenv: getenv, Now: o.Now, Sleep: o.Sleep, Mask: mask})
 }

@@ -41,7 +41,24 @@ value, where shell history and ps would show it.
 type appFlags struct {
 	clientID, appID string
 	keyFile, keyEnv string
+	keyless         map[string]*string // keyless inputs by name: --signing-key and the identity flags
 	apiFlags
+}
+
+// keylessFlags are the inputs of keyless signing, each a flag of the same
+// name. The access tokens are not among them: a secret on the command line
+// shows in shell history and ps; the environment supplies those.
+var keylessFlags = []struct{ name, usage string }{
+	{"signing-key", "sign with the app's key in a KMS or Vault, named by `URI` (awskms:///KEY, gcpkms://…, hashivault://KEY, azurekms://VAULT/KEY), instead of a private key"},
+	{"aws-role-arn", "with an awskms key: the IAM role `ARN` to assume with $ACTIONS_ID_TOKEN_REQUEST_* (default: the AWS_* credentials in the environment)"},
+	{"gcp-workload-identity-provider", "with a gcpkms key: the workload identity `provider` (default: $GOOGLE_OAUTH_ACCESS_TOKEN)"},
+	{"gcp-service-account", "with --gcp-workload-identity-provider: the service `account` to impersonate"},
+	{"vault-role", "with a hashivault key: the JWT auth `role` (default: $VAULT_TOKEN)"},
+	{"vault-auth-path", "the JWT auth method's mount `path` (default jwt)"},
+	{"vault-address", "Vault's `address` (default $VAULT_ADDR)"},
+	{"vault-audience", "the `audience` of the OIDC token sent to Vault"},
+	{"azure-client-id", "with an azurekms key: the federated app's client `ID`"},
+	{"azure-tenant-id", "with --azure-client-id: the `tenant`"},
 }
 
 // apiFlags are the flags that name GitHub's API, the certificates to
@@ -57,6 +74,10 @@ func (o *appFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.appID, "app-id", "", "the GitHub App's numeric `ID`, if no -client-id")
 	fs.StringVar(&o.keyFile, "private-key-file", "", "read the app's private key from the file at `path` (- for standard input)")
 	fs.StringVar(&o.keyEnv, "private-key-env", defaultKeyEnv, "read the app's private key from the environment variable `name`, if no -private-key-file")
+	o.keyless = map[string]*string{}
+	for _, f := range keylessFlags {
+		o.keyless[f.name] = fs.String(f.name, "", f.usage)
+	}
 	o.apiFlags.register(fs)
 }
 
@@ -101,21 +122,28 @@ func (o *appFlags) inputs(c Command, name string, fs *flag.FlagSet, w *words) (m
 		}
 		appID = ""
 	}
-	key, err := o.readKey(c, name, fs, w)
-	if err != nil {
-		return nil, err
+	key := ""
+	if *o.keyless["signing-key"] == "" || o.keyFile != "" {
+		var err error
+		if key, err = o.readKey(c, name, fs, w); err != nil {
+			return nil, err
+		}
 	}
 	ca, err := o.caCertificates(c, name)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{
+	values := map[string]string{
 		"client-id":       clientID,
 		"app-id":          appID,
 		"private-key":     key,
 		"github-api-url":  o.apiURL,
 		"ca-certificates": ca,
-	}, nil
+	}
+	for name, v := range o.keyless {
+		values[name] = *v
+	}
+	return values, nil
 }
 
 // readKey returns the app's private key from --private-key-file or from
@@ -165,6 +193,20 @@ func parseKey(cfg *config.Config, w *words) (*rsa.PrivateKey, error) {
 		return nil, fmt.Errorf("%s: %w", w.keySource, err)
 	}
 	return key, nil
+}
+
+// signer returns the app's signer: its key read as the flags say, or its
+// key in a KMS or Vault (--signing-key), with credentials from the
+// identity flags or the environment.
+func (c Command) signer(cfg *config.Config, opts apptoken.Options, w *words) (appjwt.Signer, error) {
+	if cfg.Keyless != nil {
+		return opts.KMSSigner(cfg.Keyless, c.getenv, nil)
+	}
+	key, err := parseKey(cfg, w)
+	if err != nil {
+		return nil, err
+	}
+	return appjwt.KeySigner{Key: key}, nil
 }
 
 // runnerEnv returns the runner variables config reads, from c's

@@ -108,8 +108,8 @@ func (h *harness) run(stdin string, args ...string) result {
 	var stdout, stderr bytes.Buffer
 	code := h.command(stdin, &stdout, &stderr).Main(h.t.Context(), args)
 	r := result{stdout: stdout.String(), stderr: stderr.String(), code: code}
-	s := secretsOf(h.srv)
-	if line, kind := s.find(r.stderr); line > 0 {
+	s := runnertest.SecretsOf(h.srv, h.env["APP_PRIVATE_KEY"])
+	if line, kind := s.Find(r.stderr); line > 0 {
 		h.t.Errorf("app-token %s: stderr line %d shows %s", args[0], line, kind)
 	}
 	for line := range strings.Lines(r.stderr) {
@@ -124,30 +124,18 @@ func (h *harness) run(stdin string, args ...string) result {
 		h.t.Errorf("app-token %s wrote a workflow command", args[0])
 	}
 	if args[0] == "token" {
-		s.tokens = nil // it prints the token it minted
+		s = s.WithoutTokens() // it prints the token it minted
 	}
-	if line, kind := s.find(r.stdout); line > 0 {
+	if line, kind := s.Find(r.stdout); line > 0 {
 		h.t.Errorf("app-token %s: stdout line %d shows %s", args[0], line, kind)
 	}
 	return r
 }
 
-// redact returns text with the secrets it shows replaced by <token>,
-// <jwt> or <key>, for failure messages.
+// redact returns text with the secrets it shows replaced by <token> or
+// <jwt>, or withheld if it shows key material, for failure messages.
 func (h *harness) redact(text string) string {
-	s := secretsOf(h.srv)
-	var pairs []string
-	for _, group := range []struct {
-		values []string
-		label  string
-	}{{s.tokens, "<token>"}, {s.jwts, "<jwt>"}, {s.keyLines, "<key>"}} {
-		for _, v := range group.values {
-			if v != "" {
-				pairs = append(pairs, v, group.label)
-			}
-		}
-	}
-	return strings.NewReplacer(pairs...).Replace(text)
+	return runnertest.SecretsOf(h.srv, h.env["APP_PRIVATE_KEY"]).Redact(text)
 }
 
 // requests returns "METHOD PATH STATUS" for each request the emulator got.
@@ -170,53 +158,4 @@ func countRequests(srv *githubapitest.Server, method, path string) int {
 		}
 	}
 	return n
-}
-
-// secrets are what no output may show: issued tokens, JWTs and the lines
-// of private keys.
-type secrets struct {
-	tokens, jwts, keyLines []string
-}
-
-func secretsOf(srv *githubapitest.Server) *secrets {
-	s := &secrets{jwts: srv.JWTs()}
-	for _, t := range srv.Tokens() {
-		s.tokens = append(s.tokens, t.Value)
-	}
-	app, other := keys()
-	for _, k := range []*rsa.PrivateKey{app, other} {
-		for line := range strings.Lines(keyPEM(k)) {
-			if line = strings.TrimSpace(line); len(line) >= 16 && !strings.HasPrefix(line, "-----") {
-				s.keyLines = append(s.keyLines, line)
-			}
-		}
-	}
-	return s
-}
-
-// find returns the number of the first line of text that shows a secret,
-// and what kind, or 0. It never returns the secret.
-func (s *secrets) find(text string) (line int, kind string) {
-	n := 0
-	for l := range strings.Lines(text) {
-		n++
-		switch {
-		case containsAny(l, s.tokens):
-			return n, "a token"
-		case containsAny(l, s.jwts):
-			return n, "a JWT"
-		case containsAny(l, s.keyLines) || strings.Contains(l, "PRIVATE KEY-----"):
-			return n, "private key material"
-		}
-	}
-	return 0, ""
-}
-
-func containsAny(s string, subs []string) bool {
-	for _, sub := range subs {
-		if sub != "" && strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
@@ -53,11 +52,11 @@ func (o *installationsFlags) run(ctx context.Context, c Command, fs *flag.FlagSe
 	for _, s := range cfg.Warnings {
 		c.warn("%s", w.warning(s))
 	}
-	key, err := parseKey(cfg, w)
+	opts, err := c.options(o.debug).WithCACertificates(cfg.CACertificates)
 	if err != nil {
 		return err
 	}
-	opts, err := c.options(o.debug).WithCACertificates(cfg.CACertificates)
+	signer, err := c.signer(cfg, opts, w)
 	if err != nil {
 		return err
 	}
@@ -67,9 +66,9 @@ func (o *installationsFlags) run(ctx context.Context, c Command, fs *flag.FlagSe
 	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	list, err := opts.Client(cfg.APIURL, cfg.Issuer, appjwt.KeySigner{Key: key}).ListInstallations(ctx)
+	list, err := opts.Client(cfg.APIURL, cfg.Issuer, signer).ListInstallations(ctx)
 	if err != nil {
-		return apptoken.ExplainAppCall(apptoken.FromConfig(cfg, appjwt.KeySigner{Key: key}), fmt.Errorf("list the app's installations: %w", err))
+		return apptoken.ExplainAppCall(apptoken.FromConfig(cfg, signer), fmt.Errorf("list the app's installations: %w", err))
 	}
 	if o.json {
 		return writeJSON(c.Stdout, installationsJSON(list))

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
 )
@@ -106,16 +105,15 @@ func (o *tokenFlags) run(ctx context.Context, c Command, fs *flag.FlagSet, w *wo
 	for _, s := range cfg.Notices {
 		fmt.Fprintf(c.Stderr, "app-token: notice: %s\n", w.warning(s))
 	}
-	key, err := parseKey(cfg, w)
-	if err != nil {
-		return err
-	}
-
 	opts, err := c.options(o.debug).WithCACertificates(cfg.CACertificates)
 	if err != nil {
 		return err
 	}
-	res, err := apptoken.Mint(ctx, opts, apptoken.FromConfig(cfg, appjwt.KeySigner{Key: key}))
+	signer, err := c.signer(cfg, opts, w)
+	if err != nil {
+		return err
+	}
+	res, err := apptoken.Mint(ctx, opts, apptoken.FromConfig(cfg, signer))
 	if err != nil {
 		if res.Token.Value != "" {
 			// Interrupted while GitHub minted it, and its revocation failed.

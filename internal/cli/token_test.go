@@ -14,6 +14,7 @@ import (
 
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 func TestToken(t *testing.T) {
@@ -559,7 +560,7 @@ func TestTokenCancelled(t *testing.T) {
 			if !strings.Contains(stderr.String(), tt.wantStderr) {
 				t.Errorf("stderr = %q, want it to contain %q", h.redact(stderr.String()), tt.wantStderr)
 			}
-			if line, kind := secretsOf(h.srv).find(stderr.String()); line > 0 {
+			if line, kind := runnertest.SecretsOf(h.srv).Find(stderr.String()); line > 0 {
 				t.Errorf("stderr line %d shows %s", line, kind)
 			}
 			tokens := h.srv.Tokens()
@@ -613,7 +614,7 @@ func TestTokenRevokesUnprintedToken(t *testing.T) {
 					t.Errorf("stderr = %q, want it to contain %q", h.redact(stderr.String()), want)
 				}
 			}
-			if line, kind := secretsOf(h.srv).find(stderr.String()); line > 0 {
+			if line, kind := runnertest.SecretsOf(h.srv).Find(stderr.String()); line > 0 {
 				t.Errorf("stderr line %d shows %s", line, kind)
 			}
 			toks := h.srv.Tokens()

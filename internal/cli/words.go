@@ -36,6 +36,19 @@ var flagNames = map[string]string{
 	"enterprise":      "--enterprise",
 	"github-api-url":  "--api-url",
 	"ca-certificates": "--ca-certificates",
+
+	"signing-key":                    "--signing-key",
+	"aws-role-arn":                   "--aws-role-arn",
+	"gcp-workload-identity-provider": "--gcp-workload-identity-provider",
+	"gcp-service-account":            "--gcp-service-account",
+	"gcp-access-token":               "$GOOGLE_OAUTH_ACCESS_TOKEN",
+	"vault-role":                     "--vault-role",
+	"vault-auth-path":                "--vault-auth-path",
+	"vault-address":                  "--vault-address",
+	"vault-audience":                 "--vault-audience",
+	"azure-client-id":                "--azure-client-id",
+	"azure-tenant-id":                "--azure-tenant-id",
+	"azure-access-token":             "$AZURE_ACCESS_TOKEN",
 }
 
 // field renders a hint's field (see package hint) as what sets it on the

@@ -31,7 +31,11 @@ const (
 // Config is the validated input of the main step.
 type Config struct {
 	Issuer     string // client-id if set, else app-id
-	PrivateKey string // raw input; appjwt.ParseKey parses it
+	PrivateKey string // raw input; appjwt.ParseKey parses it; "" when Keyless is set
+
+	// Keyless, when set, names the app's key in a KMS or Vault, and how
+	// to authenticate to it, instead of PrivateKey.
+	Keyless *Keyless
 
 	Owner             string   // owner input as given ("" if unset)
 	RepoOwner         string   // Owner, else GITHUB_REPOSITORY_OWNER, else the owner of GITHUB_REPOSITORY, else the owner named in repositories
@@ -125,7 +129,10 @@ func (in Inputs) getenv(name string) string {
 
 // inputNames are the inputs Load reads besides the permission-* inputs.
 var inputNames = []string{
-	"client-id", "app-id", "private-key", "owner", "repositories", "repository-ids",
+	"client-id", "app-id", "private-key", "signing-key",
+	"aws-role-arn", "gcp-workload-identity-provider", "gcp-service-account", "gcp-access-token",
+	"vault-role", "vault-auth-path", "vault-address", "vault-audience",
+	"azure-client-id", "azure-tenant-id", "azure-access-token", "owner", "repositories", "repository-ids",
 	"installation-id", "enterprise", "skip-token-revoke", "github-api-url", "summary", "git-user",
 	"ca-certificates",
 }
@@ -292,13 +299,23 @@ func (l *loader) app() error {
 	if err != nil {
 		return err
 	}
-	if key == "" {
+	signingKey, err := l.input("signing-key")
+	if err != nil {
+		return err
+	}
+	switch {
+	case key == "" && signingKey == "":
 		return inputError("private-key",
-			"is empty",
-			"pass the GitHub App's private key in {private-key} from a secret, for example private-key: ${{ secrets.APP_PRIVATE_KEY }}, and check the secret's name; "+forkNote)
+			"is empty, and so is signing-key",
+			"pass the GitHub App's private key in {private-key} from a secret, for example private-key: ${{ secrets.APP_PRIVATE_KEY }}, and check the secret's name, "+
+				"or name the app's key in a KMS or Vault in {signing-key}; "+forkNote)
+	case key != "" && signingKey != "":
+		return inputError("signing-key",
+			"cannot be combined with private-key",
+			"keep the app's key in one place: remove {private-key} to sign with the key {signing-key} names, or remove {signing-key}")
 	}
 	l.c.Issuer, l.c.PrivateKey = issuer, key
-	return nil
+	return l.keyless(signingKey)
 }
 
 // forkNote ends the hints for an empty client ID or private key: a pull

@@ -14,3 +14,69 @@
 // leaves in the environment. Every credential is handed to Options.Mask
 // before use, and appears in no error.
 package kms
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/appjwt"
+	"github.com/ghapptoken/app-token-action/internal/hint"
+	"github.com/ghapptoken/app-token-action/internal/oidc"
+)
+
+// Config names the key and how to authenticate to its KMS, in plain
+// values: the action's keyless inputs, or the CLI's flags.
+type Config struct {
+	SigningKey string
+
+	AWSRoleARN string
+
+	GCPWorkloadIdentityProvider string
+	GCPServiceAccount           string
+	GCPAccessToken              string
+
+	VaultRole     string
+	VaultAuthPath string
+	VaultAddress  string
+	VaultAudience string
+
+	AzureClientID    string
+	AzureTenantID    string
+	AzureAccessToken string
+}
+
+// Env is the outside world of the KMS clients.
+type Env struct {
+	HTTP   *http.Client                                     // with the proxy and CA settings; nil: http.DefaultClient
+	Getenv func(string) string                              // the step's environment
+	Now    func() time.Time                                 // nil: time.Now
+	Sleep  func(ctx context.Context, d time.Duration) error // between retries; nil: real
+	Mask   func(secret string)                              // called with every credential obtained
+}
+
+// oidcFunc returns the job's OIDC token fetcher for e, or nil when the job
+// has none (the provider then says so if it needs one).
+func (e Env) oidcFunc() func(ctx context.Context, audience string) (string, error) {
+	f := oidc.Fetcher{HTTP: e.HTTP, Getenv: e.Getenv, Mask: e.Mask}
+	return f.Fetch
+}
+
+// New returns the signer for the key cfg names. It checks the URI and the
+// inputs; it makes no request. Its errors carry a hint.
+func New(cfg Config, env Env) (appjwt.Signer, error) {
+	scheme, rest, _ := strings.Cut(cfg.SigningKey, "://")
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	switch scheme {
+	// Each provider plugs in here: case "awskms": return newAWS(rest, cfg, env)
+	case "hashivault":
+		return newVault(rest, cfg, env)
+	}
+	_ = rest
+	return nil, hint.New(fmt.Errorf("signing-key: %s keys are not supported by this build", scheme),
+		"use awskms://, gcpkms://, hashivault:// or azurekms://")
+}

@@ -18,10 +18,11 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/hint"
 )
 
-// The runner passes these to every step, container actions included, when
-// the job has permissions: id-token: write. (actions/runner sets them in
-// the step's environment in ActionRunner; the container's -e flags carry
-// the whole step environment.)
+// The runner passes these to a container action when the job has
+// permissions: id-token: write: actions/runner's ContainerActionHandler
+// sets ACTIONS_ID_TOKEN_REQUEST_URL (the system connection's
+// GenerateIdTokenUrl, present only then) and ACTIONS_ID_TOKEN_REQUEST_TOKEN
+// in the environment it hands to docker run.
 const (
 	requestURLEnv   = "ACTIONS_ID_TOKEN_REQUEST_URL"
 	requestTokenEnv = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
