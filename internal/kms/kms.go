@@ -75,6 +75,8 @@ func New(cfg Config, env Env) (appjwt.Signer, error) {
 	// Each provider plugs in here: case "awskms": return newAWS(rest, cfg, env)
 	case "hashivault":
 		return newVault(rest, cfg, env)
+	case "azurekms":
+		return newAzure(rest, cfg, env)
 	}
 	_ = rest
 	return nil, hint.New(fmt.Errorf("signing-key: %s keys are not supported by this build", scheme),
