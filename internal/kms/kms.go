@@ -78,6 +78,8 @@ func New(cfg Config, env Env) (appjwt.Signer, error) {
 		return newGCP(rest, cfg, env)
 	case "hashivault":
 		return newVault(rest, cfg, env)
+	case "azurekms":
+		return newAzure(rest, cfg, env)
 	}
 	return nil, hint.New(fmt.Errorf("signing-key: %s keys are not supported by this build", scheme),
 		"use awskms://, gcpkms://, hashivault:// or azurekms://")

@@ -1,0 +1,328 @@
+// Package azurekms signs the app's JWT with an RSA key in Azure Key Vault
+// (or a Managed HSM), named azurekms://VAULT.vault.azure.net/KEY[/VERSION].
+//
+// It signs in to Microsoft Entra ID with the job's OIDC token as a
+// federated credential of an app registration (or user-assigned managed
+// identity), when the azure-client-id and azure-tenant-id inputs are set;
+// or it uses an access token handed to it in azure-access-token; or, when
+// neither is set, the AZURE_CLIENT_ID and AZURE_TENANT_ID variables that
+// the Azure Identity SDKs read. No standard variable carries a Key Vault
+// access token: azure/login runs az login, whose token cache lives in the
+// runner's home, out of a container action's reach, and exports nothing;
+// a step can run `az account get-access-token --resource
+// https://vault.azure.net` and pass the token to azure-access-token.
+package azurekms
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/appjwt"
+	"github.com/ghapptoken/app-token-action/internal/hint"
+	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
+)
+
+const (
+	// apiVersion is the Key Vault data-plane version the sign request
+	// names ("sign - sign", Key Vault REST API 7.4).
+	apiVersion = "7.4"
+	// AssertionAudience is the audience of the job's OIDC token that Entra
+	// ID expects of a federated credential ("Workload identity federation":
+	// the recommended audience api://AzureADTokenExchange).
+	AssertionAudience = "api://AzureADTokenExchange"
+	// authorityEnv overrides the Entra ID host, as in the Azure Identity
+	// SDKs (EnvironmentCredential: AZURE_AUTHORITY_HOST).
+	authorityEnv = "AZURE_AUTHORITY_HOST"
+	clientIDEnv  = "AZURE_CLIENT_ID"
+	tenantIDEnv  = "AZURE_TENANT_ID"
+	// tokenMargin is how long before its expiry a token is renewed, so
+	// that it does not run out between the check and the request.
+	tokenMargin = time.Minute
+)
+
+// Options configure a [Signer].
+type Options struct {
+	// Vault is the vault's host, with a port if it is not 443:
+	// "myvault.vault.azure.net", "myhsm.managedhsm.azure.net". An
+	// https:// prefix and a trailing slash are forgiven.
+	Vault string
+	// Key is the key's name; Version its version, "" for the current one.
+	Key, Version string
+	// ClientID and TenantID name the app registration or managed identity
+	// to sign in as with the job's OIDC token (inputs azure-client-id and
+	// azure-tenant-id). Both or neither must be set.
+	ClientID, TenantID string
+	// AccessToken is a Key Vault access token (input azure-access-token),
+	// used when ClientID is empty.
+	AccessToken string
+
+	HTTP   *http.Client                                     // nil: http.DefaultClient (the caller passes one with the proxy and CA settings)
+	Getenv func(string) string                              // the step's environment: AZURE_AUTHORITY_HOST, AZURE_CLIENT_ID, AZURE_TENANT_ID
+	Now    func() time.Time                                 // nil: time.Now
+	Sleep  func(ctx context.Context, d time.Duration) error // between retries; nil: real
+	Mask   func(secret string)                              // nil: nothing
+	// OIDC returns the job's OIDC token for an audience; nil when the job
+	// has none.
+	OIDC func(ctx context.Context, audience string) (string, error)
+}
+
+// Signer signs digests with a key in Key Vault. It is safe for concurrent
+// use; it signs in once, on its first signature, and keeps the access
+// token until shortly before it expires.
+type Signer struct {
+	o     Options
+	cloud cloud
+	kv    kmshttp.Client
+	aad   kmshttp.Client
+
+	mu      sync.Mutex
+	cred    *credential
+	expires time.Time // zero: unknown (a token handed in)
+}
+
+// credential is an access token and where it came from, for hints.
+type credential struct {
+	token     string
+	source    source
+	assertion string // the job's OIDC token, when exchanged
+}
+
+type source int
+
+const (
+	fromInputs  source = iota // azure-client-id and azure-tenant-id
+	fromToken                 // azure-access-token
+	fromEnviron               // AZURE_CLIENT_ID and AZURE_TENANT_ID
+)
+
+var (
+	// Key Vault object names: 1-127 letters, digits and dashes ("About
+	// keys, secrets and certificates": object names).
+	keyName = regexp.MustCompile(`^[0-9A-Za-z-]{1,127}$`)
+	// Versions are 32 hex digits; any letters and digits are let through,
+	// and Key Vault judges.
+	keyVersion = regexp.MustCompile(`^[0-9A-Za-z]{1,64}$`)
+	// A tenant is a GUID or a domain name.
+	tenantID = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.-]{0,252}$`)
+)
+
+// New returns a Signer for the key o names. It checks o and touches no
+// network; its errors carry hints.
+func New(o Options) (*Signer, error) {
+	vault := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(o.Vault), "https://"), "/")
+	if vault == "" {
+		return nil, usage("no vault", "set {signing-key} to azurekms://VAULT.vault.azure.net/KEY")
+	}
+	if u, err := url.Parse("https://" + vault); err != nil || u.Host != vault || u.Hostname() == "" || u.User != nil {
+		return nil, usage(fmt.Sprintf("vault %q is not a host name", vault), "set {signing-key} to azurekms://VAULT.vault.azure.net/KEY, where VAULT.vault.azure.net is the vault's host (its Vault URI without https://)")
+	}
+	o.Vault = vault
+	if !keyName.MatchString(o.Key) {
+		return nil, usage(fmt.Sprintf("key name %q is not a Key Vault key name", o.Key), "set {signing-key} to azurekms://"+vault+"/KEY[/VERSION], where KEY has 1-127 letters, digits and dashes")
+	}
+	if o.Version != "" && !keyVersion.MatchString(o.Version) {
+		return nil, usage(fmt.Sprintf("key version %q is not a Key Vault key version", o.Version), "set {signing-key} to azurekms://"+vault+"/"+o.Key+"/VERSION, where VERSION is the 32 hex digits at the end of the key's identifier, or leave it out for the current version")
+	}
+	switch {
+	case o.ClientID != "" && o.TenantID == "":
+		return nil, usage("azure-client-id is set without azure-tenant-id", "set {azure-tenant-id} to the Directory (tenant) ID of the app registration {azure-client-id}")
+	case o.ClientID == "" && o.TenantID != "":
+		return nil, usage("azure-tenant-id is set without azure-client-id", "set {azure-client-id} to the Application (client) ID of the app registration or managed identity that may sign with the key")
+	case o.TenantID != "" && !tenantID.MatchString(o.TenantID):
+		return nil, usage(fmt.Sprintf("tenant %q is not a tenant ID", o.TenantID), "set {azure-tenant-id} to the Directory (tenant) ID, a GUID")
+	}
+	s := &Signer{
+		o:     o,
+		cloud: cloudOf(vault),
+		kv:    kmshttp.Client{Provider: "Azure Key Vault", HTTP: o.HTTP, Sleep: o.Sleep},
+		aad:   kmshttp.Client{Provider: "Microsoft Entra ID", HTTP: o.HTTP, Sleep: o.Sleep},
+	}
+	return s, nil
+}
+
+// SignDigest returns the RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature
+// of digest made by the key. It signs in on its first call. Its errors
+// name the step that failed and carry a hint; they hold no token.
+func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
+	if len(digest) != sha256.Size {
+		return nil, fmt.Errorf("Azure Key Vault sign: digest has %d bytes, not the %d of SHA-256", len(digest), sha256.Size)
+	}
+	cred, err := s.credential(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := s.sign(ctx, cred, digest)
+	if err != nil {
+		return nil, err
+	}
+	if err := appjwt.CheckSignature(sig); err != nil {
+		return nil, hint.New(fmt.Errorf("Azure Key Vault sign with key %s: %w", s.keyPath(), err), s.rsaHint())
+	}
+	return sig, nil
+}
+
+// keyPath is the key's path in the vault, for messages: "app-key" or
+// "app-key/0123…".
+func (s *Signer) keyPath() string {
+	if s.o.Version == "" {
+		return s.o.Key
+	}
+	return s.o.Key + "/" + s.o.Version
+}
+
+// sign asks Key Vault to sign digest ("sign - sign": POST
+// {vault}/keys/{name}/{version}/sign, {"alg","value"} → {"kid","value"},
+// base64url without padding). Without a version the path has an empty
+// segment, as the Azure SDKs send it for the current version.
+func (s *Signer) sign(ctx context.Context, cred *credential, digest []byte) ([]byte, error) {
+	u := "https://" + s.o.Vault + "/keys/" + s.o.Key + "/" + s.o.Version + "/sign?api-version=" + apiVersion
+	body, _ := json.Marshal(map[string]string{"alg": "RS256", "value": base64.RawURLEncoding.EncodeToString(digest)})
+	var inner string
+	resp, err := s.kv.Do(ctx, "sign with key "+s.keyPath(), func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(string(body)))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+cred.token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		return req, nil
+	}, func(b []byte) (string, string) {
+		code, message, in := parseVaultError(b)
+		inner = in
+		return code, message
+	}, cred.token, cred.assertion)
+	if err != nil {
+		return nil, s.explainSign(err, cred, inner)
+	}
+	var out struct {
+		Kid   string `json:"kid"`
+		Value string `json:"value"`
+	}
+	if err := json.Unmarshal(resp.Body, &out); err != nil || out.Value == "" {
+		return nil, fmt.Errorf("Azure Key Vault sign with key %s: the answer holds no signature", s.keyPath())
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(out.Value, "="))
+	if err != nil {
+		return nil, fmt.Errorf("Azure Key Vault sign with key %s: the signature is not base64url", s.keyPath())
+	}
+	return sig, nil
+}
+
+// parseVaultError reads Key Vault's error body: {"error":{"code",
+// "message","innererror":{"code"}}} ("Common error codes for Azure Key
+// Vault"; the inner codes AccessDenied, ForbiddenByRbac,
+// KeyOperationForbidden appear in real answers).
+func parseVaultError(b []byte) (code, message, inner string) {
+	var e struct {
+		Error struct {
+			Code       string `json:"code"`
+			Message    string `json:"message"`
+			InnerError struct {
+				Code string `json:"code"`
+			} `json:"innererror"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(b, &e) != nil {
+		return "", "", ""
+	}
+	code, inner = e.Error.Code, e.Error.InnerError.Code
+	if inner != "" {
+		code += " (" + inner + ")"
+	}
+	// The advice about propagation is dropped so that what was refused,
+	// to whom, fits in the error; the hint repeats it.
+	message = strings.Replace(e.Error.Message, "If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.", "", 1)
+	return code, message, inner
+}
+
+// cloud is what a vault's host says about its cloud: the scope of its
+// tokens and the Entra ID host that issues them.
+type cloud struct {
+	suffix    string
+	scope     string
+	authority string
+	hsm       bool
+}
+
+// clouds lists the Key Vault and Managed HSM host suffixes of the public,
+// China and US Government clouds, with their resource scopes and Entra ID
+// hosts ("National clouds"; Azure environments: AzureKeyVaultDnsSuffix,
+// AzureKeyVaultServiceEndpointResourceId, ActiveDirectoryAuthority).
+// Assumed: the managed HSM scopes of the sovereign clouds follow the
+// public cloud's pattern.
+var clouds = []cloud{
+	{".vault.azure.net", "https://vault.azure.net/.default", "https://login.microsoftonline.com", false},
+	{".managedhsm.azure.net", "https://managedhsm.azure.net/.default", "https://login.microsoftonline.com", true},
+	{".vault.azure.cn", "https://vault.azure.cn/.default", "https://login.chinacloudapi.cn", false},
+	{".managedhsm.azure.cn", "https://managedhsm.azure.cn/.default", "https://login.chinacloudapi.cn", true},
+	{".vault.usgovcloudapi.net", "https://vault.usgovcloudapi.net/.default", "https://login.microsoftonline.us", false},
+	{".managedhsm.usgovcloudapi.net", "https://managedhsm.usgovcloudapi.net/.default", "https://login.microsoftonline.us", true},
+}
+
+// cloudOf returns the cloud of a vault host; a host of no known cloud (a
+// private DNS name, an emulator) is taken for a public-cloud vault.
+func cloudOf(vault string) cloud {
+	host := strings.ToLower(vault)
+	if h, _, ok := strings.Cut(host, ":"); ok {
+		host = h
+	}
+	for _, c := range clouds {
+		if strings.HasSuffix(host, c.suffix) {
+			return c
+		}
+	}
+	return clouds[0]
+}
+
+// ParseURI splits a key URI, azurekms://VAULT/KEY[/VERSION], into the
+// vault's host, the key's name and its version ("" for the current one).
+// New checks the parts.
+func ParseURI(uri string) (vault, key, version string, err error) {
+	rest, ok := strings.CutPrefix(uri, "azurekms://")
+	if !ok {
+		return "", "", "", usage("key URI does not start with azurekms://", "set {signing-key} to azurekms://VAULT.vault.azure.net/KEY[/VERSION]")
+	}
+	parts := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	// A key identifier copied from the portal has /keys/ in it.
+	if len(parts) >= 3 && parts[1] == "keys" {
+		parts = append(parts[:1], parts[2:]...)
+	}
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return "", "", "", usage("key URI is not azurekms://VAULT/KEY[/VERSION]", "set {signing-key} to azurekms://VAULT.vault.azure.net/KEY[/VERSION]")
+	}
+	vault, key = parts[0], parts[1]
+	if len(parts) == 3 {
+		version = parts[2]
+	}
+	return vault, key, version, nil
+}
+
+func (s *Signer) now() time.Time {
+	if s.o.Now != nil {
+		return s.o.Now()
+	}
+	return time.Now()
+}
+
+func (s *Signer) mask(secret string) {
+	if s.o.Mask != nil && secret != "" {
+		s.o.Mask(secret)
+	}
+}
+
+func (s *Signer) getenv(name string) string {
+	if s.o.Getenv == nil {
+		return ""
+	}
+	return strings.TrimSpace(s.o.Getenv(name))
+}
