@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
 )
 
 // TestMainDispatch covers the dispatch of Main: help, usage errors and
@@ -218,5 +219,34 @@ func TestCACertificates(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", r.code, h.redact(r.stderr), tt.wantCode, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestTokenKeyless checks app-token token with the app's key in Vault
+// (--signing-key) and the ambient VAULT_ADDR and VAULT_TOKEN, as a laptop
+// has them after vault login: no private key anywhere, a token minted, and
+// neither Vault's token nor any other secret on standard error.
+func TestTokenKeyless(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, testWorld(t))
+	app, _ := keys()
+	v := hashivaulttest.Start(t, hashivaulttest.Config{Key: app, Policies: map[string][]string{"signer": {"transit/sign/github-app"}}})
+	h.env["VAULT_ADDR"] = v.URL()
+	h.env["VAULT_TOKEN"] = v.Token("signer")
+	r := h.run("", "token", "--client-id", testClientID, "--owner", "octocat", "--api-url", h.srv.URL(), "--signing-key", "hashivault://github-app")
+	if r.code != 0 || strings.TrimSpace(r.stdout) == "" {
+		t.Fatalf("exit %d, stderr:\n%s\nwant a token", r.code, h.redact(r.stderr))
+	}
+	for _, s := range v.Secrets() {
+		if strings.Contains(r.stderr, s) {
+			t.Error("stderr shows Vault's token")
+		}
+	}
+
+	// Without a token or a role, the error says both ways, in flags.
+	delete(h.env, "VAULT_TOKEN")
+	r = h.run("", "token", "--client-id", testClientID, "--owner", "octocat", "--api-url", h.srv.URL(), "--signing-key", "hashivault://github-app")
+	if r.code != 1 || !strings.Contains(r.stderr, "VAULT_TOKEN") || !strings.Contains(r.stderr, "--vault-role") {
+		t.Errorf("exit %d, stderr:\n%s\nwant an error naming VAULT_TOKEN and --vault-role", r.code, h.redact(r.stderr))
 	}
 }

@@ -35,6 +35,14 @@ variable APP_CLIENT_ID. It authenticates with its private key, read from the
 file --private-key-file or else from the environment variable APP_PRIVATE_KEY
 (another one with --private-key-env). The key is never accepted as a flag's
 value, where shell history and ps would show it.
+
+Keyless: with --signing-key, the app's key stays in a KMS or Vault and
+signs there. Credentials come from the identity flags (with the GitHub
+Actions OIDC variables) or from the environment: AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (aws configure
+export-credentials --format env), GOOGLE_OAUTH_ACCESS_TOKEN (gcloud auth
+print-access-token), VAULT_ADDR and VAULT_TOKEN, AZURE_ACCESS_TOKEN (az
+account get-access-token --resource https://vault.azure.net).
 `
 
 // appFlags are the flags that name the app, its key and GitHub's API.
@@ -51,7 +59,7 @@ type appFlags struct {
 var keylessFlags = []struct{ name, usage string }{
 	{"signing-key", "sign with the app's key in a KMS or Vault, named by `URI` (awskms:///KEY, gcpkms://…, hashivault://KEY, azurekms://VAULT/KEY), instead of a private key"},
 	{"aws-role-arn", "with an awskms key: the IAM role `ARN` to assume with $ACTIONS_ID_TOKEN_REQUEST_* (default: the AWS_* credentials in the environment)"},
-	{"gcp-workload-identity-provider", "with a gcpkms key: the workload identity `provider` (default: $GOOGLE_OAUTH_ACCESS_TOKEN)"},
+	{"gcp-workload-identity-provider", "with a gcpkms key: the workload identity `provider` to exchange the job's OIDC token with (default: $GOOGLE_OAUTH_ACCESS_TOKEN)"},
 	{"gcp-service-account", "with --gcp-workload-identity-provider: the service `account` to impersonate"},
 	{"vault-role", "with a hashivault key: the JWT auth `role` (default: $VAULT_TOKEN)"},
 	{"vault-auth-path", "the JWT auth method's mount `path` (default jwt)"},
@@ -143,6 +151,9 @@ func (o *appFlags) inputs(c Command, name string, fs *flag.FlagSet, w *words) (m
 	for name, v := range o.keyless {
 		values[name] = *v
 	}
+	// Access tokens come from the environment only: on the command line,
+	// shell history and ps would show them.
+	values["azure-access-token"] = c.getenv("AZURE_ACCESS_TOKEN")
 	return values, nil
 }
 

@@ -11,7 +11,7 @@ func newAzure(rest string, cfg Config, env Env) (appjwt.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return azurekms.New(azurekms.Options{
+	s, err := azurekms.New(azurekms.Options{
 		Vault:       vault,
 		Key:         key,
 		Version:     version,
@@ -25,4 +25,8 @@ func newAzure(rest string, cfg Config, env Env) (appjwt.Signer, error) {
 		Mask:        env.Mask,
 		OIDC:        env.oidcFunc(),
 	})
+	if err != nil {
+		return nil, err // a nil *Signer must not become a non-nil interface
+	}
+	return s, nil
 }

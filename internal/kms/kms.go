@@ -81,6 +81,6 @@ func New(cfg Config, env Env) (appjwt.Signer, error) {
 	case "azurekms":
 		return newAzure(rest, cfg, env)
 	}
-	return nil, hint.New(fmt.Errorf("signing-key: %s keys are not supported by this build", scheme),
-		"use awskms://, gcpkms://, hashivault:// or azurekms://")
+	return nil, hint.New(fmt.Errorf("signing-key: %q is not a KMS key scheme", scheme),
+		"name the key in {signing-key} as awskms:///KEY, gcpkms://…, hashivault://KEY or azurekms://VAULT/KEY")
 }

@@ -1,0 +1,46 @@
+package kms
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ghapptoken/app-token-action/internal/hint"
+)
+
+// TestNewDispatch checks that each URI form reaches its provider, which
+// checks the rest of the URI without a request, and that an unknown scheme
+// is refused.
+func TestNewDispatch(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"AWS_REGION": "eu-west-1", "VAULT_ADDR": "https://vault.example"}
+	tests := []struct {
+		uri     string
+		wantErr string // "" for a signer
+	}{
+		{uri: "awskms:///alias/app"},
+		{uri: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1"},
+		{uri: "hashivault://app"},
+		{uri: "azurekms://v.vault.azure.net/app"},
+		{uri: "awskms://kms.example/alias/app", wantErr: "awskms://HOST/KEY"},
+		{uri: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k", wantErr: "version"},
+		{uri: "pkcs11://slot", wantErr: "not a KMS key scheme"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.uri, func(t *testing.T) {
+			t.Parallel()
+			s, err := New(Config{SigningKey: tt.uri}, Env{Getenv: func(k string) string { return env[k] }})
+			if tt.wantErr == "" {
+				if err != nil || s == nil {
+					t.Fatalf("New(%q) = %v, %v; want a signer", tt.uri, s, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error()+" "+hint.Next(err), tt.wantErr) {
+				t.Fatalf("New(%q) error = %v (hint %q), want %q", tt.uri, err, hint.Next(err), tt.wantErr)
+			}
+			if s != nil {
+				t.Errorf("New(%q) returned a signer with its error", tt.uri)
+			}
+		})
+	}
+}
