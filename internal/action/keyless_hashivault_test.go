@@ -138,3 +138,37 @@ func TestKeylessVault(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkMainStepKeyless runs the whole main step with the app's key in
+// Vault, logging in with the job's OIDC token: what keyless signing adds
+// to BenchmarkMainStep, in requests (OIDC, login, sign) and time.
+func BenchmarkMainStepKeyless(b *testing.B) {
+	h := newHarness(b, testWorld(b))
+	key, err := appjwt.ParseKey(h.srv.PrivateKeyPEM())
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := hashivaulttest.Start(b, hashivaulttest.Config{
+		Key: key,
+		Roles: map[string]hashivaulttest.Role{"app-token": {
+			BoundAudiences: []string{"https://github.com/octo-org"},
+			BoundClaims:    map[string]string{"sub": "repo:octo-org/app:*"},
+			TokenPolicies:  []string{"sign"},
+		}},
+		Policies: map[string][]string{"sign": {"transit/sign/github-app"}},
+	})
+	gh := oidctest.Start(b, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+	delete(h.env, runnertest.InputEnv("private-key"))
+	h.runner.Set("signing-key", "hashivault://github-app")
+	h.runner.Set("vault-role", "app-token")
+	h.runner.Set("vault-address", v.URL())
+	for k, val := range gh.Env() {
+		h.env[k] = val
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.mint(b)
+	}
+	b.ReportMetric(float64(len(h.srv.Requests()))/float64(b.N), "github-requests/op")
+	b.ReportMetric(float64(len(v.Requests())+gh.Issued())/float64(b.N), "kms-requests/op")
+}
