@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/pem"
 	"flag"
+	"maps"
 	"net/http/httptest"
 	"runtime/debug"
 	"strings"
@@ -12,7 +13,11 @@ import (
 	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/kms/awskms/awskmstest"
+	"github.com/ghapptoken/app-token-action/internal/kms/azurekms/azurekmstest"
+	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms/gcpkmstest"
 	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
+	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
 )
 
 // TestMainDispatch covers the dispatch of Main: help, usage errors and
@@ -222,30 +227,84 @@ func TestCACertificates(t *testing.T) {
 	}
 }
 
-// TestTokenKeyless checks app-token token with the app's key in Vault
-// (--signing-key) and the ambient VAULT_ADDR and VAULT_TOKEN, as a laptop
-// has them after vault login: no private key anywhere, a token minted, and
-// neither Vault's token nor any other secret on standard error.
+// TestTokenKeyless checks app-token token with --signing-key against each
+// provider's emulator, with the credentials a laptop (or an earlier login
+// step) leaves in the environment, and with the job's OIDC token in a
+// workflow's run step: a token is minted with no private key anywhere, and
+// no credential shows on standard error.
 func TestTokenKeyless(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, testWorld(t))
 	app, _ := keys()
-	v := hashivaulttest.Start(t, hashivaulttest.Config{Key: app, Policies: map[string][]string{"signer": {"transit/sign/github-app"}}})
-	h.env["VAULT_ADDR"] = v.URL()
-	h.env["VAULT_TOKEN"] = v.Token("signer")
-	r := h.run("", "token", "--client-id", testClientID, "--owner", "octocat", "--api-url", h.srv.URL(), "--signing-key", "hashivault://github-app")
-	if r.code != 0 || strings.TrimSpace(r.stdout) == "" {
-		t.Fatalf("exit %d, stderr:\n%s\nwant a token", r.code, h.redact(r.stderr))
+	const sa = "serviceAccount:ci@p.iam.gserviceaccount.com"
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, h *harness) (args []string, secrets func() []string)
+	}{
+		{"AWS KMS, AWS_* variables", func(t *testing.T, h *harness) ([]string, func() []string) {
+			aws := awskmstest.Start(t, awskmstest.Config{Key: app, Aliases: []string{"alias/github-app"}, Signers: []string{"arn:aws:iam::111122223333:user/ci"}})
+			maps.Copy(h.env, aws.Env())
+			maps.Copy(h.env, aws.User("ci").Env())
+			return []string{"--signing-key", "awskms:///alias/github-app"}, aws.Secrets
+		}},
+		{"Cloud KMS, GOOGLE_OAUTH_ACCESS_TOKEN", func(t *testing.T, h *harness) ([]string, func() []string) {
+			g := gcpkmstest.Start(t, gcpkmstest.Config{Key: app, Signers: []string{sa}})
+			maps.Copy(h.env, g.Env())
+			h.env["GOOGLE_OAUTH_ACCESS_TOKEN"] = g.IssueToken(sa)
+			return []string{"--signing-key", "gcpkms://" + g.KeyName()}, g.Secrets
+		}},
+		{"Vault, VAULT_ADDR and VAULT_TOKEN", func(t *testing.T, h *harness) ([]string, func() []string) {
+			v := hashivaulttest.Start(t, hashivaulttest.Config{Key: app, Policies: map[string][]string{"signer": {"transit/sign/github-app"}}})
+			h.env["VAULT_ADDR"] = v.URL()
+			h.env["VAULT_TOKEN"] = v.Token("signer")
+			return []string{"--signing-key", "hashivault://github-app"}, v.Secrets
+		}},
+		{"Key Vault, AZURE_ACCESS_TOKEN, behind a private CA", func(t *testing.T, h *harness) ([]string, func() []string) {
+			const client = "11111111-2222-4333-8444-555555555555"
+			az := azurekmstest.Start(t, azurekmstest.Config{Key: app, Apps: []azurekmstest.App{{ClientID: client, Sign: []string{azurekmstest.DefaultKeyName}}}})
+			h.env["AZURE_ACCESS_TOKEN"] = az.IssueToken(client, "https://vault.azure.net")
+			ca := h.writeFile("ca.pem", string(az.CertPEM()))
+			return []string{"--signing-key", az.KeyURI(azurekmstest.DefaultKeyName, ""), "--ca-certificates", ca}, az.Secrets
+		}},
+		{"Vault, the job's OIDC token in a run step", func(t *testing.T, h *harness) ([]string, func() []string) {
+			v := hashivaulttest.Start(t, hashivaulttest.Config{
+				Key: app,
+				Roles: map[string]hashivaulttest.Role{"app-token": {
+					BoundAudiences: []string{"https://github.com/octo-org"},
+					BoundClaims:    map[string]string{"sub": "repo:octo-org/app:*"},
+					TokenPolicies:  []string{"signer"},
+				}},
+				Policies: map[string][]string{"signer": {"transit/sign/github-app"}},
+			})
+			job := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+			maps.Copy(h.env, job.Env())
+			h.env["GITHUB_REPOSITORY_OWNER"] = "octo-org"
+			return []string{"--signing-key", "hashivault://github-app", "--vault-role", "app-token", "--vault-address", v.URL()},
+				func() []string { return append(v.Secrets(), job.Secrets()...) }
+		}},
 	}
-	for _, s := range v.Secrets() {
-		if strings.Contains(r.stderr, s) {
-			t.Error("stderr shows Vault's token")
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, testWorld(t))
+			args, secrets := tt.setup(t, h)
+			delete(h.env, "APP_PRIVATE_KEY")
+			r := h.run("", append([]string{"token", "--client-id", testClientID, "--owner", "octocat", "--api-url", h.srv.URL()}, args...)...)
+			if r.code != 0 || strings.TrimSpace(r.stdout) == "" || len(h.srv.Tokens()) != 1 {
+				t.Fatalf("exit %d, stderr:\n%s\nwant one token minted", r.code, h.redact(r.stderr))
+			}
+			for _, s := range secrets() {
+				if strings.Contains(r.stderr+r.stdout, s) {
+					t.Error("output shows a KMS credential or OIDC token")
+				}
+			}
+		})
 	}
 
-	// Without a token or a role, the error says both ways, in flags.
-	delete(h.env, "VAULT_TOKEN")
-	r = h.run("", "token", "--client-id", testClientID, "--owner", "octocat", "--api-url", h.srv.URL(), "--signing-key", "hashivault://github-app")
+	// Without credentials, the error names both ways, in flags.
+	h := newHarness(t, testWorld(t))
+	v := hashivaulttest.Start(t, hashivaulttest.Config{Key: app})
+	h.env["VAULT_ADDR"] = v.URL()
+	r := h.run("", "token", "--client-id", testClientID, "--owner", "octocat", "--api-url", h.srv.URL(), "--signing-key", "hashivault://github-app")
 	if r.code != 1 || !strings.Contains(r.stderr, "VAULT_TOKEN") || !strings.Contains(r.stderr, "--vault-role") {
 		t.Errorf("exit %d, stderr:\n%s\nwant an error naming VAULT_TOKEN and --vault-role", r.code, h.redact(r.stderr))
 	}
