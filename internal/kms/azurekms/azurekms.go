@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -104,16 +103,47 @@ const (
 	fromEnviron               // AZURE_CLIENT_ID and AZURE_TENANT_ID
 )
 
+// The checks of names are loops, not regular expressions: a bounded
+// repetition such as {1,127} compiles into a large program, built at every
+// start of the action's binary (0.8 ms measured).
 var (
 	// Key Vault object names: 1-127 letters, digits and dashes ("About
 	// keys, secrets and certificates": object names).
-	keyName = regexp.MustCompile(`^[0-9A-Za-z-]{1,127}$`)
+	keyName = nameCheck{min: 1, max: 127, dash: true}
 	// Versions are 32 hex digits; any letters and digits are let through,
 	// and Key Vault judges.
-	keyVersion = regexp.MustCompile(`^[0-9A-Za-z]{1,64}$`)
+	keyVersion = nameCheck{min: 1, max: 64}
 	// A tenant is a GUID or a domain name.
-	tenantID = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.-]{0,252}$`)
+	tenantID = nameCheck{min: 1, max: 253, dash: true, dot: true, alnumFirst: true}
 )
+
+// nameCheck accepts min to max letters and digits, and dashes or dots
+// where allowed.
+type nameCheck struct {
+	min, max   int
+	dash, dot  bool
+	alnumFirst bool
+}
+
+// MatchString reports whether s is such a name.
+func (c nameCheck) MatchString(s string) bool {
+	if len(s) < c.min || len(s) > c.max {
+		return false
+	}
+	for i := range len(s) {
+		b := s[i]
+		alnum := '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+		switch {
+		case alnum:
+		case i == 0 && c.alnumFirst:
+			return false
+		case b == '-' && c.dash, b == '.' && c.dot:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // New returns a Signer for the key o names. It checks o and touches no
 // network; its errors carry hints.

@@ -340,9 +340,10 @@ func (s *Signer) client(provider string) kmshttp.Client {
 	return kmshttp.Client{Provider: provider, HTTP: s.o.HTTP, Sleep: s.o.Sleep}
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// castagnoli is built on first use, not at every start of the binary.
+var castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
-func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli()) }
 
 // parseGoogleError reads Google's API error body,
 // {"error":{"code":403,"message":"…","status":"PERMISSION_DENIED"}}
