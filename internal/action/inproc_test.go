@@ -3,7 +3,6 @@ package action
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -129,25 +128,6 @@ func testEnv(r *runnertest.Runner, log *bytes.Buffer) Env {
 	}
 }
 
-// readFile parses a runner file strictly; a missing file is empty.
-func (h *harness) readFile(name string) map[string]string {
-	h.t.Helper()
-	var m map[string]string
-	var err error
-	switch name {
-	case "output":
-		m, err = h.runner.Outputs()
-	case "state":
-		m, err = h.runner.State()
-	default:
-		h.t.Fatalf("readFile(%q): not a runner file", name)
-	}
-	if err != nil {
-		h.t.Fatalf("read %s: %v", name, err)
-	}
-	return m
-}
-
 // loadState passes the saved state to the post step as the runner does.
 func (h *harness) loadState() {
 	h.t.Helper()
@@ -166,15 +146,6 @@ func countRequests(srv *githubapitest.Server, method, path string) int {
 		}
 	}
 	return n
-}
-
-// requestLines returns "METHOD PATH STATUS" for each request.
-func requestLines(reqs []githubapitest.Request) []string {
-	out := make([]string, 0, len(reqs))
-	for _, r := range reqs {
-		out = append(out, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
-	}
-	return out
 }
 
 // renderedHint returns err's next step as the action prints it.

@@ -20,7 +20,6 @@ const (
 var (
 	keys      = runnertest.Keys
 	keyInputs = runnertest.KeyInputs
-	keyPEMs   = runnertest.KeyPEMs
 )
 
 // testWorld returns the emulator configuration the tests share.
@@ -44,11 +43,4 @@ func mustAction(tb testing.TB) *runnertest.Action {
 		tb.Fatal(err)
 	}
 	return a
-}
-
-// actionDefaults returns the inputs action.yml declares, as the runner
-// passes them, with ${{ github.api_url }} replaced by apiURL.
-func actionDefaults(tb testing.TB, apiURL string) map[string]string {
-	tb.Helper()
-	return mustAction(tb).Defaults(apiURL)
 }

@@ -42,6 +42,7 @@ func makeKeyInputs() map[string]string {
 	}
 	// EncryptPEMBlock is deprecated as insecure, but its legacy encrypted
 	// PEM is what `openssl genrsa -aes128` writes, and what users paste.
+	//lint:ignore SA1019 the legacy format is the fixture: users paste keys that openssl genrsa -aes128 wrote
 	encrypted, err := x509.EncryptPEMBlock(rand.Reader, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(other), []byte("passphrase"), x509.PEMCipherAES128)
 	if err != nil {
 		panic(err)

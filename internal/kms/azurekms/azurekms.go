@@ -184,7 +184,7 @@ func New(o Options) (*Signer, error) {
 // name the step that failed and carry a hint; they hold no token.
 func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
 	if len(digest) != sha256.Size {
-		return nil, fmt.Errorf("Azure Key Vault sign: digest has %d bytes, not the %d of SHA-256", len(digest), sha256.Size)
+		return nil, fmt.Errorf("sign with Azure Key Vault: digest has %d bytes, not the %d of SHA-256", len(digest), sha256.Size)
 	}
 	cred, err := s.credential(ctx)
 	if err != nil {
@@ -195,7 +195,7 @@ func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) 
 		return nil, err
 	}
 	if err := appjwt.CheckSignature(sig); err != nil {
-		return nil, hint.New(fmt.Errorf("Azure Key Vault sign with key %s: %w", s.keyPath(), err), s.rsaHint())
+		return nil, hint.New(fmt.Errorf("sign with Azure Key Vault key %s: %w", s.keyPath(), err), s.rsaHint())
 	}
 	return sig, nil
 }
@@ -239,11 +239,11 @@ func (s *Signer) sign(ctx context.Context, cred *credential, digest []byte) ([]b
 		Value string `json:"value"`
 	}
 	if err := json.Unmarshal(resp.Body, &out); err != nil || out.Value == "" {
-		return nil, fmt.Errorf("Azure Key Vault sign with key %s: the answer holds no signature", s.keyPath())
+		return nil, fmt.Errorf("sign with Azure Key Vault key %s: the answer holds no signature", s.keyPath())
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(out.Value, "="))
 	if err != nil {
-		return nil, fmt.Errorf("Azure Key Vault sign with key %s: the signature is not base64url", s.keyPath())
+		return nil, fmt.Errorf("sign with Azure Key Vault key %s: the signature is not base64url", s.keyPath())
 	}
 	return sig, nil
 }

@@ -35,7 +35,7 @@ func (s *Signer) credential(ctx context.Context) (*credential, error) {
 	if clientID != "" && tenant != "" && tenantID.MatchString(tenant) {
 		return s.exchange(ctx, clientID, tenant, fromEnviron)
 	}
-	return nil, hint.New(fmt.Errorf("Azure Key Vault: no credentials to sign with key %s in %s", s.keyPath(), s.o.Vault),
+	return nil, hint.New(fmt.Errorf("sign with Azure Key Vault: no credentials for key %s in %s", s.keyPath(), s.o.Vault),
 		"set {azure-client-id} and {azure-tenant-id} to an app registration whose federated credential trusts this workflow (and give the job permissions: id-token: write); "+
 			"or set {azure-access-token} to a token from az account get-access-token --resource "+s.resource())
 }
@@ -52,12 +52,12 @@ func (s *Signer) resource() string { return strings.TrimSuffix(s.cloud.scope, "/
 // client_assertion → {"token_type","expires_in","access_token"}).
 func (s *Signer) exchange(ctx context.Context, clientID, tenant string, src source) (*credential, error) {
 	if s.o.OIDC == nil {
-		return nil, hint.New(fmt.Errorf("Azure Key Vault: get the job's OIDC token: %w", oidc.ErrUnavailable),
+		return nil, hint.New(fmt.Errorf("sign with Azure Key Vault: get the job's OIDC token: %w", oidc.ErrUnavailable),
 			"give the job permissions: id-token: write (in the workflow, under the job or at the top), so that the action can sign in to Azure as "+s.identityField(src)+"; workflows triggered from forks get none")
 	}
 	assertion, err := s.o.OIDC(ctx, AssertionAudience)
 	if err != nil {
-		return nil, fmt.Errorf("Azure Key Vault: %w", err)
+		return nil, fmt.Errorf("sign with Azure Key Vault: %w", err)
 	}
 	s.mask(assertion)
 	endpoint := s.authority() + "/" + url.PathEscape(tenant) + "/oauth2/v2.0/token"
@@ -90,7 +90,7 @@ func (s *Signer) exchange(ctx context.Context, clientID, tenant string, src sour
 		ExpiresIn   json.RawMessage `json:"expires_in"`
 	}
 	if err := json.Unmarshal(resp.Body, &out); err != nil || out.AccessToken == "" {
-		return nil, fmt.Errorf("Microsoft Entra ID exchange the job's OIDC token: the answer holds no access token")
+		return nil, fmt.Errorf("exchange the job's OIDC token with Microsoft Entra ID: the answer holds no access token")
 	}
 	s.mask(out.AccessToken)
 	s.cred = &credential{token: out.AccessToken, source: src, assertion: assertion}

@@ -27,7 +27,7 @@ const (
 )
 
 func usage(msg, next string) error {
-	return hint.New(fmt.Errorf("Azure Key Vault: %s", msg), next)
+	return hint.New(fmt.Errorf("sign with Azure Key Vault: %s", msg), next)
 }
 
 // identityField names where the identity came from, for hints.

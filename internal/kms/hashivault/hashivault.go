@@ -86,7 +86,7 @@ type Signer struct {
 func ParseURI(rest string) (mount, key string, err error) {
 	rest = strings.Trim(rest, "/")
 	if rest == "" {
-		return "", "", hint.New(errors.New("Vault: the key URI names no key"),
+		return "", "", hint.New(errors.New("signing-key: the Vault key URI names no key"),
 			"set {signing-key} to hashivault://KEY (a key of the mount transit) or hashivault://MOUNT/KEY")
 	}
 	i := strings.LastIndexByte(rest, '/')
@@ -113,7 +113,7 @@ func New(o Options) (*Signer, error) {
 	}
 	o.Mount, o.AuthPath = strings.Trim(o.Mount, "/"), strings.Trim(o.AuthPath, "/")
 	if o.Mount == "" || o.Key == "" || strings.Contains(o.Key, "/") {
-		return nil, hint.New(fmt.Errorf("Vault: key %q in mount %q is not a Transit key name", o.Key, o.Mount),
+		return nil, hint.New(fmt.Errorf("signing-key: %q in mount %q is not a Vault Transit key name", o.Key, o.Mount),
 			"set {signing-key} to hashivault://KEY (a key of the mount transit) or hashivault://MOUNT/KEY")
 	}
 	addr := o.Address
@@ -121,12 +121,12 @@ func New(o Options) (*Signer, error) {
 		addr = o.Getenv("VAULT_ADDR")
 	}
 	if addr == "" {
-		return nil, hint.New(errors.New("Vault: no address: {vault-address} is empty and VAULT_ADDR is not set"),
+		return nil, hint.New(errors.New("sign with Vault: no address: vault-address is empty and VAULT_ADDR is not set"),
 			"set {vault-address} to Vault's URL (https://vault.example.com:8200), or VAULT_ADDR in the step's env")
 	}
 	u, err := url.Parse(addr)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
-		return nil, hint.New(fmt.Errorf("Vault: address %q is not an http(s) URL", addr),
+		return nil, hint.New(fmt.Errorf("sign with Vault: address %q is not an http(s) URL", addr),
 			"set {vault-address} (or VAULT_ADDR) to Vault's URL, such as https://vault.example.com:8200")
 	}
 	ns := o.Namespace
@@ -169,7 +169,7 @@ func (s *Signer) login(ctx context.Context) (string, error) {
 	} else {
 		token = s.o.Getenv("VAULT_TOKEN")
 		if token == "" {
-			return "", hint.New(errors.New("Vault: no credentials: {vault-role} is empty and VAULT_TOKEN is not set"),
+			return "", hint.New(errors.New("sign with Vault: no credentials: vault-role is empty and VAULT_TOKEN is not set"),
 				"set {vault-role} to a jwt auth role that trusts this repository (the job needs permissions: id-token: write), "+
 					"or log in to Vault in an earlier step with hashicorp/vault-action and exportToken: true")
 		}
@@ -200,14 +200,14 @@ func (s *Signer) audience() string {
 // auth method, "JWT login").
 func (s *Signer) loginJWT(ctx context.Context) (string, error) {
 	if s.o.OIDC == nil {
-		return "", hint.New(fmt.Errorf("Vault: get the job's OIDC token: %w", oidc.ErrUnavailable),
+		return "", hint.New(fmt.Errorf("sign with Vault: get the job's OIDC token: %w", oidc.ErrUnavailable),
 			"give the job permissions: id-token: write, so that it can log in to Vault as {vault-role}; "+
 				"or leave {vault-role} empty and log in in an earlier step with hashicorp/vault-action and exportToken: true")
 	}
 	aud := s.audience()
 	jwt, err := s.o.OIDC(ctx, aud)
 	if err != nil {
-		return "", fmt.Errorf("Vault: %w", err) // oidc's hint stays
+		return "", fmt.Errorf("sign with Vault: %w", err) // oidc's hint stays
 	}
 	s.o.Mask(jwt)
 	body, err := json.Marshal(map[string]string{"role": s.o.Role, "jwt": jwt})
@@ -225,7 +225,7 @@ func (s *Signer) loginJWT(ctx context.Context) (string, error) {
 		} `json:"auth"`
 	}
 	if err := json.Unmarshal(resp.Body, &out); err != nil || out.Auth == nil || out.Auth.ClientToken == "" {
-		return "", fmt.Errorf("Vault log in at %s: the answer holds no auth.client_token", path)
+		return "", fmt.Errorf("log in to Vault at %s: the answer holds no auth.client_token", path)
 	}
 	s.o.Mask(out.Auth.ClientToken)
 	return out.Auth.ClientToken, nil
@@ -287,14 +287,14 @@ func (s *Signer) sign(ctx context.Context, token string, digest []byte) ([]byte,
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(resp.Body, &out); err != nil {
-		return nil, fmt.Errorf("Vault sign with %s: the answer is not JSON", path)
+		return nil, fmt.Errorf("sign with Vault at %s: the answer is not JSON", path)
 	}
 	sig, err := decodeSignature(out.Data.Signature)
 	if err != nil {
-		return nil, fmt.Errorf("Vault sign with %s: %w", path, err)
+		return nil, fmt.Errorf("sign with Vault at %s: %w", path, err)
 	}
 	if err := appjwt.CheckSignature(sig); err != nil {
-		return nil, hint.New(fmt.Errorf("Vault sign with %s: %w", path, err),
+		return nil, hint.New(fmt.Errorf("sign with Vault at %s: %w", path, err),
 			"{signing-key} must name a Transit key of type rsa-2048 (or rsa-3072, rsa-4096) holding the app's private key: import it with BYOK (vault write "+s.o.Mount+"/keys/KEY/import type=rsa-2048 …)")
 	}
 	return sig, nil

@@ -217,7 +217,7 @@ func TestSignDigestErrors(t *testing.T) {
 		{
 			name:     "neither role nor VAULT_TOKEN",
 			opts:     func(*hashivault.Options, *hashivaulttest.Server, env) {},
-			wantErr:  []string{"{vault-role} is empty and VAULT_TOKEN is not set"},
+			wantErr:  []string{"vault-role is empty and VAULT_TOKEN is not set"},
 			wantHint: []string{"{vault-role}", "id-token: write", "exportToken: true"},
 		},
 		{
@@ -402,9 +402,9 @@ func TestNew(t *testing.T) {
 	}{
 		{name: "address from VAULT_ADDR", opts: hashivault.Options{Mount: "transit", Key: "k"}, env: env{"VAULT_ADDR": "https://vault.example.com:8200/"}},
 		{name: "address input wins", opts: hashivault.Options{Mount: "transit", Key: "k", Address: "https://vault.example.com"}},
-		{name: "no address", opts: hashivault.Options{Mount: "transit", Key: "k"}, wantErr: "{vault-address} is empty and VAULT_ADDR is not set", wantHint: "{vault-address}"},
+		{name: "no address", opts: hashivault.Options{Mount: "transit", Key: "k"}, wantErr: "vault-address is empty and VAULT_ADDR is not set", wantHint: "{vault-address}"},
 		{name: "address not a URL", opts: hashivault.Options{Mount: "transit", Key: "k", Address: "vault.example.com"}, wantErr: "not an http(s) URL", wantHint: "{vault-address}"},
-		{name: "no key", opts: hashivault.Options{Mount: "transit", Address: "https://v"}, wantErr: "not a Transit key name", wantHint: "{signing-key}"},
+		{name: "no key", opts: hashivault.Options{Mount: "transit", Address: "https://v"}, wantErr: "not a Vault Transit key name", wantHint: "{signing-key}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
