@@ -16,14 +16,17 @@
 package kms
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/hint"
+	"github.com/ghapptoken/app-token-action/internal/kms/awskms"
+	"github.com/ghapptoken/app-token-action/internal/kms/azurekms"
+	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms"
+	"github.com/ghapptoken/app-token-action/internal/kms/hashivault"
+	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
 	"github.com/ghapptoken/app-token-action/internal/oidc"
 )
 
@@ -48,39 +51,67 @@ type Config struct {
 	AzureAccessToken string
 }
 
-// Env is the outside world of the KMS clients.
-type Env struct {
-	HTTP   *http.Client                                     // with the proxy and CA settings; nil: http.DefaultClient
-	Getenv func(string) string                              // the step's environment
-	Now    func() time.Time                                 // nil: time.Now
-	Sleep  func(ctx context.Context, d time.Duration) error // between retries; nil: real
-	Mask   func(secret string)                              // called with every credential obtained
-}
-
-// oidcFunc returns the job's OIDC token fetcher for e, or nil when the job
-// has none (the provider then says so if it needs one).
-func (e Env) oidcFunc() func(ctx context.Context, audience string) (string, error) {
-	f := oidc.Fetcher{HTTP: e.HTTP, Getenv: e.Getenv, Mask: e.Mask}
-	return f.Fetch
-}
+// Env is the outside world of the KMS clients: HTTP client, environment,
+// clock, sleep, mask and the job's OIDC token. OIDC nil: the token the
+// runner issues ([oidc.Fetcher]).
+type Env = kmshttp.Env
 
 // New returns the signer for the key cfg names. It checks the URI and the
 // inputs; it makes no request. Its errors carry a hint.
 func New(cfg Config, env Env) (appjwt.Signer, error) {
 	scheme, rest, _ := strings.Cut(cfg.SigningKey, "://")
-	if env.Getenv == nil {
-		env.Getenv = func(string) string { return "" }
+	env = env.WithDefaults()
+	if env.OIDC == nil {
+		env.OIDC = oidc.Fetcher{HTTP: env.HTTP, Getenv: env.Getenv, Mask: env.Mask}.Fetch
 	}
 	switch scheme {
 	case "awskms":
-		return newAWS(rest, cfg, env)
+		key, ok := strings.CutPrefix(rest, "/")
+		if !ok {
+			// cosign's awskms://ENDPOINT/KEY names an endpoint; the AWS
+			// SDKs' variable does that here.
+			return nil, hint.New(errors.New("signing-key: awskms://HOST/KEY is not supported"),
+				"write awskms:///KEY (three slashes), and set AWS_ENDPOINT_URL_KMS for another endpoint")
+		}
+		return signer(awskms.New(awskms.Options{Key: key, RoleARN: cfg.AWSRoleARN, Env: env}))
 	case "gcpkms":
-		return newGCP(rest, cfg, env)
+		return signer(gcpkms.New(gcpkms.Options{
+			Key:                      rest,
+			WorkloadIdentityProvider: cfg.GCPWorkloadIdentityProvider,
+			ServiceAccount:           cfg.GCPServiceAccount,
+			AccessToken:              cfg.GCPAccessToken,
+			Env:                      env,
+		}))
 	case "hashivault":
-		return newVault(rest, cfg, env)
+		mount, key, err := hashivault.ParseURI(rest)
+		if err != nil {
+			return nil, err
+		}
+		return signer(hashivault.New(hashivault.Options{
+			Mount: mount, Key: key,
+			Address: cfg.VaultAddress, Role: cfg.VaultRole, AuthPath: cfg.VaultAuthPath, Audience: cfg.VaultAudience,
+			Env: env,
+		}))
 	case "azurekms":
-		return newAzure(rest, cfg, env)
+		vault, key, version, err := azurekms.ParseURI(cfg.SigningKey)
+		if err != nil {
+			return nil, err
+		}
+		return signer(azurekms.New(azurekms.Options{
+			Vault: vault, Key: key, Version: version,
+			ClientID: cfg.AzureClientID, TenantID: cfg.AzureTenantID, AccessToken: cfg.AzureAccessToken,
+			Env: env,
+		}))
 	}
 	return nil, hint.New(fmt.Errorf("signing-key: %q is not a KMS key scheme", scheme),
 		"name the key in {signing-key} as awskms:///KEY, gcpkms://…, hashivault://KEY or azurekms://VAULT/KEY")
+}
+
+// signer returns a provider's New result as an appjwt.Signer: on error a
+// nil interface, not one holding a nil *Signer.
+func signer[S appjwt.Signer](s S, err error) (appjwt.Signer, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }

@@ -44,16 +44,7 @@ type Options struct {
 	// aws-role-arn); "": use the ambient credentials.
 	RoleARN string
 
-	HTTP   *http.Client        // nil: http.DefaultClient
-	Getenv func(string) string // the step's environment
-	Now    func() time.Time    // nil: time.Now
-	// Sleep waits between retries; nil: a real timer.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Mask is called with every credential before it is used; nil: nothing.
-	Mask func(secret string)
-	// OIDC returns the job's OIDC token for an audience; nil when the job
-	// has none.
-	OIDC func(ctx context.Context, audience string) (string, error)
+	kmshttp.Env
 }
 
 // Signer signs digests with a key in AWS KMS. It is safe for concurrent
@@ -74,15 +65,7 @@ type Signer struct {
 // New checks o and returns its Signer. It sends no request. Its errors
 // carry a hint.
 func New(o Options) (*Signer, error) {
-	if o.Getenv == nil {
-		o.Getenv = func(string) string { return "" }
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Mask == nil {
-		o.Mask = func(string) {}
-	}
+	o.Env = o.Env.WithDefaults()
 	o.Key = strings.TrimSpace(o.Key)
 	o.RoleARN = strings.TrimSpace(o.RoleARN)
 	arnRegion, err := checkKey(o.Key)
@@ -114,8 +97,7 @@ func New(o Options) (*Signer, error) {
 		return nil, err
 	}
 	s.sessionName = sessionName(o.Getenv("GITHUB_RUN_ID"))
-	s.kms = kmshttp.Client{Provider: "AWS KMS", HTTP: o.HTTP, Sleep: o.Sleep}
-	s.sts = kmshttp.Client{Provider: "AWS STS", HTTP: o.HTTP, Sleep: o.Sleep}
+	s.kms, s.sts = o.Client("AWS KMS"), o.Client("AWS STS")
 	return s, nil
 }
 

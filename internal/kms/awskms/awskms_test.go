@@ -17,6 +17,7 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/awskms"
 	"github.com/ghapptoken/app-token-action/internal/kms/awskms/awskmstest"
+	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
 	"github.com/ghapptoken/app-token-action/internal/oidc"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
 )
@@ -71,11 +72,11 @@ func setup(tb testing.TB, cfg awskmstest.Config) *world {
 func (w *world) options(key, role string) awskms.Options {
 	getenv := func(k string) string { return w.env[k] }
 	f := oidc.Fetcher{Getenv: getenv}
-	return awskms.Options{
-		Key: key, RoleARN: role, Getenv: getenv, OIDC: f.Fetch,
+	return awskms.Options{Key: key, RoleARN: role, Env: kmshttp.Env{
+		Getenv: getenv, OIDC: f.Fetch,
 		Sleep: func(context.Context, time.Duration) error { w.mu.Lock(); w.sleeps++; w.mu.Unlock(); return nil },
 		Mask:  func(s string) { w.mu.Lock(); w.masked = append(w.masked, s); w.mu.Unlock() },
-	}
+	}}
 }
 
 // secrets returns every secret either service issued.
@@ -518,7 +519,7 @@ func TestNew(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := awskms.New(awskms.Options{Key: tt.key, RoleARN: tt.role, Getenv: func(k string) string { return tt.env[k] }})
+			_, err := awskms.New(awskms.Options{Key: tt.key, RoleARN: tt.role, Env: kmshttp.Env{Getenv: func(k string) string { return tt.env[k] }}})
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("New() error = %v", err)

@@ -64,14 +64,9 @@ type Options struct {
 	// used when ClientID is empty.
 	AccessToken string
 
-	HTTP   *http.Client                                     // nil: http.DefaultClient (the caller passes one with the proxy and CA settings)
-	Getenv func(string) string                              // the step's environment: AZURE_AUTHORITY_HOST, AZURE_CLIENT_ID, AZURE_TENANT_ID
-	Now    func() time.Time                                 // nil: time.Now
-	Sleep  func(ctx context.Context, d time.Duration) error // between retries; nil: real
-	Mask   func(secret string)                              // nil: nothing
-	// OIDC returns the job's OIDC token for an audience; nil when the job
-	// has none.
-	OIDC func(ctx context.Context, audience string) (string, error)
+	// Env's Getenv is read for AZURE_AUTHORITY_HOST, AZURE_CLIENT_ID and
+	// AZURE_TENANT_ID.
+	kmshttp.Env
 }
 
 // Signer signs digests with a key in Key Vault. It is safe for concurrent
@@ -170,11 +165,12 @@ func New(o Options) (*Signer, error) {
 	case o.TenantID != "" && !tenantID.MatchString(o.TenantID):
 		return nil, usage(fmt.Sprintf("tenant %q is not a tenant ID", o.TenantID), "set {azure-tenant-id} to the Directory (tenant) ID, a GUID")
 	}
+	o.Env = o.Env.WithDefaults()
 	s := &Signer{
 		o:     o,
 		cloud: cloudOf(vault),
-		kv:    kmshttp.Client{Provider: "Azure Key Vault", HTTP: o.HTTP, Sleep: o.Sleep},
-		aad:   kmshttp.Client{Provider: "Microsoft Entra ID", HTTP: o.HTTP, Sleep: o.Sleep},
+		kv:    o.Client("Azure Key Vault"),
+		aad:   o.Client("Microsoft Entra ID"),
 	}
 	return s, nil
 }
@@ -337,22 +333,12 @@ func ParseURI(uri string) (vault, key, version string, err error) {
 	return vault, key, version, nil
 }
 
-func (s *Signer) now() time.Time {
-	if s.o.Now != nil {
-		return s.o.Now()
-	}
-	return time.Now()
-}
-
 func (s *Signer) mask(secret string) {
-	if s.o.Mask != nil && secret != "" {
+	if secret != "" {
 		s.o.Mask(secret)
 	}
 }
 
 func (s *Signer) getenv(name string) string {
-	if s.o.Getenv == nil {
-		return ""
-	}
 	return strings.TrimSpace(s.o.Getenv(name))
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/azurekms"
 	"github.com/ghapptoken/app-token-action/internal/kms/azurekms/azurekmstest"
+	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
 	"github.com/ghapptoken/app-token-action/internal/oidc"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
 )
@@ -79,11 +80,13 @@ func setup(t *testing.T, cfg azurekmstest.Config, job oidctest.Job) (*oidctest.S
 		Key:      azurekmstest.DefaultKeyName,
 		ClientID: clientID,
 		TenantID: az.Tenant(),
-		HTTP:     az.Client(),
-		Getenv:   getenv,
-		Sleep:    func(context.Context, time.Duration) error { return nil },
-		OIDC: func(ctx context.Context, audience string) (string, error) {
-			return oidc.Fetcher{Getenv: getenv}.Fetch(ctx, audience)
+		Env: kmshttp.Env{
+			HTTP:   az.Client(),
+			Getenv: getenv,
+			Sleep:  func(context.Context, time.Duration) error { return nil },
+			OIDC: func(ctx context.Context, audience string) (string, error) {
+				return oidc.Fetcher{Getenv: getenv}.Fetch(ctx, audience)
+			},
 		},
 	}
 }

@@ -1,6 +1,10 @@
 package azurekms
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
+)
 
 func TestCloudOf(t *testing.T) {
 	t.Parallel()
@@ -37,12 +41,12 @@ func TestAuthorityOverride(t *testing.T) {
 		"login.chinacloudapi.cn":            "https://login.chinacloudapi.cn",
 		"https://127.0.0.1:8443":            "https://127.0.0.1:8443",
 	} {
-		s, err := New(Options{Vault: "v.vault.azure.net", Key: "k", Getenv: func(k string) string {
+		s, err := New(Options{Vault: "v.vault.azure.net", Key: "k", Env: kmshttp.Env{Getenv: func(k string) string {
 			if k == "AZURE_AUTHORITY_HOST" {
 				return env
 			}
 			return ""
-		}})
+		}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,7 +19,7 @@ import (
 func (s *Signer) credential(ctx context.Context) (*credential, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cred != nil && (s.expires.IsZero() || s.now().Before(s.expires.Add(-tokenMargin))) {
+	if s.cred != nil && (s.expires.IsZero() || s.o.Now().Before(s.expires.Add(-tokenMargin))) {
 		return s.cred, nil
 	}
 	switch {
@@ -97,7 +97,7 @@ func (s *Signer) exchange(ctx context.Context, clientID, tenant string, src sour
 	s.expires = time.Time{}
 	// expires_in is a number in v2.0 answers; v1.0 sent a string.
 	if secs, err := strconv.Atoi(strings.Trim(string(out.ExpiresIn), `"`)); err == nil && secs > 0 {
-		s.expires = s.now().Add(time.Duration(secs) * time.Second)
+		s.expires = s.o.Now().Add(time.Duration(secs) * time.Second)
 	}
 	return s.cred, nil
 }

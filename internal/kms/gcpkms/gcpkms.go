@@ -30,7 +30,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/hint"
@@ -74,16 +73,7 @@ type Options struct {
 	// WorkloadIdentityProvider is empty; empty: GOOGLE_OAUTH_ACCESS_TOKEN.
 	AccessToken string
 
-	HTTP   *http.Client        // nil: http.DefaultClient
-	Getenv func(string) string // the step's environment; nil: empty
-	Now    func() time.Time    // nil: time.Now
-	// Sleep waits between retries; nil: a real timer.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Mask is called with every credential before its use; nil: nothing.
-	Mask func(secret string)
-	// OIDC returns the job's OIDC token for an audience; nil when the job
-	// has none.
-	OIDC func(ctx context.Context, audience string) (string, error)
+	kmshttp.Env
 }
 
 // Signer signs digests with a key version in Cloud KMS. It obtains an
@@ -106,15 +96,7 @@ type Signer struct {
 // New returns a signer for o.Key. It checks the options and makes no
 // request; its errors carry a hint.
 func New(o Options) (*Signer, error) {
-	if o.Getenv == nil {
-		o.Getenv = func(string) string { return "" }
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Mask == nil {
-		o.Mask = func(string) {}
-	}
+	o.Env = o.Env.WithDefaults()
 	s := &Signer{o: o}
 	var err error
 	if s.key, err = parseKey(o.Key); err != nil {
@@ -248,7 +230,7 @@ func (s *Signer) exchange(ctx context.Context, idToken string) (string, error) {
 		"subject_token_type":   {"urn:ietf:params:oauth:token-type:jwt"},
 		"subject_token":        {idToken},
 	}.Encode()
-	c := s.client("GCP STS")
+	c := s.o.Client("GCP STS")
 	resp, err := c.Do(ctx, "exchange the OIDC token", func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.stsURL+"/token", strings.NewReader(form))
 		if err != nil {
@@ -275,7 +257,7 @@ func (s *Signer) exchange(ctx context.Context, idToken string) (string, error) {
 func (s *Signer) impersonate(ctx context.Context, fed, sub, described string) (string, error) {
 	body, _ := json.Marshal(map[string]any{"scope": []string{cloudPlatformScope}, "lifetime": tokenLifetime})
 	u := s.iamURL + "/projects/-/serviceAccounts/" + url.PathEscape(s.o.ServiceAccount) + ":generateAccessToken"
-	c := s.client("GCP IAM Credentials")
+	c := s.o.Client("GCP IAM Credentials")
 	resp, err := c.Do(ctx, "generate an access token for "+s.o.ServiceAccount, s.post(u, fed, body), parseGoogleError, s.secrets...)
 	if err != nil {
 		pool, _, _ := strings.Cut(s.provider, "/providers/")
@@ -299,7 +281,7 @@ func (s *Signer) sign(ctx context.Context, token string, digest []byte, secrets 
 		"digestCrc32c": strconv.FormatUint(uint64(crc32c(digest)), 10),
 	})
 	u := s.kmsURL + "/" + s.key + ":asymmetricSign"
-	resp, err := s.client("GCP KMS").Do(ctx, "sign", s.post(u, token, body), parseGoogleError, secrets...)
+	resp, err := s.o.Client("GCP KMS").Do(ctx, "sign", s.post(u, token, body), parseGoogleError, secrets...)
 	if err != nil {
 		return nil, err
 	}
@@ -334,10 +316,6 @@ func (s *Signer) post(u, token string, body []byte) func(context.Context) (*http
 		req.Header.Set("Accept", "application/json")
 		return req, nil
 	}
-}
-
-func (s *Signer) client(provider string) kmshttp.Client {
-	return kmshttp.Client{Provider: provider, HTTP: s.o.HTTP, Sleep: s.o.Sleep}
 }
 
 // castagnoli is built on first use, not at every start of the binary.

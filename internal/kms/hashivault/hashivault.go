@@ -18,7 +18,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/hint"
@@ -55,14 +54,7 @@ type Options struct {
 	// Namespace is the Vault Enterprise namespace; "": VAULT_NAMESPACE.
 	Namespace string
 
-	HTTP   *http.Client                                     // nil: http.DefaultClient
-	Getenv func(string) string                              // the step's environment
-	Now    func() time.Time                                 // nil: time.Now
-	Sleep  func(ctx context.Context, d time.Duration) error // between retries; nil: real
-	Mask   func(secret string)                              // nil: nothing
-	// OIDC returns the job's OIDC token for an audience; nil when the job
-	// has none.
-	OIDC func(ctx context.Context, audience string) (string, error)
+	kmshttp.Env
 }
 
 // Signer signs digests with a Vault Transit key. It logs in on its first
@@ -99,15 +91,7 @@ func ParseURI(rest string) (mount, key string, err error) {
 // New returns a Signer for o. It checks o and Vault's address, and sends
 // nothing.
 func New(o Options) (*Signer, error) {
-	if o.Getenv == nil {
-		o.Getenv = func(string) string { return "" }
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Mask == nil {
-		o.Mask = func(string) {}
-	}
+	o.Env = o.Env.WithDefaults()
 	if o.AuthPath == "" {
 		o.AuthPath = DefaultAuthPath
 	}
@@ -137,7 +121,7 @@ func New(o Options) (*Signer, error) {
 		o:      o,
 		addr:   strings.TrimRight(addr, "/"),
 		ns:     strings.Trim(ns, "/"),
-		client: kmshttp.Client{Provider: provider, HTTP: o.HTTP, Sleep: o.Sleep},
+		client: o.Client(provider),
 	}, nil
 }
 

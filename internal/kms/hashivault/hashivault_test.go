@@ -17,6 +17,7 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/hashivault"
 	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
+	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
 	"github.com/ghapptoken/app-token-action/internal/oidc"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
 )
@@ -84,14 +85,16 @@ func merge(ms ...map[string]string) env {
 func options(gh *oidctest.Server, e env, masked *[]string) hashivault.Options {
 	var mu sync.Mutex
 	o := hashivault.Options{
-		Mount:  "transit",
-		Key:    "github-app",
-		Getenv: e.get,
-		Sleep:  func(context.Context, time.Duration) error { return nil },
-		Mask: func(s string) {
-			mu.Lock()
-			*masked = append(*masked, s)
-			mu.Unlock()
+		Mount: "transit",
+		Key:   "github-app",
+		Env: kmshttp.Env{
+			Getenv: e.get,
+			Sleep:  func(context.Context, time.Duration) error { return nil },
+			Mask: func(s string) {
+				mu.Lock()
+				*masked = append(*masked, s)
+				mu.Unlock()
+			},
 		},
 	}
 	if gh != nil {

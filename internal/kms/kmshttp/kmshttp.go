@@ -1,8 +1,9 @@
-// Package kmshttp sends the requests of the KMS clients (AWS, GCP, Vault,
-// Azure): it retries what is transient as the GitHub client does (network
-// errors, 429 and 5xx, three retries with doubling backoff), bounds the
-// bodies it reads, and returns an [*Error] in the provider's own words,
-// with every secret it was given blanked.
+// Package kmshttp holds what the KMS clients (AWS, GCP, Vault, Azure)
+// share: their outside world, [Env], and the [Client] that sends their
+// requests. A Client retries what is transient as the GitHub client does
+// (network errors, 429 and 5xx, three retries with doubling backoff),
+// bounds the bodies it reads, and returns an [*Error] in the provider's
+// own words, with every secret it was given blanked.
 package kmshttp
 
 import (
@@ -22,6 +23,42 @@ const (
 	maxRetries = 3
 	maxMessage = 300
 )
+
+// Env is the outside world of a KMS client; each provider's Options embed
+// it. The zero Env is usable: see [Env.WithDefaults].
+type Env struct {
+	HTTP   *http.Client        // with the proxy and CA settings; nil: http.DefaultClient
+	Getenv func(string) string // the step's environment; nil: empty
+	Now    func() time.Time    // nil: time.Now
+	// Sleep waits between retries; nil: a real timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Mask is called with every credential before its use; nil: nothing.
+	Mask func(secret string)
+	// OIDC returns the job's OIDC token for an audience; nil when the job
+	// has none.
+	OIDC func(ctx context.Context, audience string) (string, error)
+}
+
+// WithDefaults returns e with Getenv, Now and Mask set to their documented
+// defaults where nil, so that the caller can call them unchecked.
+func (e Env) WithDefaults() Env {
+	if e.Getenv == nil {
+		e.Getenv = func(string) string { return "" }
+	}
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	if e.Mask == nil {
+		e.Mask = func(string) {}
+	}
+	return e
+}
+
+// Client returns a Client for provider that sends through e.HTTP and
+// waits with e.Sleep.
+func (e Env) Client(provider string) Client {
+	return Client{Provider: provider, HTTP: e.HTTP, Sleep: e.Sleep}
+}
 
 // Client sends requests to one provider.
 type Client struct {
