@@ -83,7 +83,7 @@ func New(cfg Config, env Env) (appjwt.Signer, error) {
 			Env:                      env,
 		}))
 	case "hashivault":
-		mount, key, err := hashivault.ParseURI(rest)
+		mount, key, err := hashivault.ParseURI(cfg.SigningKey)
 		if err != nil {
 			return nil, err
 		}

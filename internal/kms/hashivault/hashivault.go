@@ -70,12 +70,17 @@ type Signer struct {
 	token string // the Vault token, once known
 }
 
-// ParseURI splits the part of a hashivault:// key URI after the scheme:
-// "KEY" is a key of the mount "transit"; "MOUNT/KEY" names the mount too.
+// ParseURI splits a key URI, hashivault://KEY or hashivault://MOUNT/KEY,
+// into the mount and the key; KEY alone is a key of the mount "transit".
 // The last segment is the key, since a Transit key's name holds no slash,
 // and the segments before it are the mount, which may hold slashes
-// ("teams/platform/transit/github-app").
-func ParseURI(rest string) (mount, key string, err error) {
+// ("teams/platform/transit/github-app"). New checks the parts.
+func ParseURI(uri string) (mount, key string, err error) {
+	rest, ok := strings.CutPrefix(uri, "hashivault://")
+	if !ok {
+		return "", "", hint.New(errors.New("signing-key: the key URI does not start with hashivault://"),
+			"set {signing-key} to hashivault://KEY (a key of the mount transit) or hashivault://MOUNT/KEY")
+	}
 	rest = strings.Trim(rest, "/")
 	if rest == "" {
 		return "", "", hint.New(errors.New("signing-key: the Vault key URI names no key"),

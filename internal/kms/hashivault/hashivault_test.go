@@ -436,11 +436,13 @@ func TestParseURI(t *testing.T) {
 		in, mount, key string
 		wantErr        bool
 	}{
-		{in: "github-app", mount: "transit", key: "github-app"},
-		{in: "transit-prod/github-app", mount: "transit-prod", key: "github-app"},
-		{in: "teams/platform/transit/github-app", mount: "teams/platform/transit", key: "github-app"},
-		{in: "/github-app/", mount: "transit", key: "github-app"},
-		{in: "", wantErr: true},
+		{in: "hashivault://github-app", mount: "transit", key: "github-app"},
+		{in: "hashivault://transit-prod/github-app", mount: "transit-prod", key: "github-app"},
+		{in: "hashivault://teams/platform/transit/github-app", mount: "teams/platform/transit", key: "github-app"},
+		{in: "hashivault:///github-app/", mount: "transit", key: "github-app"},
+		{in: "hashivault://", wantErr: true},
+		{in: "github-app", wantErr: true},
+		{in: "azurekms://v/github-app", wantErr: true},
 	}
 	for _, tt := range tests {
 		mount, key, err := hashivault.ParseURI(tt.in)
