@@ -66,8 +66,6 @@ type Client struct {
 	HTTP     *http.Client // nil: http.DefaultClient
 	// Sleep waits between attempts; nil: a real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// BaseBackoff is the first wait; 0: one second.
-	BaseBackoff time.Duration
 }
 
 // Error is a provider's answer other than 2xx. Message is the provider's
@@ -147,18 +145,16 @@ func (c Client) Do(ctx context.Context, step string, build func(context.Context)
 		if attempt == maxRetries {
 			return nil, retryErr
 		}
-		if err := c.sleep(ctx, c.backoff(attempt)); err != nil {
+		if err := c.sleep(ctx, backoff(attempt)); err != nil {
 			return nil, fmt.Errorf("%s %s: %w (last: %w)", c.Provider, step, err, retryErr)
 		}
 	}
 }
 
-func (c Client) backoff(attempt int) time.Duration {
-	base := c.BaseBackoff
-	if base <= 0 {
-		base = time.Second
-	}
-	d := base << attempt
+// backoff returns the wait after attempt (from 0): one second doubled per
+// attempt, with ±25% jitter.
+func backoff(attempt int) time.Duration {
+	d := time.Second << attempt
 	return time.Duration(float64(d) * (0.75 + 0.5*rand.Float64()))
 }
 
