@@ -118,26 +118,7 @@ func TestKeylessAzure(t *testing.T) {
 			}
 			h.moreSecrets = func() []string { return append(gh.Secrets(), az.Secrets()...) }
 
-			main := h.runTracked(false)
-			if (main.err == nil) != tt.ok {
-				t.Fatalf("main step error = %v, want success %t", redactSecrets(h, errorText(main.err)), tt.ok)
-			}
-			if tt.ok {
-				tokens := h.srv.Tokens()
-				if len(tokens) != 1 || main.outputs["token"] != tokens[0].Value {
-					t.Errorf("main step: token output is not the one token GitHub issued (%d issued)", len(tokens))
-				}
-			}
-			for _, want := range tt.wantErr {
-				if !strings.Contains(errorText(main.err), want) {
-					t.Errorf("main step error = %q, want it to hold %q", redactSecrets(h, errorText(main.err)), want)
-				}
-			}
-			for _, want := range tt.wantHint {
-				if got := renderedHint(main.err); !strings.Contains(got, want) {
-					t.Errorf("main step hint = %q, want it to hold %q", got, want)
-				}
-			}
+			main := runKeylessMain(t, h, tt.ok, tt.wantErr, tt.wantHint)
 			var got, want []string
 			for _, r := range az.Requests() {
 				got = append(got, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
@@ -148,13 +129,8 @@ func TestKeylessAzure(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("Azure requests = %q, want %q", got, want)
 			}
-			h.loadState()
-			post := h.runTracked(true)
-			var mustMask []string // every credential obtained: access tokens, the OIDC tokens
-			if tt.ok {
-				mustMask = append(gh.Secrets()[1:], az.Secrets()...)
-			}
-			checkKeylessLeaks(t, h, mustMask, main, post)
+			// Every credential obtained (access tokens, the OIDC tokens) must be masked.
+			runKeylessPost(t, h, tt.ok, append(gh.Secrets()[1:], az.Secrets()...), main)
 		})
 	}
 }
