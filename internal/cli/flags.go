@@ -152,8 +152,13 @@ func (o *appFlags) inputs(c Command, name string, fs *flag.FlagSet, w *words) (m
 		values[name] = *v
 	}
 	// Access tokens come from the environment only: on the command line,
-	// shell history and ps would show them.
-	values["azure-access-token"] = c.getenv("AZURE_ACCESS_TOKEN")
+	// shell history and ps would show them. AZURE_ACCESS_TOKEN counts only
+	// for a Key Vault key: exported for other work, it is no input of this
+	// run, and config would warn that it is ignored. (gcpkms reads
+	// GOOGLE_OAUTH_ACCESS_TOKEN from the environment itself.)
+	if strings.HasPrefix(strings.TrimSpace(values["signing-key"]), "azurekms://") {
+		values["azure-access-token"] = c.getenv("AZURE_ACCESS_TOKEN")
+	}
 	return values, nil
 }
 

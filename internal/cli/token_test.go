@@ -44,6 +44,14 @@ func TestToken(t *testing.T) {
 			wantPerms:    map[string]string{"contents": "read", "metadata": "read"},
 		},
 		{
+			// Exported for other work, it is no input of a run with a
+			// private key: no warning that it is ignored.
+			name:     "AZURE_ACCESS_TOKEN in the environment",
+			args:     []string{"-client-id", testClientID, "-private-key-file", key, "-owner", "octocat"},
+			env:      map[string]string{"AZURE_ACCESS_TOKEN": "eyJ0eXAiOiJKV1QifQ.e30.c2ln"},
+			wantInst: 12,
+		},
+		{
 			name:     "double-dash flags and app id",
 			args:     []string{"--app-id=1001", "--private-key-file", key, "--owner=octocat"},
 			wantInst: 12,
