@@ -287,6 +287,12 @@ func TestToken(t *testing.T) {
 			wantStderr: []string{"app-token: --installation-id: cannot be combined with --owner\nhint: set --installation-id to choose the installation directly, or --owner to find it, not both\n"},
 		},
 		{
+			name:       "signing key and private key file",
+			args:       []string{"--client-id", testClientID, "--private-key-file", key, "--owner", "octocat", "--signing-key", "awskms:///alias/github-app"},
+			wantCode:   2,
+			wantStderr: []string{"app-token: --signing-key: cannot be combined with --private-key-file or $APP_PRIVATE_KEY\n"},
+		},
+		{
 			name:       "enterprise and others",
 			args:       []string{"--client-id", testClientID, "--private-key-file", key, "--enterprise", "octo-ent", "--owner", "octocat", "--repository-ids", "1", "--installation-id", "12"},
 			wantCode:   2,

@@ -99,7 +99,7 @@ func (w *words) problem(p string) string {
 		words := strings.Split(list, " ")
 		for i, word := range words {
 			name, comma := strings.CutSuffix(word, ",")
-			if f, ok := flagNames[name]; ok {
+			if f, ok := w.field(name); ok {
 				words[i] = f
 				if comma {
 					words[i] += ","
