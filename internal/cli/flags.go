@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"crypto/rsa"
 	"errors"
 	"flag"
 	"fmt"
@@ -202,27 +201,31 @@ func (o *appFlags) readKey(c Command, name string, fs *flag.FlagSet, w *words) (
 	return string(b), nil
 }
 
-// parseKey parses cfg's private key; an error names the key's source.
-func parseKey(cfg *config.Config, w *words) (*rsa.PrivateKey, error) {
+// asApp prepares a run that acts as the app cfg names: it prints cfg's
+// warnings and notices, and returns c's options, trusting cfg's CA
+// certificates, with the app's signer: its key read as the flags say, or
+// its key in a KMS or Vault (--signing-key), with credentials from the
+// identity flags or the environment. A key error names the key's source.
+func (c Command) asApp(cfg *config.Config, debug bool, w *words) (apptoken.Options, appjwt.Signer, error) {
+	for _, s := range cfg.Warnings {
+		c.warn("%s", w.warning(s))
+	}
+	for _, s := range cfg.Notices {
+		fmt.Fprintf(c.Stderr, "app-token: notice: %s\n", w.warning(s))
+	}
+	opts, err := c.options(debug).WithCACertificates(cfg.CACertificates)
+	if err != nil {
+		return opts, nil, err
+	}
+	if cfg.Keyless != nil {
+		signer, err := opts.KMSSigner(cfg.Keyless, c.getenv, nil)
+		return opts, signer, err
+	}
 	key, err := appjwt.ParseKey(cfg.PrivateKey)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", w.keySource, err)
+		return opts, nil, fmt.Errorf("%s: %w", w.keySource, err)
 	}
-	return key, nil
-}
-
-// signer returns the app's signer: its key read as the flags say, or its
-// key in a KMS or Vault (--signing-key), with credentials from the
-// identity flags or the environment.
-func (c Command) signer(cfg *config.Config, opts apptoken.Options, w *words) (appjwt.Signer, error) {
-	if cfg.Keyless != nil {
-		return opts.KMSSigner(cfg.Keyless, c.getenv, nil)
-	}
-	key, err := parseKey(cfg, w)
-	if err != nil {
-		return nil, err
-	}
-	return appjwt.KeySigner{Key: key}, nil
+	return opts, appjwt.KeySigner{Key: key}, nil
 }
 
 // runnerEnv returns the runner variables config reads, from c's
