@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 func TestInstallations(t *testing.T) {
@@ -140,5 +142,42 @@ func TestDebug(t *testing.T) {
 	r := h.run("", "installations", "-client-id", testClientID, "-private-key-file", h.keyFile, "-debug")
 	if r.code != 0 || !strings.Contains(r.stderr, "app-token: debug: ") || !strings.Contains(r.stderr, "/app/installations") {
 		t.Errorf("installations --debug: exit status %d, stderr:\n%s\nwant a debug line for GET /app/installations", r.code, h.redact(r.stderr))
+	}
+}
+
+// TestInstallationsKeyless checks that installations signs with
+// --signing-key as token does: the list comes with no private key
+// anywhere, and a refused credential fails without showing it.
+func TestInstallationsKeyless(t *testing.T) {
+	t.Parallel()
+	app, _ := runnertest.Keys()
+	tests := []struct {
+		name     string
+		token    func(v *hashivaulttest.Server) string
+		wantCode int
+		wantOut  string // substring of stdout
+		wantErr  string // substring of stderr
+	}{
+		{name: "VAULT_TOKEN", token: func(v *hashivaulttest.Server) string { return v.Token("signer") }, wantOut: "13  frozen-org"},
+		{name: "VAULT_TOKEN refused", token: func(*hashivaulttest.Server) string { return "hvs.NotAVaultTokenAtAll0001" }, wantCode: 1, wantErr: "VAULT_TOKEN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, runnertest.World())
+			v := hashivaulttest.Start(t, hashivaulttest.Config{Key: app, Policies: map[string][]string{"signer": {"transit/sign/github-app"}}})
+			token := tt.token(v)
+			h.env["VAULT_ADDR"] = v.URL()
+			h.env["VAULT_TOKEN"] = token
+			r := h.run("", "installations", "--client-id", testClientID, "--signing-key", "hashivault://github-app")
+			if r.code != tt.wantCode || !strings.Contains(r.stdout, tt.wantOut) || !strings.Contains(r.stderr, tt.wantErr) {
+				t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit %d, %q and %q", r.code, r.stdout, h.redact(r.stderr), tt.wantCode, tt.wantOut, tt.wantErr)
+			}
+			for _, s := range append(v.Secrets(), token) {
+				if strings.Contains(r.stderr+r.stdout, s) {
+					t.Error("output shows a Vault credential")
+				}
+			}
+		})
 	}
 }

@@ -70,6 +70,13 @@ func TestToken(t *testing.T) {
 			wantRepos: []string{"app", "infra", "docs"},
 		},
 		{
+			name:       "repositories understood, with a notice",
+			args:       []string{"--client-id", testClientID, "--private-key-file", key, "--owner", "octo-org", "--repositories", "app.git"},
+			wantStderr: []string{"app-token: notice: --repositories: understood \"app.git\" as \"app\""},
+			wantInst:   11,
+			wantRepos:  []string{"app"},
+		},
+		{
 			name:      "repositories as owner/name",
 			args:      []string{"-client-id", testClientID, "-private-key-file", key, "-repositories", "octo-org/docs"},
 			wantInst:  11,
