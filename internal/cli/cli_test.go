@@ -309,3 +309,41 @@ func TestTokenKeyless(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s\nwant an error naming VAULT_TOKEN and --vault-role", r.code, h.redact(r.stderr))
 	}
 }
+
+// TestFlagName checks that each input the command line sets renders as
+// its flag, or as the variable an access token comes from, and that an
+// input of the action alone has no flag.
+func TestFlagName(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ input, want string }{
+		{"client-id", "--client-id"},
+		{"app-id", "--app-id"},
+		{"owner", "--owner"},
+		{"repositories", "--repositories"},
+		{"repository-ids", "--repository-ids"},
+		{"installation-id", "--installation-id"},
+		{"enterprise", "--enterprise"},
+		{"github-api-url", "--api-url"},
+		{"ca-certificates", "--ca-certificates"},
+		{"signing-key", "--signing-key"},
+		{"aws-role-arn", "--aws-role-arn"},
+		{"gcp-workload-identity-provider", "--gcp-workload-identity-provider"},
+		{"gcp-service-account", "--gcp-service-account"},
+		{"gcp-access-token", "$GOOGLE_OAUTH_ACCESS_TOKEN"},
+		{"vault-role", "--vault-role"},
+		{"vault-auth-path", "--vault-auth-path"},
+		{"vault-address", "--vault-address"},
+		{"vault-audience", "--vault-audience"},
+		{"azure-client-id", "--azure-client-id"},
+		{"azure-tenant-id", "--azure-tenant-id"},
+		{"azure-access-token", "$AZURE_ACCESS_TOKEN"},
+		{"skip-token-revoke", ""},
+		{"private-key", ""}, // rendered by words, with the variable in use
+	}
+	for _, tt := range tests {
+		got, ok := flagName(tt.input)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("flagName(%q) = %q, %v; want %q", tt.input, got, ok, tt.want)
+		}
+	}
+}
