@@ -118,10 +118,9 @@ func (o *appFlags) inputs(c Command, name string, fs *flag.FlagSet, w *words) (m
 		clientID = c.getenv(defaultClientIDEnv)
 	}
 	if clientID == "" && appID == "" {
-		return nil, &usageError{
-			msg:  fmt.Sprintf("%s: no app: --client-id and --app-id are not set and $%s is empty", name, defaultClientIDEnv),
-			next: fmt.Sprintf("pass --client-id with the client ID from the app's settings > General, or export %s", defaultClientIDEnv),
-		}
+		return nil, hint.New(
+			&usageError{msg: fmt.Sprintf("%s: no app: --client-id and --app-id are not set and $%s is empty", name, defaultClientIDEnv)},
+			fmt.Sprintf("pass --client-id with the client ID from the app's settings > General, or export %s", defaultClientIDEnv))
 	}
 	if clientID != "" && appID != "" {
 		if clientID != appID {
@@ -176,10 +175,9 @@ func (o *appFlags) readKey(c Command, name string, fs *flag.FlagSet, w *words) (
 		w.keySource = "$" + o.keyEnv
 		key := c.getenv(o.keyEnv)
 		if key == "" {
-			return "", &usageError{
-				msg:  fmt.Sprintf("%s: no private key: --private-key-file is not set and $%s is empty", name, o.keyEnv),
-				next: fmt.Sprintf("pass --private-key-file PATH with the .pem file from the app's settings > Private keys, or export %s", o.keyEnv),
-			}
+			return "", hint.New(
+				&usageError{msg: fmt.Sprintf("%s: no private key: --private-key-file is not set and $%s is empty", name, o.keyEnv)},
+				fmt.Sprintf("pass --private-key-file PATH with the .pem file from the app's settings > Private keys, or export %s", o.keyEnv))
 		}
 		return key, nil
 	}
