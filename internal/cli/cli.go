@@ -78,7 +78,7 @@ func (c Command) Main(ctx context.Context, args []string) int {
 func (c Command) run(ctx context.Context, cmd command, args []string, w *words) error {
 	for _, a := range args {
 		if looksLikeKey(a) {
-			return &usageError{msg: cmd.name + ": an argument holds a private key (not shown)", next: keyArgHint}
+			return hint.New(&usageError{msg: cmd.name + ": an argument holds a private key (not shown)"}, keyArgHint)
 		}
 	}
 	fs := newFlagSet(cmd.name)
@@ -106,10 +106,7 @@ func (c Command) report(err error, w *words) int {
 		w = newWords()
 	}
 	msg, next := err.Error(), hint.Next(err)
-	u, isUsage := errors.AsType[*usageError](err)
-	if isUsage && next == "" {
-		next = u.next
-	}
+	_, isUsage := errors.AsType[*usageError](err)
 	if in, ok := errors.AsType[*config.InputError](err); ok {
 		// A bad value is a misuse of a flag: exit status 2.
 		isUsage = true
@@ -173,18 +170,15 @@ func (c Command) stdinIsTerminal() bool {
 	return err != nil || !os.SameFile(fi, null)
 }
 
-// usageError is a misuse of the command line: exit status 2. next, if
-// set, is its next step.
-type usageError struct {
-	msg  string
-	next string
-}
+// usageError is a misuse of the command line: exit status 2. Its next
+// step, if any, is a [hint.Error] around it.
+type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
 // usage returns a usage error of command name whose next step is its help.
 func usage(name, msg string) error {
-	return &usageError{msg: name + ": " + msg, next: "run `app-token " + name + " -h` for its flags"}
+	return hint.New(&usageError{msg: name + ": " + msg}, "run `app-token "+name+" -h` for its flags")
 }
 
 // keyArgHint is the next step when a private key is passed as an argument.

@@ -18,14 +18,14 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms/gcpkmstest"
 	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 // TestMainDispatch covers the dispatch of Main: help, usage errors and
 // the version, with no emulator.
 func TestMainDispatch(t *testing.T) {
 	t.Parallel()
-	app, _ := keys()
-	pemText := keyPEM(app)
+	pemText := runnertest.KeyInputs()["pkcs1"]
 	tests := []struct {
 		name       string
 		args       []string
@@ -173,7 +173,7 @@ func TestPrintWait(t *testing.T) {
 // knows why the command is slow.
 func TestTokenWaitsAreSaid(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, testWorld(t))
+	h := newHarness(t, runnertest.World())
 	h.srv.InjectFault(githubapitest.SecondaryRateLimit("POST", "/app/installations/12/access_tokens", 1))
 	h.env["APP_PRIVATE_KEY"] = h.srv.PrivateKeyPEM()
 	var waits []time.Duration
@@ -181,7 +181,7 @@ func TestTokenWaitsAreSaid(t *testing.T) {
 		waits = append(waits, d) // recorded, not slept: the wait is a minute
 		return ctx.Err()
 	}
-	r := h.run("", "token", "--client-id", testClientID, "--owner", "octocat", "--api-url", h.srv.URL())
+	r := h.run("", "token", "--client-id", runnertest.ClientID, "--owner", "octocat", "--api-url", h.srv.URL())
 	if len(waits) != 1 || waits[0] < time.Minute {
 		t.Errorf("waits = %v, want one of at least a minute", waits)
 	}
@@ -210,11 +210,11 @@ func TestCACertificates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, testWorld(t))
+			h := newHarness(t, runnertest.World())
 			srv := httptest.NewTLSServer(h.srv.Handler())
 			t.Cleanup(srv.Close)
 			h.env["APP_PRIVATE_KEY"] = h.srv.PrivateKeyPEM()
-			args := []string{"token", "--client-id", testClientID, "--owner", "octocat", "--api-url", srv.URL}
+			args := []string{"token", "--client-id", runnertest.ClientID, "--owner", "octocat", "--api-url", srv.URL}
 			if tt.withCA {
 				ca := h.writeFile("ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
 				args = append(args, "--ca-certificates", ca)
@@ -234,7 +234,7 @@ func TestCACertificates(t *testing.T) {
 // no credential shows on standard error.
 func TestTokenKeyless(t *testing.T) {
 	t.Parallel()
-	app, _ := keys()
+	app, _ := runnertest.Keys()
 	const sa = "serviceAccount:ci@p.iam.gserviceaccount.com"
 	tests := []struct {
 		name  string
@@ -285,10 +285,10 @@ func TestTokenKeyless(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, testWorld(t))
+			h := newHarness(t, runnertest.World())
 			args, secrets := tt.setup(t, h)
 			delete(h.env, "APP_PRIVATE_KEY")
-			r := h.run("", append([]string{"token", "--client-id", testClientID, "--owner", "octocat", "--api-url", h.srv.URL()}, args...)...)
+			r := h.run("", append([]string{"token", "--client-id", runnertest.ClientID, "--owner", "octocat", "--api-url", h.srv.URL()}, args...)...)
 			if r.code != 0 || strings.TrimSpace(r.stdout) == "" || len(h.srv.Tokens()) != 1 {
 				t.Fatalf("exit %d, stderr:\n%s\nwant one token minted", r.code, h.redact(r.stderr))
 			}
@@ -301,11 +301,49 @@ func TestTokenKeyless(t *testing.T) {
 	}
 
 	// Without credentials, the error names both ways, in flags.
-	h := newHarness(t, testWorld(t))
+	h := newHarness(t, runnertest.World())
 	v := hashivaulttest.Start(t, hashivaulttest.Config{Key: app})
 	h.env["VAULT_ADDR"] = v.URL()
-	r := h.run("", "token", "--client-id", testClientID, "--owner", "octocat", "--api-url", h.srv.URL(), "--signing-key", "hashivault://github-app")
+	r := h.run("", "token", "--client-id", runnertest.ClientID, "--owner", "octocat", "--api-url", h.srv.URL(), "--signing-key", "hashivault://github-app")
 	if r.code != 1 || !strings.Contains(r.stderr, "VAULT_TOKEN") || !strings.Contains(r.stderr, "--vault-role") {
 		t.Errorf("exit %d, stderr:\n%s\nwant an error naming VAULT_TOKEN and --vault-role", r.code, h.redact(r.stderr))
+	}
+}
+
+// TestFlagName checks that each input the command line sets renders as
+// its flag, or as the variable an access token comes from, and that an
+// input of the action alone has no flag.
+func TestFlagName(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ input, want string }{
+		{"client-id", "--client-id"},
+		{"app-id", "--app-id"},
+		{"owner", "--owner"},
+		{"repositories", "--repositories"},
+		{"repository-ids", "--repository-ids"},
+		{"installation-id", "--installation-id"},
+		{"enterprise", "--enterprise"},
+		{"github-api-url", "--api-url"},
+		{"ca-certificates", "--ca-certificates"},
+		{"signing-key", "--signing-key"},
+		{"aws-role-arn", "--aws-role-arn"},
+		{"gcp-workload-identity-provider", "--gcp-workload-identity-provider"},
+		{"gcp-service-account", "--gcp-service-account"},
+		{"gcp-access-token", "$GOOGLE_OAUTH_ACCESS_TOKEN"},
+		{"vault-role", "--vault-role"},
+		{"vault-auth-path", "--vault-auth-path"},
+		{"vault-address", "--vault-address"},
+		{"vault-audience", "--vault-audience"},
+		{"azure-client-id", "--azure-client-id"},
+		{"azure-tenant-id", "--azure-tenant-id"},
+		{"azure-access-token", "$AZURE_ACCESS_TOKEN"},
+		{"skip-token-revoke", ""},
+		{"private-key", ""}, // rendered by words, with the variable in use
+	}
+	for _, tt := range tests {
+		got, ok := flagName(tt.input)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("flagName(%q) = %q, %v; want %q", tt.input, got, ok, tt.want)
+		}
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"crypto/rsa"
 	"errors"
 	"flag"
 	"fmt"
@@ -119,10 +118,9 @@ func (o *appFlags) inputs(c Command, name string, fs *flag.FlagSet, w *words) (m
 		clientID = c.getenv(defaultClientIDEnv)
 	}
 	if clientID == "" && appID == "" {
-		return nil, &usageError{
-			msg:  fmt.Sprintf("%s: no app: --client-id and --app-id are not set and $%s is empty", name, defaultClientIDEnv),
-			next: fmt.Sprintf("pass --client-id with the client ID from the app's settings > General, or export %s", defaultClientIDEnv),
-		}
+		return nil, hint.New(
+			&usageError{msg: fmt.Sprintf("%s: no app: --client-id and --app-id are not set and $%s is empty", name, defaultClientIDEnv)},
+			fmt.Sprintf("pass --client-id with the client ID from the app's settings > General, or export %s", defaultClientIDEnv))
 	}
 	if clientID != "" && appID != "" {
 		if clientID != appID {
@@ -152,8 +150,13 @@ func (o *appFlags) inputs(c Command, name string, fs *flag.FlagSet, w *words) (m
 		values[name] = *v
 	}
 	// Access tokens come from the environment only: on the command line,
-	// shell history and ps would show them.
-	values["azure-access-token"] = c.getenv("AZURE_ACCESS_TOKEN")
+	// shell history and ps would show them. AZURE_ACCESS_TOKEN counts only
+	// for a Key Vault key: exported for other work, it is no input of this
+	// run, and config would warn that it is ignored. (gcpkms reads
+	// GOOGLE_OAUTH_ACCESS_TOKEN from the environment itself.)
+	if strings.HasPrefix(strings.TrimSpace(values["signing-key"]), "azurekms://") {
+		values["azure-access-token"] = c.getenv("AZURE_ACCESS_TOKEN")
+	}
 	return values, nil
 }
 
@@ -172,10 +175,9 @@ func (o *appFlags) readKey(c Command, name string, fs *flag.FlagSet, w *words) (
 		w.keySource = "$" + o.keyEnv
 		key := c.getenv(o.keyEnv)
 		if key == "" {
-			return "", &usageError{
-				msg:  fmt.Sprintf("%s: no private key: --private-key-file is not set and $%s is empty", name, o.keyEnv),
-				next: fmt.Sprintf("pass --private-key-file PATH with the .pem file from the app's settings > Private keys, or export %s", o.keyEnv),
-			}
+			return "", hint.New(
+				&usageError{msg: fmt.Sprintf("%s: no private key: --private-key-file is not set and $%s is empty", name, o.keyEnv)},
+				fmt.Sprintf("pass --private-key-file PATH with the .pem file from the app's settings > Private keys, or export %s", o.keyEnv))
 		}
 		return key, nil
 	}
@@ -197,27 +199,31 @@ func (o *appFlags) readKey(c Command, name string, fs *flag.FlagSet, w *words) (
 	return string(b), nil
 }
 
-// parseKey parses cfg's private key; an error names the key's source.
-func parseKey(cfg *config.Config, w *words) (*rsa.PrivateKey, error) {
+// asApp prepares a run that acts as the app cfg names: it prints cfg's
+// warnings and notices, and returns c's options, trusting cfg's CA
+// certificates, with the app's signer: its key read as the flags say, or
+// its key in a KMS or Vault (--signing-key), with credentials from the
+// identity flags or the environment. A key error names the key's source.
+func (c Command) asApp(cfg *config.Config, debug bool, w *words) (apptoken.Options, appjwt.Signer, error) {
+	for _, s := range cfg.Warnings {
+		c.warn("%s", w.warning(s))
+	}
+	for _, s := range cfg.Notices {
+		fmt.Fprintf(c.Stderr, "app-token: notice: %s\n", w.warning(s))
+	}
+	opts, err := c.options(debug).WithCACertificates(cfg.CACertificates)
+	if err != nil {
+		return opts, nil, err
+	}
+	if cfg.Keyless != nil {
+		signer, err := opts.KMSSigner(cfg.Keyless, c.getenv, nil)
+		return opts, signer, err
+	}
 	key, err := appjwt.ParseKey(cfg.PrivateKey)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", w.keySource, err)
+		return opts, nil, fmt.Errorf("%s: %w", w.keySource, err)
 	}
-	return key, nil
-}
-
-// signer returns the app's signer: its key read as the flags say, or its
-// key in a KMS or Vault (--signing-key), with credentials from the
-// identity flags or the environment.
-func (c Command) signer(cfg *config.Config, opts apptoken.Options, w *words) (appjwt.Signer, error) {
-	if cfg.Keyless != nil {
-		return opts.KMSSigner(cfg.Keyless, c.getenv, nil)
-	}
-	key, err := parseKey(cfg, w)
-	if err != nil {
-		return nil, err
-	}
-	return appjwt.KeySigner{Key: key}, nil
+	return opts, appjwt.KeySigner{Key: key}, nil
 }
 
 // runnerEnv returns the runner variables config reads, from c's

@@ -2,9 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
@@ -17,34 +14,6 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
 	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
-
-// The shared test world (see runnertest.World): one app, installed on an
-// organization with selected repositories, on a user with all
-// repositories, on a suspended organization and on an enterprise.
-const (
-	testAppID    = runnertest.AppID
-	testClientID = runnertest.ClientID
-	testAppSlug  = runnertest.AppSlug
-)
-
-var keys = runnertest.Keys
-
-// keyPEM returns k in PKCS#1 PEM form, as GitHub hands keys out.
-func keyPEM(k *rsa.PrivateKey) string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
-}
-
-// otherKeyPEM is the PEM of a key no app owns.
-func otherKeyPEM() string {
-	_, other := keys()
-	return keyPEM(other)
-}
-
-// testWorld returns the emulator configuration the tests share.
-func testWorld(tb testing.TB) githubapitest.Config {
-	tb.Helper()
-	return runnertest.World()
-}
 
 // harness runs [Command.Main] in-process against an emulator, with the
 // app's key in a file and the environment in env.

@@ -49,14 +49,7 @@ func (o *installationsFlags) run(ctx context.Context, c Command, fs *flag.FlagSe
 	if err != nil {
 		return err
 	}
-	for _, s := range cfg.Warnings {
-		c.warn("%s", w.warning(s))
-	}
-	opts, err := c.options(o.debug).WithCACertificates(cfg.CACertificates)
-	if err != nil {
-		return err
-	}
-	signer, err := c.signer(cfg, opts, w)
+	opts, signer, err := c.asApp(cfg, o.debug, w)
 	if err != nil {
 		return err
 	}

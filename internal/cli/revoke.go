@@ -86,11 +86,10 @@ func (o *revokeFlags) readToken(c Command) (string, error) {
 			}
 		}
 		// Reading the terminal would wait, silently, for a paste.
-		return "", &usageError{
-			msg: "revoke: no token: standard input is a terminal, and $" + strings.Join(tokenEnvs, " and $") + " are empty",
-			next: "pipe the token or the output of app-token token --json in, as in app-token revoke < token.txt, " +
-				"or pass --token-file PATH, or export GH_TOKEN",
-		}
+		return "", hint.New(
+			&usageError{msg: "revoke: no token: standard input is a terminal, and $" + strings.Join(tokenEnvs, " and $") + " are empty"},
+			"pipe the token or the output of app-token token --json in, as in app-token revoke < token.txt, "+
+				"or pass --token-file PATH, or export GH_TOKEN")
 	}
 	b, err := readInput(c, o.tokenFile)
 	if err != nil {

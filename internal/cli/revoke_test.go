@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 func TestRevoke(t *testing.T) {
@@ -58,8 +60,8 @@ func TestRevoke(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, testWorld(t))
-			r := h.run("", "token", "-client-id", testClientID, "-private-key-file", h.keyFile, "-owner", "octocat", "-json")
+			h := newHarness(t, runnertest.World())
+			r := h.run("", "token", "-client-id", runnertest.ClientID, "-private-key-file", h.keyFile, "-owner", "octocat", "-json")
 			if r.code != 0 {
 				t.Fatalf("token: exit status = %d; stderr:\n%s", r.code, h.redact(r.stderr))
 			}

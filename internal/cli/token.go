@@ -99,17 +99,7 @@ func (o *tokenFlags) run(ctx context.Context, c Command, fs *flag.FlagSet, w *wo
 	if err != nil {
 		return err
 	}
-	for _, s := range cfg.Warnings {
-		c.warn("%s", w.warning(s))
-	}
-	for _, s := range cfg.Notices {
-		fmt.Fprintf(c.Stderr, "app-token: notice: %s\n", w.warning(s))
-	}
-	opts, err := c.options(o.debug).WithCACertificates(cfg.CACertificates)
-	if err != nil {
-		return err
-	}
-	signer, err := c.signer(cfg, opts, w)
+	opts, signer, err := c.asApp(cfg, o.debug, w)
 	if err != nil {
 		return err
 	}

@@ -25,36 +25,33 @@ func newWords() *words {
 	return &words{keyEnv: defaultKeyEnv, permissions: map[string]string{}}
 }
 
-// flagNames maps the inputs that have a flag of the same meaning to it.
-var flagNames = map[string]string{
-	"client-id":       "--client-id",
-	"app-id":          "--app-id",
-	"owner":           "--owner",
-	"repositories":    "--repositories",
-	"repository-ids":  "--repository-ids",
-	"installation-id": "--installation-id",
-	"enterprise":      "--enterprise",
-	"github-api-url":  "--api-url",
-	"ca-certificates": "--ca-certificates",
-
-	"signing-key":                    "--signing-key",
-	"aws-role-arn":                   "--aws-role-arn",
-	"gcp-workload-identity-provider": "--gcp-workload-identity-provider",
-	"gcp-service-account":            "--gcp-service-account",
-	"gcp-access-token":               "$GOOGLE_OAUTH_ACCESS_TOKEN",
-	"vault-role":                     "--vault-role",
-	"vault-auth-path":                "--vault-auth-path",
-	"vault-address":                  "--vault-address",
-	"vault-audience":                 "--vault-audience",
-	"azure-client-id":                "--azure-client-id",
-	"azure-tenant-id":                "--azure-tenant-id",
-	"azure-access-token":             "$AZURE_ACCESS_TOKEN",
+// flagName returns what sets input on the command line: the flag of the
+// same meaning, or for an access token, the environment variable (a secret
+// on the command line would show in shell history and ps). It is a switch,
+// not a map, so that the binary builds no table at start-up.
+func flagName(input string) (string, bool) {
+	switch input {
+	case "github-api-url":
+		return "--api-url", true
+	case "gcp-access-token":
+		return "$GOOGLE_OAUTH_ACCESS_TOKEN", true
+	case "azure-access-token":
+		return "$AZURE_ACCESS_TOKEN", true
+	case "client-id", "app-id", "owner", "repositories", "repository-ids", "installation-id", "enterprise", "ca-certificates":
+		return "--" + input, true
+	}
+	for _, f := range keylessFlags {
+		if f.name == input {
+			return "--" + input, true
+		}
+	}
+	return "", false
 }
 
 // field renders a hint's field (see package hint) as what sets it on the
 // command line, like --permission issues=LEVEL for permission-issues.
 func (w *words) field(name string) (string, bool) {
-	if f, ok := flagNames[name]; ok {
+	if f, ok := flagName(name); ok {
 		return f, true
 	}
 	switch perm, isPerm := strings.CutPrefix(name, "permission-"); {
@@ -71,7 +68,7 @@ func (w *words) field(name string) (string, bool) {
 // message renders the input an error names as the flag the user gave,
 // with its value where that says more: --permission issues=admin.
 func (w *words) message(input string) string {
-	if f, ok := flagNames[input]; ok {
+	if f, ok := flagName(input); ok {
 		return f
 	}
 	switch perm, isPerm := strings.CutPrefix(input, "permission-"); {
@@ -99,7 +96,7 @@ func (w *words) problem(p string) string {
 		words := strings.Split(list, " ")
 		for i, word := range words {
 			name, comma := strings.CutSuffix(word, ",")
-			if f, ok := flagNames[name]; ok {
+			if f, ok := w.field(name); ok {
 				words[i] = f
 				if comma {
 					words[i] += ","
