@@ -1,8 +1,9 @@
 // Package imagecheck reads the action's Dockerfile with BuildKit's own
 // parser, and its tests check the container image and the release machinery
 // around it, without a Docker engine. [ReadDockerfile] tells other programs,
-// such as tools/bench, how the image builds and runs the binary, so that
-// they keep no second copy of its go build line or its ENV.
+// such as tools/bench and tools/containertest, how the image builds and
+// runs the binary, so that they keep no second copy of its go build line,
+// its build stage's files, its final stage or its ENV.
 //
 // The tests check the Dockerfile's rules: bases pinned by digest, a static
 // cross-compiled binary on scratch with the CA bundle and nothing else, no

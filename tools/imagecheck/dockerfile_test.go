@@ -37,6 +37,40 @@ func TestDockerfile(t *testing.T) {
 	}
 }
 
+// TestBuildFilesAndFinalStage checks what other programs (the container
+// tests) read to build the image without a build stage: the files the build
+// stage makes, and the final stage replayed on a context that holds them.
+func TestBuildFilesAndFinalStage(t *testing.T) {
+	t.Parallel()
+	img := inspectRepo(t)
+	wantFiles := []BuildFile{
+		{Path: caBundle},
+		{Path: "/out/app-token", Binary: true},
+		{Path: "/out/app-token-post", Link: "app-token"},
+	}
+	if got := img.BuildFiles(); !slices.Equal(got, wantFiles) {
+		t.Errorf("BuildFiles() = %+v, want %+v", got, wantFiles)
+	}
+	const want = `FROM scratch
+COPY ["ctx/etc/ssl/certs/ca-certificates.crt","/etc/ssl/certs/ca-certificates.crt"]
+COPY ["ctx/out/","/usr/local/bin/"]
+ENV GOMAXPROCS=1
+ENTRYPOINT ["/usr/local/bin/app-token"]
+`
+	if got := img.FinalStage("ctx"); got != want {
+		t.Errorf("FinalStage(%q) =\n%s\nwant\n%s", "ctx", got, want)
+	}
+	// A COPY's other flags are kept.
+	src := mutate(t, "Dockerfile", repoFile(t, "Dockerfile"), "COPY --from=build /out/", "COPY --chmod=755 --from=build /out/")
+	img, problems := inspect(src)
+	if len(problems) > 0 {
+		t.Fatalf("inspect() problems = %q, want none", problems)
+	}
+	if got := img.FinalStage("ctx"); !strings.Contains(got, "\nCOPY --chmod=755 [\"ctx/out/\",\"/usr/local/bin/\"]\n") {
+		t.Errorf("FinalStage() with COPY --chmod =\n%s\nwant the flag kept", got)
+	}
+}
+
 // TestInspectEnv feeds inspect the real Dockerfile with other ENV lines, in
 // the final stage and in the build stage, and wants them read as docker
 // build reads them.
