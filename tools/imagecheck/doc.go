@@ -14,7 +14,8 @@
 // check. They build the binary from the build context with the Dockerfile's
 // own go build line, check that it is static, stripped and free of build
 // paths, and run its version, post step and demo with the image's
-// environment only. Finally they lint the workflows with actionlint and
+// environment only; go list -deps . must show no emulator, no runner
+// stand-in and no net/http/httptest in it. Finally they lint the workflows with actionlint and
 // check that every action is pinned by commit SHA. They also check that
 // dependabot.yml, the CI workflow and the release workflow keep their
 // promises, and run the script that pins action.yml to the image digest on
