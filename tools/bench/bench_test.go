@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 func TestPercentile(t *testing.T) {
@@ -48,5 +51,18 @@ func TestRun(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^requests per run \(main; post\) +2; 1 +2; 1 +ok$`).MatchString(tables) {
 		t.Errorf("run() budget has no line for 2 requests per main step and 1 per post step:\n%s", tables)
+	}
+}
+
+// TestRedact wants what the benchmark quotes of a failed step to show no
+// line of the app's private key.
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	srv := githubapitest.Start(t, runnertest.BenchWorld(map[string]string{"contents": "write"}))
+	b := &bench{srv: srv}
+	key := srv.PrivateKeyPEM()
+	body := strings.Split(key, "\n")[1]
+	if got := b.redact("::error::bad key " + key); strings.Contains(got, body) {
+		t.Errorf("redact(a log with the app's key) shows a line of its body")
 	}
 }
