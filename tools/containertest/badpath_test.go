@@ -158,7 +158,7 @@ func TestBadPaths(t *testing.T) {
 			j := newJob(t, srv, srv.URL())
 			tt.setup(t, srv, j)
 			res := run(t, e, j.Main(img))
-			log := redact(res.Log)
+			log := redact(srv, res.Log)
 			if len(tt.wantErr) == 0 {
 				if res.ExitCode != 0 || len(srv.Tokens()) != 1 {
 					t.Fatalf("exit code %d, %d tokens minted, want 0 and 1; log:\n%s", res.ExitCode, len(srv.Tokens()), log)
