@@ -10,15 +10,15 @@ import (
 )
 
 // The benchmark's world: one app installed on an organization with
-// [BenchRepos] selected repositories and every permission, and on a user
+// benchRepos selected repositories and every permission, and on a user
 // with all of its repositories.
 const (
 	BenchClientID    = "Iv23liBench000000000"
-	BenchOrg         = "octo-org"
-	BenchRepository  = BenchOrg + "/app" // GITHUB_REPOSITORY of the cases
-	BenchUser        = "octocat"
-	BenchUserInstall = 12
-	BenchRepos       = 501
+	benchOrg         = "octo-org"
+	BenchRepository  = benchOrg + "/app" // GITHUB_REPOSITORY of the cases
+	benchUser        = "octocat"
+	benchUserInstall = 12
+	benchRepos       = 501
 )
 
 // Case is one way a workflow uses the action, as the benchmarks measure it.
@@ -40,7 +40,7 @@ func (c Case) Apply(r *Runner) {
 // from [Action.PermissionLevels].
 func BenchCases(perms map[string]string) []Case {
 	many := map[string]string{
-		"owner":        BenchOrg,
+		"owner":        benchOrg,
 		"repositories": strings.Join(benchRepoNames()[:500], "\n"),
 	}
 	for name, level := range perms {
@@ -49,7 +49,7 @@ func BenchCases(perms map[string]string) []Case {
 	return []Case{
 		{Name: "current-repo", About: "no inputs: the current repository " + BenchRepository},
 		{Name: "owner-3-repos", About: "owner, 3 repositories, 3 permissions", Inputs: map[string]string{
-			"owner":                    BenchOrg,
+			"owner":                    benchOrg,
 			"repositories":             "app,infra,docs",
 			"permission-contents":      "write",
 			"permission-issues":        "write",
@@ -57,7 +57,7 @@ func BenchCases(perms map[string]string) []Case {
 		}},
 		{Name: "500-repos", About: fmt.Sprintf("owner, 500 repositories, all %d permissions", len(perms)), Inputs: many},
 		{Name: "installation-id", About: "installation-id of a user's installation on all repositories", Inputs: map[string]string{
-			"installation-id": strconv.Itoa(BenchUserInstall),
+			"installation-id": strconv.Itoa(benchUserInstall),
 		}},
 	}
 }
@@ -66,7 +66,7 @@ func BenchCases(perms map[string]string) []Case {
 // docs, then repo-0004 and on.
 func benchRepoNames() []string {
 	names := []string{"app", "infra", "docs"}
-	for i := len(names) + 1; len(names) < BenchRepos; i++ {
+	for i := len(names) + 1; len(names) < benchRepos; i++ {
 		names = append(names, fmt.Sprintf("repo-%04d", i))
 	}
 	return names
@@ -89,14 +89,14 @@ func BenchWorld(perms map[string]string) githubapitest.Config {
 		Installations: []githubapitest.Installation{
 			{
 				ID:                  11,
-				Account:             githubapitest.Account{Login: BenchOrg, ID: 9001, Type: "Organization"},
+				Account:             githubapitest.Account{Login: benchOrg, ID: 9001, Type: "Organization"},
 				RepositorySelection: "selected",
 				Repositories:        repos,
 				Permissions:         grants,
 			},
 			{
-				ID:                  BenchUserInstall,
-				Account:             githubapitest.Account{Login: BenchUser, ID: 9002, Type: "User"},
+				ID:                  benchUserInstall,
+				Account:             githubapitest.Account{Login: benchUser, ID: 9002, Type: "User"},
 				RepositorySelection: "all",
 				Repositories:        []githubapitest.Repository{{ID: 201, Name: "dotfiles"}, {ID: 202, Name: "blog"}},
 				Permissions:         map[string]string{"contents": "write", "metadata": "read"},

@@ -145,9 +145,9 @@ func openSSHKey(key *rsa.PrivateKey) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "OPENSSH PRIVATE KEY", Bytes: blob}))
 }
 
-// KeyPEMs returns the test keys in the PEM encodings whose bodies differ:
+// keyPEMs returns the test keys in the PEM encodings whose bodies differ:
 // what must never be shown, whichever one a test passed.
-func KeyPEMs() []string {
+func keyPEMs() []string {
 	k := KeyInputs()
 	return []string{k["pkcs1"], k["pkcs8"], k["other"]}
 }

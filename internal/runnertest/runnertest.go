@@ -9,6 +9,7 @@
 package runnertest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -25,21 +26,33 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/runnerfile"
 )
 
-// Action is action.yml, as far as the runner reads it.
+// Action is action.yml: the keys GitHub defines for a container action.
 type Action struct {
-	Name    string           `yaml:"name"`
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Author      string `yaml:"author"`
+	Branding    struct {
+		Icon  string `yaml:"icon"`
+		Color string `yaml:"color"`
+	} `yaml:"branding"`
 	Inputs  map[string]Input `yaml:"inputs"`
 	Outputs map[string]struct {
 		Description string `yaml:"description"`
 	} `yaml:"outputs"`
-	Runs struct {
-		Using          string   `yaml:"using"`
-		Image          string   `yaml:"image"`
-		Entrypoint     string   `yaml:"entrypoint"`
-		PostEntrypoint string   `yaml:"post-entrypoint"`
-		PostIf         string   `yaml:"post-if"`
-		Args           []string `yaml:"args"`
-	} `yaml:"runs"`
+	Runs Runs `yaml:"runs"`
+}
+
+// Runs is action.yml's runs section.
+type Runs struct {
+	Using          string            `yaml:"using"`
+	Image          string            `yaml:"image"`
+	PreEntrypoint  string            `yaml:"pre-entrypoint"`
+	PreIf          string            `yaml:"pre-if"`
+	Entrypoint     string            `yaml:"entrypoint"`
+	PostEntrypoint string            `yaml:"post-entrypoint"`
+	PostIf         string            `yaml:"post-if"`
+	Args           []string          `yaml:"args"`
+	Env            map[string]string `yaml:"env"`
 }
 
 // Input is one input as action.yml declares it.
@@ -50,14 +63,17 @@ type Input struct {
 	DeprecationMessage string  `yaml:"deprecationMessage"`
 }
 
-// ReadAction reads and decodes the action.yml at path.
+// ReadAction reads and decodes the action.yml at path. A key that [Action]
+// does not know fails it, so that a typo cannot hide.
 func ReadAction(path string) (*Action, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read action.yml: %w", err)
 	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
 	var a Action
-	if err := yaml.Unmarshal(b, &a); err != nil {
+	if err := dec.Decode(&a); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
 	return &a, nil

@@ -25,7 +25,7 @@ type Secrets struct {
 // SecretsOf returns the secrets of srv so far, with the key material of
 // the test keys and of keys, private-key inputs in any encoding.
 func SecretsOf(srv *githubapitest.Server, keys ...string) *Secrets {
-	s := &Secrets{key: newKeyMaterial(append(KeyPEMs(), keys...)...)}
+	s := &Secrets{key: newKeyMaterial(append(keyPEMs(), keys...)...)}
 	for _, j := range srv.JWTs() {
 		s.jwts = append(s.jwts, j)
 		if i := strings.LastIndex(j, "."); i >= 0 && i+1 < len(j) {
@@ -230,10 +230,6 @@ func readEntriesFile(path string) ([]runnerfile.Entry, error) {
 	}
 	return runnerfile.Parse(string(b))
 }
-
-// Count returns how many secrets s checks for besides key material: the
-// JWTs and tokens.
-func (s *Secrets) Count() int { return len(s.jwts) + len(s.tokens) }
 
 // KeyLines counts the lines of a private-key input that are key material.
 func KeyLines(key string) int {

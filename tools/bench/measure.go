@@ -224,12 +224,10 @@ func (b *bench) revoked(token string) bool {
 	return false
 }
 
-// redact hides the tokens the emulator issued, for error messages.
+// redact hides the tokens and JWTs the emulator saw and the app's key,
+// for error messages.
 func (b *bench) redact(s string) string {
-	for _, t := range b.srv.Tokens() {
-		s = strings.ReplaceAll(s, t.Value, "***")
-	}
-	return s
+	return runnertest.SecretsOf(b.srv, b.srv.PrivateKeyPEM()).Redact(s)
 }
 
 // caseNames returns the names of the cases, in run order.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -200,7 +201,7 @@ func budget(results []result, sizes map[string]int64) []check {
 	if worstRSS > 0 {
 		checks = append(checks, check{"peak RSS of a step / reference (worst: " + worstRSSCase + ")", ratioText(worstRSS), fmt.Sprintf("<= %.2fx", budgetRSSRatio), worstRSS <= budgetRSSRatio})
 	}
-	for _, arch := range sortedKeys(sizes) {
+	for _, arch := range slices.Sorted(maps.Keys(sizes)) {
 		if arch == "linux/amd64" {
 			checks = append(checks, check{"stripped binary, " + arch, mb(sizes[arch]), "<= " + mb(budgetBinary), sizes[arch] <= budgetBinary})
 		} else {
@@ -241,15 +242,6 @@ func printBudget(w io.Writer, checks []check) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.what, c.measured, c.limit, verdict)
 	}
 	tw.Flush()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // signalCost returns the median difference in wall time, main step and

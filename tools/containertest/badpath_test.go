@@ -43,6 +43,26 @@ func named(tb testing.TB, srv *githubapitest.Server) (string, string) {
 	return u.String(), "--add-host=" + apiHost + ":127.0.0.1"
 }
 
+// deadProxy returns a TestBadPaths setup: the API by its name (apiHost),
+// HTTP_PROXY at a loopback port where nothing listens, and NO_PROXY set to
+// noProxy.
+func deadProxy(noProxy string) func(*testing.T, *githubapitest.Server, *Job) {
+	return func(t *testing.T, srv *githubapitest.Server, j *Job) {
+		api, flag := named(t, srv)
+		j.Flags = append(j.Flags, flag)
+		useAPI(j, api)
+		j.Runner.Env["HTTP_PROXY"] = "http://" + deadAddr(t)
+		j.Runner.Env["NO_PROXY"] = noProxy
+	}
+}
+
+// useAPI points the job at the API at url, as on a GitHub Enterprise
+// Server: GITHUB_API_URL, and the github-api-url input that defaults to it.
+func useAPI(j *Job, url string) {
+	j.Runner.Set("github-api-url", url)
+	j.Runner.Env["GITHUB_API_URL"] = url
+}
+
 // tlsFront starts a TLS reverse proxy in front of the emulator with a
 // self-signed certificate for 127.0.0.1, as a GitHub Enterprise Server
 // with a private CA, and returns its API URL and the certificate in PEM.
@@ -67,11 +87,10 @@ func tlsFront(tb testing.TB, srv *githubapitest.Server) (string, string) {
 func TestBadPaths(t *testing.T) {
 	e := engine(t)
 	img := image(t, e)
-	_, hasCAInput := action(t).Inputs["ca-certificates"]
 	tests := []struct {
 		name string
-		// setup changes the job; it returns a reason to skip, or "".
-		setup func(t *testing.T, srv *githubapitest.Server, j *Job) string
+		// setup changes the job.
+		setup func(t *testing.T, srv *githubapitest.Server, j *Job)
 		// wantErr are the texts the failing step's log must hold; none
 		// means the step must work and mint one token. "$PROXY" stands
 		// for the proxy's address.
@@ -79,83 +98,56 @@ func TestBadPaths(t *testing.T) {
 	}{
 		{
 			name: "file-command directory read-only",
-			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) string {
+			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) {
 				for i := range j.Mounts {
 					if j.Mounts[i].Container == FileCommandsDir {
 						j.Mounts[i].ReadOnly = true
 					}
 				}
-				return ""
 			},
 			wantErr: []string{"GITHUB_OUTPUT cannot be written", "read-only file system", "hint:"},
 		},
 		{
 			name: "no /github/home mount",
-			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) string {
+			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) {
 				j.DropMount(HomeDir)
-				return ""
 			},
 		},
 		{
 			name: "HOME unset",
-			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) string {
+			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) {
 				delete(j.Runner.Env, "HOME")
-				return ""
 			},
 		},
 		{
 			name: "no workspace mount",
-			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) string {
+			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) {
 				j.DropMount(WorkspaceDir)
-				return ""
 			},
 		},
 		{
-			name: "HTTP_PROXY at a dead port, NO_PROXY not covering the API",
-			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) string {
-				api, flag := named(t, srv)
-				j.Flags = append(j.Flags, flag)
-				j.Runner.Set("github-api-url", api)
-				j.Runner.Env["GITHUB_API_URL"] = api
-				j.Runner.Env["HTTP_PROXY"] = "http://" + deadAddr(t)
-				j.Runner.Env["NO_PROXY"] = "github.com,.internal.example"
-				return ""
-			},
+			name:    "HTTP_PROXY at a dead port, NO_PROXY not covering the API",
+			setup:   deadProxy("github.com,.internal.example"),
 			wantErr: []string{"proxyconnect tcp", "$PROXY", "connection refused"},
 		},
 		{
-			name: "HTTP_PROXY at a dead port, NO_PROXY covering the API",
-			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) string {
-				api, flag := named(t, srv)
-				j.Flags = append(j.Flags, flag)
-				j.Runner.Set("github-api-url", api)
-				j.Runner.Env["GITHUB_API_URL"] = api
-				j.Runner.Env["HTTP_PROXY"] = "http://" + deadAddr(t)
-				j.Runner.Env["NO_PROXY"] = ".github.test"
-				return ""
-			},
+			name:  "HTTP_PROXY at a dead port, NO_PROXY covering the API",
+			setup: deadProxy(".github.test"),
 		},
 		{
 			name: "private CA not given",
-			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) string {
+			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) {
 				api, _ := tlsFront(t, srv)
-				j.Runner.Set("github-api-url", api)
-				j.Runner.Env["GITHUB_API_URL"] = api
-				return ""
+				useAPI(j, api)
 			},
 			wantErr: []string{"x509: certificate signed by unknown authority"},
 		},
 		{
 			name: "private CA given by the ca-certificates input",
-			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) string {
-				if !hasCAInput {
-					return "ca-certificates input not yet in action.yml"
-				}
+			setup: func(t *testing.T, srv *githubapitest.Server, j *Job) {
 				api, cert := tlsFront(t, srv)
-				j.Runner.Set("github-api-url", api)
-				j.Runner.Env["GITHUB_API_URL"] = api
+				useAPI(j, api)
 				j.Runner.Set("ca-certificates", cert)
-				return ""
 			},
 		},
 	}
@@ -164,11 +156,9 @@ func TestBadPaths(t *testing.T) {
 			t.Parallel()
 			srv := emulator(t)
 			j := newJob(t, srv, srv.URL())
-			if reason := tt.setup(t, srv, j); reason != "" {
-				t.Skip(reason)
-			}
+			tt.setup(t, srv, j)
 			res := run(t, e, j.Main(img))
-			log := redact(res.Log)
+			log := redact(srv, res.Log)
 			if len(tt.wantErr) == 0 {
 				if res.ExitCode != 0 || len(srv.Tokens()) != 1 {
 					t.Fatalf("exit code %d, %d tokens minted, want 0 and 1; log:\n%s", res.ExitCode, len(srv.Tokens()), log)

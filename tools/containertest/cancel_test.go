@@ -154,7 +154,7 @@ func TestCancel(t *testing.T) {
 			select {
 			case <-reached:
 			case err := <-done:
-				t.Fatalf("main step ended (%v) before its token request:\n%s", err, redact(mainLog.String()))
+				t.Fatalf("main step ended (%v) before its token request:\n%s", err, redact(srv, mainLog.String()))
 			case <-time.After(30 * time.Second):
 				t.Fatalf("no token request within 30 s; requests:\n%s", requestLines(srv))
 			}
@@ -180,16 +180,16 @@ func TestCancel(t *testing.T) {
 				t.Logf("known limit: %d token(s) left valid, minted but answered after the grace", left)
 			case left != 0:
 				t.Errorf("%d token(s) still valid after the post step; requests:\n%smain log:\n%s\npost log:\n%s",
-					left, requestLines(srv), redact(mainLog.String()), redact(pres.Log))
+					left, requestLines(srv), redact(srv, mainLog.String()), redact(srv, pres.Log))
 			}
 			if !tt.leaks && len(srv.Tokens()) > 0 && !strings.Contains(mainLog.String(), "minted meanwhile was revoked") {
-				t.Errorf("main step log does not say it revoked the token minted meanwhile:\n%s", redact(mainLog.String()))
+				t.Errorf("main step log does not say it revoked the token minted meanwhile:\n%s", redact(srv, mainLog.String()))
 			}
 			if len(c.signals) > 1 {
 				t.Errorf("main step needed %v to stop, want SIGINT alone", c.signals)
 			}
 			if cmd.ProcessState.ExitCode() == 0 {
-				t.Errorf("cancelled main step exit code 0, want non-zero; log:\n%s", redact(mainLog.String()))
+				t.Errorf("cancelled main step exit code 0, want non-zero; log:\n%s", redact(srv, mainLog.String()))
 			}
 		})
 	}

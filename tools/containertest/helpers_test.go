@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,13 +103,13 @@ func run(tb testing.TB, e *Engine, s Step) Result {
 	return res
 }
 
-// secrets matches what must never reach a test's output: PEM blocks, JWTs
-// and installation tokens.
-var secrets = regexp.MustCompile(`-----BEGIN [A-Z ]+-----|eyJ[A-Za-z0-9_-]{10,}\.|gh[suo]_[A-Za-z0-9_]{20,}`)
-
-// redact returns s with anything that looks like a secret blanked, for a
-// failure message.
-func redact(s string) string { return secrets.ReplaceAllString(s, "[REDACTED]") }
+// redact returns s, for a failure message, with the tokens srv issued and
+// the JWTs it received shown as <token> and <jwt>, or withheld whole if it
+// shows the app's private key: the project's one redactor
+// ([runnertest.Secrets]), which knows each secret exactly.
+func redact(srv *githubapitest.Server, s string) string {
+	return runnertest.SecretsOf(srv, srv.PrivateKeyPEM()).Redact(s)
+}
 
 // valid returns how many of the tokens the emulator issued are still
 // valid: neither revoked nor expired.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 // TestMainThenPost runs the main step and then the post step in containers,
@@ -20,7 +22,7 @@ func TestMainThenPost(t *testing.T) {
 
 	main := run(t, e, j.Main(img))
 	if main.ExitCode != 0 {
-		t.Fatalf("main step exit code = %d, want 0; log:\n%s", main.ExitCode, redact(main.Log))
+		t.Fatalf("main step exit code = %d, want 0; log:\n%s", main.ExitCode, redact(srv, main.Log))
 	}
 	out, err := j.Runner.Outputs()
 	if err != nil {
@@ -43,7 +45,13 @@ func TestMainThenPost(t *testing.T) {
 		t.Errorf("output permissions = %q, want a JSON object with contents: write", out["permissions"])
 	}
 	if !strings.Contains(main.Log, "::add-mask::") {
-		t.Errorf("main step log has no ::add-mask:: command:\n%s", redact(main.Log))
+		t.Errorf("main step log has no ::add-mask:: command:\n%s", redact(srv, main.Log))
+	}
+	// The container's log and the mounted files keep secrets as the
+	// in-process steps do: masked first, shown nowhere else.
+	secrets := runnertest.SecretsOf(srv, srv.PrivateKeyPEM())
+	for _, p := range append(secrets.CheckLog(main.Log, []string{toks[0].Value}), secrets.CheckFiles(j.Runner.Dir)...) {
+		t.Errorf("main step: %s", p)
 	}
 	state, err := j.Runner.State()
 	if err != nil {
@@ -53,7 +61,7 @@ func TestMainThenPost(t *testing.T) {
 		t.Errorf("state has keys %v, want the issued token and its expiry", slices.Sorted(maps.Keys(state)))
 	}
 	if summary, _ := j.Runner.Summary(); !strings.Contains(summary, "demo-app") {
-		t.Errorf("job summary does not name the app:\n%s", redact(summary))
+		t.Errorf("job summary does not name the app:\n%s", redact(srv, summary))
 	}
 
 	post, err := j.Post(img)
@@ -62,7 +70,7 @@ func TestMainThenPost(t *testing.T) {
 	}
 	res := run(t, e, post)
 	if res.ExitCode != 0 || !strings.Contains(res.Log, "Token revoked") {
-		t.Errorf("post step exit code %d, log:\n%s\nwant exit 0 and \"Token revoked\"", res.ExitCode, redact(res.Log))
+		t.Errorf("post step exit code %d, log:\n%s\nwant exit 0 and \"Token revoked\"", res.ExitCode, redact(srv, res.Log))
 	}
 	if n := valid(srv); n != 0 {
 		t.Errorf("%d tokens still valid after the post step, want 0; requests:\n%s", n, requestLines(srv))
@@ -87,6 +95,6 @@ func TestImageEntrypoint(t *testing.T) {
 	res := run(t, e, j.Main(img))
 	if res.ExitCode != 0 || valid(srv) != 1 {
 		t.Errorf("main step with the image's own ENTRYPOINT: exit code %d, %d valid tokens, want 0 and 1; log:\n%s",
-			res.ExitCode, valid(srv), redact(res.Log))
+			res.ExitCode, valid(srv), redact(srv, res.Log))
 	}
 }

@@ -12,16 +12,9 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
-)
 
-// actionRuns is the runs section of action.yml.
-type actionRuns struct {
-	Using          string `yaml:"using"`
-	Image          string `yaml:"image"`
-	PreEntrypoint  string `yaml:"pre-entrypoint"`
-	Entrypoint     string `yaml:"entrypoint"`
-	PostEntrypoint string `yaml:"post-entrypoint"`
-}
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
+)
 
 // pinnedImage is runs.image on a release tag: an image by digest.
 var pinnedImage = regexp.MustCompile(`^docker://[a-z0-9][a-z0-9._:/-]*@sha256:[0-9a-f]{64}$`)
@@ -30,7 +23,7 @@ var pinnedImage = regexp.MustCompile(`^docker://[a-z0-9][a-z0-9._:/-]*@sha256:[0
 // Dockerfile builds. actionlint cannot check the entrypoints (it looks for
 // them in the repository), so this does: they must be absolute paths that
 // the image has, the main one the binary and the post one its symlink.
-func checkRuns(r actionRuns, img Image) []string {
+func checkRuns(r runnertest.Runs, img Image) []string {
 	var problems []string
 	if r.Using != "docker" {
 		problems = append(problems, "runs.using is "+quote(r.Using)+", want docker")
@@ -63,15 +56,13 @@ func checkRuns(r actionRuns, img Image) []string {
 func quote(s string) string { return `"` + s + `"` }
 
 // readRuns returns the runs section of the repository's action.yml.
-func readRuns(tb testing.TB) actionRuns {
+func readRuns(tb testing.TB) runnertest.Runs {
 	tb.Helper()
-	var meta struct {
-		Runs actionRuns `yaml:"runs"`
+	a, err := runnertest.ReadAction(filepath.Join(repoRoot, "action.yml"))
+	if err != nil {
+		tb.Fatal(err)
 	}
-	if err := yaml.Unmarshal([]byte(repoFile(tb, "action.yml")), &meta); err != nil {
-		tb.Fatalf("parse action.yml: %v", err)
-	}
-	return meta.Runs
+	return a.Runs
 }
 
 // inspectRepo returns what the repository's Dockerfile builds, and fails
@@ -98,7 +89,7 @@ func TestActionRuns(t *testing.T) {
 func TestActionRunsDefects(t *testing.T) {
 	t.Parallel()
 	img := inspectRepo(t)
-	good := actionRuns{
+	good := runnertest.Runs{
 		Using:          "docker",
 		Image:          "Dockerfile",
 		Entrypoint:     "/usr/local/bin/app-token",
@@ -110,20 +101,20 @@ func TestActionRunsDefects(t *testing.T) {
 	pinned := "docker://ghcr.io/ghapptoken/app-token-action@sha256:" + strings.Repeat("0", 64)
 	tests := []struct {
 		name   string
-		mutate func(*actionRuns)
+		mutate func(*runnertest.Runs)
 		want   string
 	}{
-		{"not docker", func(r *actionRuns) { r.Using = "node24" }, "runs.using"},
-		{"image by mutable tag", func(r *actionRuns) { r.Image = "docker://ghcr.io/ghapptoken/app-token-action:1" }, "runs.image"},
-		{"image by digest", func(r *actionRuns) { r.Image = pinned }, ""},
-		{"relative entrypoint", func(r *actionRuns) { r.Entrypoint = "app-token" }, "not an absolute path"},
-		{"entrypoint not made", func(r *actionRuns) { r.Entrypoint = "/app-token" }, "not the Dockerfile's ENTRYPOINT"},
-		{"entrypoint unset", func(r *actionRuns) { r.Entrypoint = "" }, "runs.entrypoint"},
-		{"relative post-entrypoint", func(r *actionRuns) { r.PostEntrypoint = "app-token-post" }, "not an absolute path"},
-		{"post-entrypoint not made", func(r *actionRuns) { r.PostEntrypoint = "/usr/bin/app-token-post" }, "not a symlink"},
-		{"post-entrypoint misnamed", func(r *actionRuns) { r.PostEntrypoint = "/usr/local/bin/app-token" }, "must be named app-token-post"},
-		{"post-entrypoint unset", func(r *actionRuns) { r.PostEntrypoint = "" }, "runs.post-entrypoint"},
-		{"pre-entrypoint", func(r *actionRuns) { r.PreEntrypoint = "/usr/local/bin/app-token" }, "pre-entrypoint"},
+		{"not docker", func(r *runnertest.Runs) { r.Using = "node24" }, "runs.using"},
+		{"image by mutable tag", func(r *runnertest.Runs) { r.Image = "docker://ghcr.io/ghapptoken/app-token-action:1" }, "runs.image"},
+		{"image by digest", func(r *runnertest.Runs) { r.Image = pinned }, ""},
+		{"relative entrypoint", func(r *runnertest.Runs) { r.Entrypoint = "app-token" }, "not an absolute path"},
+		{"entrypoint not made", func(r *runnertest.Runs) { r.Entrypoint = "/app-token" }, "not the Dockerfile's ENTRYPOINT"},
+		{"entrypoint unset", func(r *runnertest.Runs) { r.Entrypoint = "" }, "runs.entrypoint"},
+		{"relative post-entrypoint", func(r *runnertest.Runs) { r.PostEntrypoint = "app-token-post" }, "not an absolute path"},
+		{"post-entrypoint not made", func(r *runnertest.Runs) { r.PostEntrypoint = "/usr/bin/app-token-post" }, "not a symlink"},
+		{"post-entrypoint misnamed", func(r *runnertest.Runs) { r.PostEntrypoint = "/usr/local/bin/app-token" }, "must be named app-token-post"},
+		{"post-entrypoint unset", func(r *runnertest.Runs) { r.PostEntrypoint = "" }, "runs.post-entrypoint"},
+		{"pre-entrypoint", func(r *runnertest.Runs) { r.PreEntrypoint = "/usr/local/bin/app-token" }, "pre-entrypoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

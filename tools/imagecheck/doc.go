@@ -1,8 +1,9 @@
 // Package imagecheck reads the action's Dockerfile with BuildKit's own
 // parser, and its tests check the container image and the release machinery
 // around it, without a Docker engine. [ReadDockerfile] tells other programs,
-// such as tools/bench, how the image builds and runs the binary, so that
-// they keep no second copy of its go build line or its ENV.
+// such as tools/bench and tools/containertest, how the image builds and
+// runs the binary, so that they keep no second copy of its go build line,
+// its build stage's files, its final stage or its ENV.
 //
 // The tests check the Dockerfile's rules: bases pinned by digest, a static
 // cross-compiled binary on scratch with the CA bundle and nothing else, no
@@ -13,7 +14,8 @@
 // check. They build the binary from the build context with the Dockerfile's
 // own go build line, check that it is static, stripped and free of build
 // paths, and run its version, post step and demo with the image's
-// environment only. Finally they lint the workflows with actionlint and
+// environment only; go list -deps . must show no emulator, no runner
+// stand-in and no net/http/httptest in it. Finally they lint the workflows with actionlint and
 // check that every action is pinned by commit SHA. They also check that
 // dependabot.yml, the CI workflow and the release workflow keep their
 // promises, and run the script that pins action.yml to the image digest on

@@ -1,6 +1,7 @@
 package imagecheck
 
 import (
+	"encoding/json"
 	"fmt"
 	"iter"
 	"maps"
@@ -32,6 +33,8 @@ type Image struct {
 	files      map[string]file // path in the image -> where it comes from
 	env        []string        // the final stage's ENV, NAME=value in order
 	build      buildStep       // the builder's RUN with go build
+	made       map[string]file // path in the build stage -> what the build stage makes there for the final stage
+	final      *stage          // the final stage; each COPY in it is --from the build stage
 }
 
 // file is one path in the final image.
@@ -72,6 +75,65 @@ func (img Image) GoBuild(goos, goarch, out string) (env, args []string, err erro
 		return nil, nil, err
 	}
 	return gb.env, setFlag(gb.args, "-o", out), nil
+}
+
+// BuildFile is a file the build stage holds for the final stage to copy.
+type BuildFile struct {
+	Path   string // absolute, in the build stage
+	Link   string // symlink target; "" for a regular file
+	Binary bool   // the go build output; a regular file that is not comes with the build stage's base image (the CA bundle)
+}
+
+// BuildFiles returns the files the build stage holds for the final stage,
+// by path: the go build output, the links its ln -s commands make, and the
+// CA bundle.
+func (img Image) BuildFiles() []BuildFile {
+	out := make([]BuildFile, 0, len(img.made))
+	for _, p := range slices.Sorted(maps.Keys(img.made)) {
+		f := img.made[p]
+		out = append(out, BuildFile{Path: p, Link: f.link, Binary: f.binary})
+	}
+	return out
+}
+
+// FinalStage returns the final stage as a Dockerfile of its own, in which
+// each COPY --from=<build stage> copies from dir, a slash-separated path in
+// the build context, instead: for building the image from a context that
+// holds the [Image.BuildFiles] under dir, with no build stage to run.
+func (img Image) FinalStage(dir string) string {
+	var df strings.Builder
+	df.WriteString(img.final.from.Original + "\n")
+	for _, n := range img.final.nodes {
+		line := n.Original
+		if _, ok := flag(n, "from"); is(n, "COPY") && ok {
+			line = copyFromContext(n, dir)
+		}
+		df.WriteString(line + "\n")
+	}
+	return df.String()
+}
+
+// copyFromContext returns the COPY --from n with --from dropped and its
+// sources under dir.
+func copyFromContext(n *parser.Node, dir string) string {
+	words := []string{"COPY"}
+	for _, f := range n.Flags {
+		if !strings.HasPrefix(f, "--from=") {
+			words = append(words, f)
+		}
+	}
+	ops := operands(n)
+	args := make([]string, 0, len(ops))
+	for _, src := range ops[:len(ops)-1] {
+		p := path.Join(dir, src)
+		if strings.HasSuffix(src, "/") {
+			p += "/" // COPY dir/ copies the directory's contents
+		}
+		args = append(args, p)
+	}
+	args = append(args, ops[len(ops)-1])
+	j, _ := json.Marshal(args) // a []string always marshals
+	return strings.Join(append(words, string(j)), " ")
 }
 
 // buildStep is the builder's RUN that holds go build.
@@ -409,10 +471,12 @@ func inspect(src string) (Image, []string) {
 	for _, l := range links {
 		made[l.path] = file{src: l.path, link: l.target}
 	}
+	img.made = made
 
 	// The final stage: scratch, files copied from the build stage, and an
 	// exec-form ENTRYPOINT.
 	final := stages[len(stages)-1]
+	img.final = final
 	if final.image != "scratch" {
 		report(final.from, "the final stage is FROM %s, want scratch: no shell, no package manager", final.image)
 	}

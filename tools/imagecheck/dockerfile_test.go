@@ -37,6 +37,40 @@ func TestDockerfile(t *testing.T) {
 	}
 }
 
+// TestBuildFilesAndFinalStage checks what other programs (the container
+// tests) read to build the image without a build stage: the files the build
+// stage makes, and the final stage replayed on a context that holds them.
+func TestBuildFilesAndFinalStage(t *testing.T) {
+	t.Parallel()
+	img := inspectRepo(t)
+	wantFiles := []BuildFile{
+		{Path: caBundle},
+		{Path: "/out/app-token", Binary: true},
+		{Path: "/out/app-token-post", Link: "app-token"},
+	}
+	if got := img.BuildFiles(); !slices.Equal(got, wantFiles) {
+		t.Errorf("BuildFiles() = %+v, want %+v", got, wantFiles)
+	}
+	const want = `FROM scratch
+COPY ["ctx/etc/ssl/certs/ca-certificates.crt","/etc/ssl/certs/ca-certificates.crt"]
+COPY ["ctx/out/","/usr/local/bin/"]
+ENV GOMAXPROCS=1
+ENTRYPOINT ["/usr/local/bin/app-token"]
+`
+	if got := img.FinalStage("ctx"); got != want {
+		t.Errorf("FinalStage(%q) =\n%s\nwant\n%s", "ctx", got, want)
+	}
+	// A COPY's other flags are kept.
+	src := mutate(t, "Dockerfile", repoFile(t, "Dockerfile"), "COPY --from=build /out/", "COPY --chmod=755 --from=build /out/")
+	img, problems := inspect(src)
+	if len(problems) > 0 {
+		t.Fatalf("inspect() problems = %q, want none", problems)
+	}
+	if got := img.FinalStage("ctx"); !strings.Contains(got, "\nCOPY --chmod=755 [\"ctx/out/\",\"/usr/local/bin/\"]\n") {
+		t.Errorf("FinalStage() with COPY --chmod =\n%s\nwant the flag kept", got)
+	}
+}
+
 // TestInspectEnv feeds inspect the real Dockerfile with other ENV lines, in
 // the final stage and in the build stage, and wants them read as docker
 // build reads them.
@@ -216,24 +250,71 @@ func checkDownload(src string, needed []string) []string {
 	return problems
 }
 
-// buildModules returns the modules, other than the main module, of the
-// packages the binary is built from, for linux as the image builds it.
-func buildModules(tb testing.TB) []string {
+// goListDeps returns what go list -deps -f format . prints for the packages
+// the binary is built from, for linux as the image builds it, line by line.
+func goListDeps(tb testing.TB, format string) []string {
 	tb.Helper()
-	cmd := exec.CommandContext(tb.Context(), "go", "list", "-deps", "-f", "{{with .Module}}{{if not .Main}}{{.Path}}{{end}}{{end}}", ".")
+	cmd := exec.CommandContext(tb.Context(), "go", "list", "-deps", "-f", format, ".")
 	cmd.Dir = repoRoot
 	cmd.Env = append(os.Environ(), "GOOS=linux", "CGO_ENABLED=0", "GOFLAGS=")
 	out, err := cmd.Output()
 	if err != nil {
 		tb.Fatalf("go list -deps .: %v", err)
 	}
+	return strings.Fields(string(out))
+}
+
+// buildModules returns the modules, other than the main module, of the
+// packages the binary is built from, for linux as the image builds it.
+func buildModules(tb testing.TB) []string {
+	tb.Helper()
 	var mods []string
-	for _, m := range strings.Fields(string(out)) {
+	for _, m := range goListDeps(tb, "{{with .Module}}{{if not .Main}}{{.Path}}{{end}}{{end}}") {
 		if !slices.Contains(mods, m) {
 			mods = append(mods, m)
 		}
 	}
 	return mods
+}
+
+// testSupport reports why the package at importPath must stay out of the
+// shipped binary, or "" if it may be in it. module is the main module's path.
+func testSupport(module, importPath string) string {
+	switch {
+	case importPath == "testing" || importPath == "net/http/httptest":
+		return "a standard library test package"
+	case strings.HasPrefix(importPath, module+"/") && strings.HasSuffix(importPath, "test"):
+		return "the project's test support (an emulator or the runner stand-in)"
+	}
+	return ""
+}
+
+// TestBinaryImportsNoTestSupport checks what the architecture promises:
+// the shipped binary imports no emulator, no runner stand-in and no
+// net/http/httptest, as go list -deps . shows; and that testSupport names
+// each of them.
+func TestBinaryImportsNoTestSupport(t *testing.T) {
+	t.Parallel()
+	deps := goListDeps(t, "{{.ImportPath}}")
+	module := deps[len(deps)-1] // the main package comes last
+	if !strings.HasPrefix(module, "github.com/") {
+		t.Fatalf("go list -deps . ends with %q, want the main module's package", module)
+	}
+	for _, p := range deps {
+		if why := testSupport(module, p); why != "" {
+			t.Errorf("the binary imports %s, %s", p, why)
+		}
+	}
+	for _, p := range []string{"testing", "net/http/httptest", module + "/internal/githubapi/githubapitest", module + "/internal/runnertest", module + "/internal/oidc/oidctest"} {
+		if testSupport(module, p) == "" {
+			t.Errorf("testSupport(%q) = \"\", want a reason", p)
+		}
+	}
+	for _, p := range []string{"net/http", "internal/synctest", module + "/internal/githubapi"} {
+		if why := testSupport(module, p); why != "" {
+			t.Errorf("testSupport(%q) = %q, want \"\"", p, why)
+		}
+	}
 }
 
 // TestModuleDownload checks that the builder downloads the modules the
