@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -42,6 +43,15 @@ func TestGitHubAsItBehaves(t *testing.T) {
 				h.srv.InjectFault(githubapitest.SecondaryRateLimit("POST", mintPath, 2))
 			},
 			errText: "rate limit", hint: "secondary rate limit", attempts: 2,
+		},
+		{
+			name: "the primary rate limit, spent for an hour, says how long to wait",
+			setup: func(t *testing.T, h *harness) {
+				h.srv.InjectFault(githubapitest.Fault{Method: "POST", Path: mintPath, Status: 429,
+					Header: http.Header{"Retry-After": {"3600"}, "X-RateLimit-Remaining": {"0"}},
+					Body:   `{"message":"API rate limit exceeded for installation ID 11."}`})
+			},
+			errText: "429", hint: "GitHub's rate limit for the app asks to wait 1h0m0s", notHint: "githubstatus", attempts: 1,
 		},
 		{
 			name: "IP allow list: GitHub's words, one attempt, advice about the list",
