@@ -34,6 +34,8 @@ type harness struct {
 	// deadline, when set, bounds each step instead of the production
 	// deadlines.
 	deadline time.Duration
+	// requestTimeout, when set, bounds each attempt instead of 200 ms.
+	requestTimeout time.Duration
 	// advance moves the emulator's clock by each wait the steps ask for,
 	// as if they had slept.
 	advance bool
@@ -66,6 +68,9 @@ func (h *harness) runCtx(ctx context.Context, post bool) stepRun {
 	var r stepRun
 	e := testEnv(h.runner, &log)
 	e.Core.RequestTimeout = 200 * time.Millisecond
+	if h.requestTimeout > 0 {
+		e.Core.RequestTimeout = h.requestTimeout
+	}
 	e.Core.MintDeadline, e.Core.RevokeDeadline = h.deadline, h.deadline
 	e.Core.Sleep = func(ctx context.Context, wait time.Duration) error {
 		mu.Lock()

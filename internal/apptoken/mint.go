@@ -86,15 +86,13 @@ func createToken(ctx context.Context, c *githubapi.Client, id int64, tr githubap
 	})
 	defer stop()
 	tok, err := c.CreateToken(gctx, id, tr)
-	if err != nil && ctx.Err() != nil {
-		// Cancelled with no token: say so, whatever the last attempt saw.
-		return tok, fmt.Errorf("%w: %w", errCanceled, err)
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		// Cancelled with no token: say so, and why (a signal's cause names
+		// it), whatever the last attempt in the grace saw.
+		return tok, fmt.Errorf("%w: %w", context.Cause(ctx), err)
 	}
 	return tok, err
 }
-
-// errCanceled marks a mint the caller cancelled.
-var errCanceled = errors.New("cancelled")
 
 // revokeLate revokes a token that arrived after ctx was cancelled. It
 // returns the cancellation's error, and res with the token only when the
