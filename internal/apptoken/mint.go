@@ -77,12 +77,15 @@ func createToken(ctx context.Context, c *githubapi.Client, id int64, tr githubap
 		defer cancelDeadline()
 	}
 	stop := context.AfterFunc(ctx, func() {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return // the deadline above ends gctx as well
+		// The grace ends when the request does (the deferred cancel), at
+		// ctx's deadline (which gctx shares), or after cancelGrace.
+		t := time.NewTimer(cancelGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel(context.Cause(ctx))
+		case <-gctx.Done():
 		}
-		// The timer needs no stop: cancel is idempotent, and the deferred
-		// cancel ends gctx first when the request finishes sooner.
-		time.AfterFunc(cancelGrace, func() { cancel(context.Cause(ctx)) })
 	})
 	defer stop()
 	tok, err := c.CreateToken(gctx, id, tr)
