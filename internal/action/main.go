@@ -94,21 +94,29 @@ func appSigner(e Env, cfg *config.Config, o apptoken.Options) (appjwt.Signer, er
 
 // scopeText says which repositories the token covers, for the log: when
 // the inputs scoped it, as GitHub's answer counts them (a repository named
-// in repositories and in repository-ids is one).
+// in repositories and in repository-ids is one); when they chose a whole
+// installation, as the installation's selection.
 func scopeText(cfg *config.Config, res apptoken.Result) string {
-	unscoped := len(cfg.Repositories) == 0 && len(cfg.RepositoryIDs) == 0
-	switch n := len(res.Token.Repositories); {
-	case unscoped && (cfg.Owner != "" || cfg.Enterprise != "" || cfg.InstallationID != 0):
-		if res.Installation.RepositorySelection == "selected" {
-			return "for the installation's selected repositories"
-		}
-		return "for all repositories of the installation"
-	case n == 1 && strings.EqualFold(res.Installation.Account+"/"+res.Token.Repositories[0], cfg.CurrentRepository):
+	inst, tok := res.Installation, res.Token
+	selected := inst.RepositorySelection == "selected"
+	switch n := len(tok.Repositories); {
+	case len(cfg.Repositories) == 0 && len(cfg.RepositoryIDs) == 0 &&
+		(cfg.Owner != "" || cfg.Enterprise != "" || cfg.InstallationID != 0):
+		// A whole installation: its selection, whatever GitHub listed.
+	case n == 1 && strings.EqualFold(inst.Account+"/"+tok.Repositories[0], cfg.CurrentRepository):
 		return "scoped to " + cfg.CurrentRepository
 	case n == 1:
 		return "scoped to 1 repository"
+	case n > 1:
+		return fmt.Sprintf("scoped to %d repositories", n)
+	default:
+		// GitHub listed none: its selection for the token, if it says.
+		selected = tok.RepositorySelection == "selected" || selected && tok.RepositorySelection == ""
 	}
-	return res.ScopeText()
+	if selected {
+		return "for the installation's selected repositories"
+	}
+	return "for all repositories of the installation"
 }
 
 // publish writes the outputs and the state for the post step.
