@@ -136,17 +136,7 @@ func publish(e Env, cfg *config.Config, res apptoken.Result) error {
 	if cfg.GitUser {
 		outputs = append(outputs, [2]string{"git-user-name", res.GitUserName}, [2]string{"git-user-email", res.GitUserEmail})
 	}
-	for _, kv := range outputs {
-		if strings.ContainsAny(kv[1], "\r\n") {
-			return fmt.Errorf("refusing to write output %s: the value contains a line break", kv[0])
-		}
-	}
-	err = fileCommands("write step outputs", func() {
-		for _, kv := range outputs {
-			e.Action.SetOutput(kv[0], kv[1])
-		}
-	})
-	if err != nil || cfg.SkipTokenRevoke {
+	if err := writeValues("write step outputs", outputs, e.Action.SetOutput); err != nil || cfg.SkipTokenRevoke {
 		return err
 	}
 	return saveState(e, res)
@@ -154,13 +144,27 @@ func publish(e Env, cfg *config.Config, res apptoken.Result) error {
 
 // saveState saves the token and its expiry for the post step.
 func saveState(e Env, res apptoken.Result) error {
-	expires := res.Token.ExpiresAt.UTC().Format(time.RFC3339)
-	if strings.ContainsAny(res.Token.Value, "\r\n") {
-		return errors.New("refusing to save the token as state: it contains a line break")
+	return writeValues("save state for the post step", [][2]string{
+		{"token", res.Token.Value},
+		{"expires-at", res.Token.ExpiresAt.UTC().Format(time.RFC3339)},
+	}, e.Action.SaveState)
+}
+
+// writeValues writes each name and value with set, a file command, unless
+// a value holds a line break: go-githubactions ends a value at a fixed
+// delimiter line, which a line break could forge. (The API client already
+// refuses line breaks in GitHub's answers; this guards what the step
+// writes.)
+func writeValues(what string, values [][2]string, set func(name, value string)) error {
+	for _, kv := range values {
+		if strings.ContainsAny(kv[1], "\r\n") {
+			return fmt.Errorf("%s: refusing %s: the value contains a line break", what, kv[0])
+		}
 	}
-	return fileCommands("save state for the post step", func() {
-		e.Action.SaveState("token", res.Token.Value)
-		e.Action.SaveState("expires-at", expires)
+	return fileCommands(what, func() {
+		for _, kv := range values {
+			set(kv[0], kv[1])
+		}
 	})
 }
 

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
@@ -55,5 +56,31 @@ func TestScopeText(t *testing.T) {
 				t.Errorf("scopeText() = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestWriteValues checks that no value with a line break reaches a file
+// command, where it could forge another name, and that the others are all
+// written, in order.
+func TestWriteValues(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"x\ninjected=1", "x\r", "\n"} {
+		var set []string
+		err := writeValues("write step outputs", [][2]string{{"installation-id", "1"}, {"token", bad}},
+			func(name, value string) { set = append(set, name) })
+		if err == nil || !strings.Contains(err.Error(), "refusing token") || strings.Contains(err.Error(), bad) {
+			t.Errorf("writeValues(%q) error = %v, want it to refuse token without quoting it", bad, err)
+		}
+		if len(set) != 0 {
+			t.Errorf("writeValues(%q) wrote %v, want nothing", bad, set)
+		}
+	}
+	var set []string
+	if err := writeValues("save state", [][2]string{{"token", "ghs_x"}, {"expires-at", "2031-01-02T03:04:05Z"}},
+		func(name, value string) { set = append(set, name+"="+value) }); err != nil {
+		t.Fatalf("writeValues() error = %v", err)
+	}
+	if got, want := strings.Join(set, " "), "token=ghs_x expires-at=2031-01-02T03:04:05Z"; got != want {
+		t.Errorf("writeValues() wrote %q, want %q", got, want)
 	}
 }
