@@ -145,13 +145,13 @@ var listInputs = map[string]bool{"repositories": true, "repository-ids": true}
 // permission-* inputs from environ, a list of "KEY=value" entries as
 // returned by os.Environ, and checks them with [Parse].
 func Load(a *githubactions.Action, environ []string) (*Config, error) {
-	return Parse(ActionInputs(a, environ))
+	return Parse(actionInputs(a, environ))
 }
 
-// ActionInputs returns the inputs the runner passed to the step: every
+// actionInputs returns the inputs the runner passed to the step: every
 // input in inputNames and every INPUT_PERMISSION… variable in environ,
 // read through a.
-func ActionInputs(a *githubactions.Action, environ []string) Inputs {
+func actionInputs(a *githubactions.Action, environ []string) Inputs {
 	values := make(map[string]string, len(inputNames)+8)
 	for _, name := range inputNames {
 		if listInputs[name] {
