@@ -3,9 +3,12 @@ package action
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
@@ -85,6 +88,7 @@ func (h *harness) runCtx(ctx context.Context, post bool) stepRun {
 	if post {
 		Post(ctx, e)
 	} else if r.err = Main(ctx, e); r.err != nil {
+		checkHintForm(h.t, hint.Next(r.err))
 		Report(e.Action, r.err)
 	}
 	r.log = log.String()
@@ -156,4 +160,18 @@ func countRequests(srv *githubapitest.Server, method, path string) int {
 // renderedHint returns err's next step as the action prints it.
 func renderedHint(err error) string {
 	return hint.Render(hint.Next(err), hint.Plain)
+}
+
+// checkHintForm fails tb unless next follows package hint's one casing
+// rule: one line, starting in lower case (or with the name GitHub), with no
+// final period.
+func checkHintForm(tb testing.TB, next string) {
+	tb.Helper()
+	if next == "" {
+		return
+	}
+	r, _ := utf8.DecodeRuneInString(next)
+	if unicode.IsUpper(r) && !strings.HasPrefix(next, "GitHub") || strings.HasSuffix(next, ".") || strings.ContainsAny(next, "\r\n") {
+		tb.Errorf("hint = %q, want one line in lower case with no final period", next)
+	}
 }
