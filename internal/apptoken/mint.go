@@ -53,8 +53,9 @@ func Mint(ctx context.Context, o Options, r Request) (Result, error) {
 	if o.OnToken != nil {
 		o.OnToken(tok.Value)
 	}
-	if ctx.Err() != nil {
-		// The token came in the grace after a cancellation.
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// The token came in the grace after a cancellation. (One that
+		// beat the deadline is the caller's, like any other.)
 		return revokeLate(ctx, o, c, res)
 	}
 	if r.GitUser {
