@@ -33,7 +33,7 @@ func (e Env) options(debug bool) apptoken.Options {
 	o.OnSkew = func(offset time.Duration) {
 		e.Action.Warningf("The runner's clock differs from GitHub's by %s; signing with GitHub's time. Check the runner's time synchronization.", offset.Round(time.Second))
 	}
-	o.OnWait = func(w githubapi.Wait) { e.Action.Infof("%s", WaitLine(w)) }
+	o.OnWait = func(w githubapi.Wait) { e.Action.Infof("%s", waitLine(w)) }
 	if debug {
 		o.Debugf = e.Action.Debugf
 	} else {
@@ -42,9 +42,10 @@ func (e Env) options(debug bool) apptoken.Options {
 	return o
 }
 
-// WaitLine describes a wait for the log, e.g. "GitHub's secondary rate
-// limit: waiting 60 s (attempt 2; the step gives up in 2m40s)".
-func WaitLine(w githubapi.Wait) string {
+// waitLine describes a wait for the log, e.g. "GitHub's secondary rate
+// limit: waiting 1m0s before retrying POST /app/installations/42/access_tokens
+// (attempt 2; the step gives up in 2m40s)".
+func waitLine(w githubapi.Wait) string {
 	line := fmt.Sprintf("%s: waiting %s before retrying %s %s (attempt %d", w.Reason, w.Delay.Round(time.Second/10), w.Method, w.Path, w.Attempt)
 	if w.Left > 0 {
 		line += fmt.Sprintf("; the step gives up in %s", w.Left.Round(time.Second))

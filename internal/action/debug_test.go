@@ -68,6 +68,7 @@ func TestDebugLog(t *testing.T) {
 				t.Fatalf("%d ::debug:: lines for %d requests:\n%s", len(lines), len(reqs), redactSecrets(h, strings.Join(lines, "\n")))
 			}
 			attempt := map[string]int{}
+			waits := 0 // debug lines that name a wait
 			for i, line := range lines {
 				m := debugLine.FindStringSubmatch(line)
 				if m == nil {
@@ -91,10 +92,21 @@ func TestDebugLog(t *testing.T) {
 					attempt[key] = 0 // the next request to the path starts over
 				} else if _, err := time.ParseDuration(wait); err != nil {
 					t.Errorf("debug line %d retry wait %q: %v", i+1, wait, err)
+				} else {
+					waits++
 				}
 				if d, err := time.ParseDuration(took); err != nil || d < 0 {
 					t.Errorf("debug line %d duration %q is not a duration", i+1, took)
 				}
+			}
+			// Every wait is shown twice: in its request's debug line, and
+			// in the log line that says why (debug or not).
+			asked := len(main.waits) + len(post.waits)
+			if waits != asked {
+				t.Errorf("%d debug lines name a wait, for %d waits", waits, asked)
+			}
+			if n := strings.Count(main.log+post.log, ": waiting "); n != asked {
+				t.Errorf("%d log lines say a wait, for %d waits", n, asked)
 			}
 		})
 	}

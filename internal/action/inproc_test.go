@@ -3,9 +3,12 @@ package action
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
@@ -34,6 +37,8 @@ type harness struct {
 	// deadline, when set, bounds each step instead of the production
 	// deadlines.
 	deadline time.Duration
+	// requestTimeout, when set, bounds each attempt instead of 200 ms.
+	requestTimeout time.Duration
 	// advance moves the emulator's clock by each wait the steps ask for,
 	// as if they had slept.
 	advance bool
@@ -66,6 +71,9 @@ func (h *harness) runCtx(ctx context.Context, post bool) stepRun {
 	var r stepRun
 	e := testEnv(h.runner, &log)
 	e.Core.RequestTimeout = 200 * time.Millisecond
+	if h.requestTimeout > 0 {
+		e.Core.RequestTimeout = h.requestTimeout
+	}
 	e.Core.MintDeadline, e.Core.RevokeDeadline = h.deadline, h.deadline
 	e.Core.Sleep = func(ctx context.Context, wait time.Duration) error {
 		mu.Lock()
@@ -80,6 +88,7 @@ func (h *harness) runCtx(ctx context.Context, post bool) stepRun {
 	if post {
 		Post(ctx, e)
 	} else if r.err = Main(ctx, e); r.err != nil {
+		checkHintForm(h.t, hint.Next(r.err))
 		Report(e.Action, r.err)
 	}
 	r.log = log.String()
@@ -151,4 +160,18 @@ func countRequests(srv *githubapitest.Server, method, path string) int {
 // renderedHint returns err's next step as the action prints it.
 func renderedHint(err error) string {
 	return hint.Render(hint.Next(err), hint.Plain)
+}
+
+// checkHintForm fails tb unless next follows package hint's one casing
+// rule: one line, starting in lower case (or with the name GitHub), with no
+// final period.
+func checkHintForm(tb testing.TB, next string) {
+	tb.Helper()
+	if next == "" {
+		return
+	}
+	r, _ := utf8.DecodeRuneInString(next)
+	if unicode.IsUpper(r) && !strings.HasPrefix(next, "GitHub") || strings.HasSuffix(next, ".") || strings.ContainsAny(next, "\r\n") {
+		tb.Errorf("hint = %q, want one line in lower case with no final period", next)
+	}
 }

@@ -94,21 +94,29 @@ func appSigner(e Env, cfg *config.Config, o apptoken.Options) (appjwt.Signer, er
 
 // scopeText says which repositories the token covers, for the log: when
 // the inputs scoped it, as GitHub's answer counts them (a repository named
-// in repositories and in repository-ids is one).
+// in repositories and in repository-ids is one); when they chose a whole
+// installation, as the installation's selection.
 func scopeText(cfg *config.Config, res apptoken.Result) string {
-	unscoped := len(cfg.Repositories) == 0 && len(cfg.RepositoryIDs) == 0
-	switch n := len(res.Token.Repositories); {
-	case unscoped && (cfg.Owner != "" || cfg.Enterprise != "" || cfg.InstallationID != 0):
-		if res.Installation.RepositorySelection == "selected" {
-			return "for the installation's selected repositories"
-		}
-		return "for all repositories of the installation"
-	case n == 1 && strings.EqualFold(res.Installation.Account+"/"+res.Token.Repositories[0], cfg.CurrentRepository):
+	inst, tok := res.Installation, res.Token
+	selected := inst.RepositorySelection == "selected"
+	switch n := len(tok.Repositories); {
+	case len(cfg.Repositories) == 0 && len(cfg.RepositoryIDs) == 0 &&
+		(cfg.Owner != "" || cfg.Enterprise != "" || cfg.InstallationID != 0):
+		// A whole installation: its selection, whatever GitHub listed.
+	case n == 1 && strings.EqualFold(inst.Account+"/"+tok.Repositories[0], cfg.CurrentRepository):
 		return "scoped to " + cfg.CurrentRepository
 	case n == 1:
 		return "scoped to 1 repository"
+	case n > 1:
+		return fmt.Sprintf("scoped to %d repositories", n)
+	default:
+		// GitHub listed none: its selection for the token, if it says.
+		selected = tok.RepositorySelection == "selected" || selected && tok.RepositorySelection == ""
 	}
-	return res.ScopeText()
+	if selected {
+		return "for the installation's selected repositories"
+	}
+	return "for all repositories of the installation"
 }
 
 // publish writes the outputs and the state for the post step.
@@ -128,17 +136,7 @@ func publish(e Env, cfg *config.Config, res apptoken.Result) error {
 	if cfg.GitUser {
 		outputs = append(outputs, [2]string{"git-user-name", res.GitUserName}, [2]string{"git-user-email", res.GitUserEmail})
 	}
-	for _, kv := range outputs {
-		if strings.ContainsAny(kv[1], "\r\n") {
-			return fmt.Errorf("refusing to write output %s: the value contains a line break", kv[0])
-		}
-	}
-	err = fileCommands("write step outputs", func() {
-		for _, kv := range outputs {
-			e.Action.SetOutput(kv[0], kv[1])
-		}
-	})
-	if err != nil || cfg.SkipTokenRevoke {
+	if err := writeValues("write step outputs", outputs, e.Action.SetOutput); err != nil || cfg.SkipTokenRevoke {
 		return err
 	}
 	return saveState(e, res)
@@ -146,13 +144,27 @@ func publish(e Env, cfg *config.Config, res apptoken.Result) error {
 
 // saveState saves the token and its expiry for the post step.
 func saveState(e Env, res apptoken.Result) error {
-	expires := res.Token.ExpiresAt.UTC().Format(time.RFC3339)
-	if strings.ContainsAny(res.Token.Value, "\r\n") {
-		return errors.New("refusing to save the token as state: it contains a line break")
+	return writeValues("save state for the post step", [][2]string{
+		{"token", res.Token.Value},
+		{"expires-at", res.Token.ExpiresAt.UTC().Format(time.RFC3339)},
+	}, e.Action.SaveState)
+}
+
+// writeValues writes each name and value with set, a file command, unless
+// a value holds a line break: go-githubactions ends a value at a fixed
+// delimiter line, which a line break could forge. (The API client already
+// refuses line breaks in GitHub's answers; this guards what the step
+// writes.)
+func writeValues(what string, values [][2]string, set func(name, value string)) error {
+	for _, kv := range values {
+		if strings.ContainsAny(kv[1], "\r\n") {
+			return fmt.Errorf("%s: refusing %s: the value contains a line break", what, kv[0])
+		}
 	}
-	return fileCommands("save state for the post step", func() {
-		e.Action.SaveState("token", res.Token.Value)
-		e.Action.SaveState("expires-at", expires)
+	return fileCommands(what, func() {
+		for _, kv := range values {
+			set(kv[0], kv[1])
+		}
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -42,6 +43,15 @@ func TestGitHubAsItBehaves(t *testing.T) {
 				h.srv.InjectFault(githubapitest.SecondaryRateLimit("POST", mintPath, 2))
 			},
 			errText: "rate limit", hint: "secondary rate limit", attempts: 2,
+		},
+		{
+			name: "the primary rate limit, spent for an hour, says how long to wait",
+			setup: func(t *testing.T, h *harness) {
+				h.srv.InjectFault(githubapitest.Fault{Method: "POST", Path: mintPath, Status: 429,
+					Header: http.Header{"Retry-After": {"3600"}, "X-RateLimit-Remaining": {"0"}},
+					Body:   `{"message":"API rate limit exceeded for installation ID 11."}`})
+			},
+			errText: "429", hint: "GitHub's rate limit for the app asks to wait 1h0m0s", notHint: "githubstatus", attempts: 1,
 		},
 		{
 			name: "IP allow list: GitHub's words, one attempt, advice about the list",
@@ -164,20 +174,37 @@ func closedAddr(t *testing.T) string {
 func TestCancelledMint(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
-		delay time.Duration // before GitHub answers the token request
+		name   string
+		fault  githubapitest.Fault // the token request's answer
+		cancel time.Duration       // when the job is cancelled
+		// requestTimeout, when set, bounds each attempt; within, when
+		// set, bounds the main step.
+		requestTimeout, within time.Duration
 	}{
-		{"token arrives within the grace", time.Second},
-		{"token arrives too late", 8 * time.Second},
+		{name: "token arrives within the grace", fault: githubapitest.Fault{Delay: time.Second}, cancel: 200 * time.Millisecond},
+		// The one attempt outlives the grace: the step gives up when the
+		// grace ends, not when GitHub would answer.
+		{name: "token arrives too late", fault: githubapitest.Fault{Delay: 8 * time.Second}, cancel: 200 * time.Millisecond,
+			requestTimeout: 10 * time.Second, within: 7500 * time.Millisecond},
+		// The retries go on in the grace; the last answer is GitHub's,
+		// but the step ended because the job was cancelled.
+		{name: "server errors in the grace", fault: githubapitest.Fault{Delay: 100 * time.Millisecond, Status: 500, Count: -1}, cancel: 50 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, testWorld(t))
-			h.srv.InjectFault(githubapitest.Fault{Method: "POST", Path: mintPath, Delay: tt.delay})
+			h.requestTimeout = tt.requestTimeout
+			f := tt.fault
+			f.Method, f.Path = "POST", mintPath
+			h.srv.InjectFault(f)
 			ctx, cancel := context.WithCancel(t.Context())
-			time.AfterFunc(200*time.Millisecond, cancel)
+			time.AfterFunc(tt.cancel, cancel)
+			start := time.Now()
 			r := h.runCtx(ctx, false)
+			if took := time.Since(start); tt.within > 0 && took > tt.within {
+				t.Errorf("main step took %v after the cancellation, want at most %v", took.Round(time.Millisecond), tt.within)
+			}
 			if r.err == nil || !errors.Is(r.err, context.Canceled) {
 				t.Fatalf("main step error = %v, want a cancellation", r.err)
 			}

@@ -20,11 +20,15 @@ import (
 // in a [hint.Error] that says what to do about it.
 type KeyError struct {
 	Problem string
-	next    string // the hint ParseKey attaches
 }
 
 // Error returns the problem as a single line.
 func (e *KeyError) Error() string { return e.Problem }
+
+// keyError returns a [*KeyError] with problem, wrapped with the next step.
+func keyError(problem, next string) error {
+	return hint.New(&KeyError{Problem: problem}, next)
+}
 
 // Hints shared by several problems.
 const (
@@ -54,20 +58,9 @@ const (
 // OpenSSH, EC or public key, a certificate, an encrypted or truncated key,
 // several keys, ...) without quoting the input.
 func ParseKey(s string) (*rsa.PrivateKey, error) {
-	key, err := parseKey(s)
-	if ke, ok := err.(*KeyError); ok {
-		return nil, hint.New(ke, ke.next)
-	}
-	return key, err
-}
-
-func parseKey(s string) (*rsa.PrivateKey, error) {
 	text := normalize(s)
 	if len(text) == 0 {
-		return nil, &KeyError{
-			Problem: "private key is empty",
-			next:    "set {private-key} to the app's private key, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}; an empty value often means the secret is misspelled or not available to this workflow (pull requests from forks and Dependabot do not get repository secrets)",
-		}
+		return nil, keyError("private key is empty", "set {private-key} to the app's private key, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}; an empty value often means the secret is misspelled or not available to this workflow (pull requests from forks and Dependabot do not get repository secrets)")
 	}
 	if !bytes.Contains(text, []byte(beginMarker)) {
 		pemText, err := notPEM(text)
@@ -106,55 +99,35 @@ func normalize(s string) []byte {
 }
 
 // notPEM explains text, which holds no BEGIN marker. It returns the PEM text
-// inside when text is a base64-encoded PEM file, and a *KeyError otherwise.
+// inside when text is a base64-encoded PEM file, and a *KeyError (with its
+// hint) otherwise.
 func notPEM(text []byte) ([]byte, error) {
 	first, _, _ := bytes.Cut(text, []byte("\n"))
 	if f := bytes.Fields(first); len(f) > 0 && isSSHKeyType(string(f[0])) ||
 		bytes.HasPrefix(text, []byte("---- BEGIN SSH2 PUBLIC KEY")) {
-		return nil, &KeyError{
-			Problem: "private key is an SSH public key",
-			next:    hintRSA,
-		}
+		return nil, keyError("private key is an SSH public key", hintRSA)
 	}
 	if bytes.HasPrefix(text, []byte("SHA256:")) {
-		return nil, &KeyError{
-			Problem: "private key is a key fingerprint, not the key",
-			next:    "GitHub shows only fingerprints after generating a key; " + hintPaste + ", or generate a new key if the file is lost",
-		}
+		return nil, keyError("private key is a key fingerprint, not the key", "GitHub shows only fingerprints after generating a key; "+hintPaste+", or generate a new key if the file is lost")
 	}
 	if bytes.HasPrefix(text, []byte("PuTTY-User-Key-File-")) {
-		return nil, &KeyError{
-			Problem: "private key is a PuTTY key, not PEM",
-			next:    hintPaste,
-		}
+		return nil, keyError("private key is a PuTTY key, not PEM", hintPaste)
 	}
 	if der, ok := decodeBase64(text); ok {
 		if t := bytes.TrimSpace(der); bytes.HasPrefix(t, []byte(beginMarker)) {
 			return t, nil
 		}
 		if der[0] == 0x30 { // an ASN.1 SEQUENCE: the body of a PEM block
-			return nil, &KeyError{
-				Problem: "private key has no BEGIN and END lines",
-				next:    hintPaste,
-			}
+			return nil, keyError("private key has no BEGIN and END lines", hintPaste)
 		}
 	}
 	if text[0] == '$' {
-		return nil, &KeyError{
-			Problem: "private key is an unexpanded variable or expression",
-			next:    "pass the secret with an expression under with:, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}; with: does not expand shell variables such as $APP_PRIVATE_KEY",
-		}
+		return nil, keyError("private key is an unexpanded variable or expression", "pass the secret with an expression under with:, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}; with: does not expand shell variables such as $APP_PRIVATE_KEY")
 	}
 	if looksLikePath(text) {
-		return nil, &KeyError{
-			Problem: "private key looks like a file path, not the key itself",
-			next:    "private-key takes the contents of the .pem file, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}",
-		}
+		return nil, keyError("private key looks like a file path, not the key itself", "private-key takes the contents of the .pem file, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}")
 	}
-	return nil, &KeyError{
-		Problem: "private key is not in PEM format (no BEGIN line)",
-		next:    hintPaste,
-	}
+	return nil, keyError("private key is not in PEM format (no BEGIN line)", hintPaste)
 }
 
 // isSSHKeyType reports whether f is the key type field of an OpenSSH public
@@ -204,10 +177,7 @@ func decodeBase64(text []byte) ([]byte, bool) {
 // parsePEM parses text, normalized and holding at least one BEGIN marker.
 func parsePEM(text []byte) (*rsa.PrivateKey, error) {
 	if n := bytes.Count(text, []byte(beginMarker)); n > 1 {
-		return nil, &KeyError{
-			Problem: "private key holds " + strconv.Itoa(n) + " PEM blocks (" + blockTypes(text) + "), want exactly one",
-			next:    "store only the app's private key: the .pem file GitHub generated under the app's settings > Private keys holds exactly one block",
-		}
+		return nil, keyError("private key holds "+strconv.Itoa(n)+" PEM blocks ("+blockTypes(text)+"), want exactly one", "store only the app's private key: the .pem file GitHub generated under the app's settings > Private keys holds exactly one block")
 	}
 	begin := bytes.Index(text, []byte(beginMarker))
 	label, afterBegin := markerLabel(text[begin:], beginMarker)
@@ -215,29 +185,20 @@ func parsePEM(text []byte) (*rsa.PrivateKey, error) {
 		return nil, err
 	}
 	if isEncrypted(text) {
-		return nil, encryptedError()
+		return nil, keyError(encryptedProblem, encryptedHint)
 	}
 	body := begin + afterBegin
 	rest := text[body:]
 	if len(bytes.TrimSpace(rest)) == 0 {
-		return nil, &KeyError{
-			Problem: "private key holds only its first line (the BEGIN line)",
-			next:    "the secret was probably stored from a one-line paste or a command that kept only the first line; " + hintStore,
-		}
+		return nil, keyError("private key holds only its first line (the BEGIN line)", "the secret was probably stored from a one-line paste or a command that kept only the first line; "+hintStore)
 	}
 	end := bytes.Index(rest, []byte(endMarker))
 	if end < 0 {
-		return nil, &KeyError{
-			Problem: "private key is truncated (BEGIN line without an END line)",
-			next:    hintStore,
-		}
+		return nil, keyError("private key is truncated (BEGIN line without an END line)", hintStore)
 	}
 	endLabel, afterEnd := markerLabel(rest[end:], endMarker)
 	if endLabel != label {
-		return nil, &KeyError{
-			Problem: "private key BEGIN and END lines do not match",
-			next:    hintPaste,
-		}
+		return nil, keyError("private key BEGIN and END lines do not match", hintPaste)
 	}
 	// encoding/pem needs the markers on lines of their own (it ignores
 	// spaces inside the body), but a paste may have turned line breaks into
@@ -288,23 +249,19 @@ func knownLabel(label string) (problem, hint string, ok bool) {
 	case "CERTIFICATE", "TRUSTED CERTIFICATE", "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST", "X509 CRL":
 		return "private key is a certificate, not a key", hintPaste, true
 	case "ENCRYPTED PRIVATE KEY":
-		e := encryptedError()
-		return e.Problem, e.next, true
+		return encryptedProblem, encryptedHint, true
 	}
 	return "", "", false
 }
 
-// checkLabel returns a *KeyError unless label can hold an RSA private key.
+// checkLabel returns a *KeyError (with its hint) unless label can hold an RSA private key.
 func checkLabel(label string) error {
 	problem, hint, ok := knownLabel(label)
 	switch {
 	case !ok:
-		return &KeyError{
-			Problem: "private key has an unsupported PEM type, want RSA PRIVATE KEY",
-			next:    hintPaste,
-		}
+		return keyError("private key has an unsupported PEM type, want RSA PRIVATE KEY", hintPaste)
 	case problem != "":
-		return &KeyError{Problem: problem, next: hint}
+		return keyError(problem, hint)
 	}
 	return nil
 }
@@ -342,18 +299,15 @@ func isEncrypted(text []byte) bool {
 	return bytes.Contains(line, []byte("ENCRYPTED"))
 }
 
-func encryptedError() *KeyError {
-	return &KeyError{
-		Problem: "private key is encrypted with a passphrase",
-		next:    "store the key unencrypted, as GitHub generated it; decrypt with: openssl pkey -in <file> -out <decrypted file> (asks for the passphrase)",
-	}
-}
+// An encrypted key's problem and hint, for its PEM type and for the legacy
+// OpenSSL header.
+const (
+	encryptedProblem = "private key is encrypted with a passphrase"
+	encryptedHint    = "store the key unencrypted, as GitHub generated it; decrypt with: openssl pkey -in <file> -out <decrypted file> (asks for the passphrase)"
+)
 
-func corruptError(why string) *KeyError {
-	return &KeyError{
-		Problem: "private key is corrupt: " + why,
-		next:    "the secret was probably damaged when it was copied; " + hintPaste,
-	}
+func corruptError(why string) error {
+	return keyError("private key is corrupt: "+why, "the secret was probably damaged when it was copied; "+hintPaste)
 }
 
 // breakLines returns text with a line break inserted at each offset in at,
@@ -392,13 +346,13 @@ func parseDER(block *pem.Block) (*rsa.PrivateKey, error) {
 		case *rsa.PrivateKey:
 			return key, nil
 		case *ecdsa.PrivateKey:
-			return nil, &KeyError{Problem: "private key is an EC key, not RSA", next: hintRSA}
+			return nil, keyError("private key is an EC key, not RSA", hintRSA)
 		case ed25519.PrivateKey:
-			return nil, &KeyError{Problem: "private key is an Ed25519 key, not RSA", next: hintRSA}
+			return nil, keyError("private key is an Ed25519 key, not RSA", hintRSA)
 		case *ecdh.PrivateKey:
-			return nil, &KeyError{Problem: "private key is an X25519 key, not RSA", next: hintRSA}
+			return nil, keyError("private key is an X25519 key, not RSA", hintRSA)
 		default:
-			return nil, &KeyError{Problem: "private key is not an RSA key", next: hintRSA}
+			return nil, keyError("private key is not an RSA key", hintRSA)
 		}
 	}
 	if block.Type != "RSA PRIVATE KEY" {
@@ -407,7 +361,7 @@ func parseDER(block *pem.Block) (*rsa.PrivateKey, error) {
 		}
 	}
 	if _, err := x509.ParseECPrivateKey(der); err == nil {
-		return nil, &KeyError{Problem: "private key is an EC key, not RSA", next: hintRSA}
+		return nil, keyError("private key is an EC key, not RSA", hintRSA)
 	}
 	return nil, corruptError("the PEM body is not a valid RSA private key")
 }

@@ -181,20 +181,6 @@ func (o Options) Client(apiURL, issuer string, signer appjwt.Signer) *githubapi.
 	return c
 }
 
-// scopeText says which repositories the token covers, for a log line,
-// from GitHub's answer.
-func (r Result) ScopeText() string {
-	switch n := len(r.Token.Repositories); {
-	case n == 1:
-		return "scoped to " + r.Installation.Account + "/" + r.Token.Repositories[0]
-	case n > 1:
-		return fmt.Sprintf("scoped to %d repositories", n)
-	case r.Token.RepositorySelection == "selected" || r.Installation.RepositorySelection == "selected" && r.Token.RepositorySelection == "":
-		return "for the installation's selected repositories"
-	}
-	return "for all repositories of the installation"
-}
-
 // AccountName is the installation's account, for messages.
 func AccountName(inst githubapi.Installation) string {
 	if inst.Account == "" {

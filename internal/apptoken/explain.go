@@ -54,7 +54,9 @@ func explain(err error) error {
 		// not permitted to access this resource."
 		return hint.New(err, "the organization's IP allow list refuses this runner's address: GitHub-hosted runners' addresses change, so use a self-hosted runner or larger runner with a static address the list allows, "+
 			"or have an owner enable \"Allow access by GitHub Apps\" in the organization's IP allow list settings, which admits the app's own listed addresses")
-	case isAPI && (apiErr.Status >= 500 || apiErr.Status == http.StatusTooManyRequests || strings.Contains(err.Error(), "rate limited")):
+	case isAPI && apiErr.Status >= 500:
+		// A rate limit is never here: the client returns every 429, and
+		// every 403 that is one, as the *RateLimitError handled above.
 		return hint.New(err, nextTransient)
 	case isAPI:
 		return err

@@ -53,8 +53,9 @@ func Mint(ctx context.Context, o Options, r Request) (Result, error) {
 	if o.OnToken != nil {
 		o.OnToken(tok.Value)
 	}
-	if ctx.Err() != nil {
-		// The token came in the grace after a cancellation.
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// The token came in the grace after a cancellation. (One that
+		// beat the deadline is the caller's, like any other.)
 		return revokeLate(ctx, o, c, res)
 	}
 	if r.GitUser {
@@ -77,24 +78,25 @@ func createToken(ctx context.Context, c *githubapi.Client, id int64, tr githubap
 		defer cancelDeadline()
 	}
 	stop := context.AfterFunc(ctx, func() {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return // the deadline above ends gctx as well
+		// The grace ends when the request does (the deferred cancel), at
+		// ctx's deadline (which gctx shares), or after cancelGrace.
+		t := time.NewTimer(cancelGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel(context.Cause(ctx))
+		case <-gctx.Done():
 		}
-		// The timer needs no stop: cancel is idempotent, and the deferred
-		// cancel ends gctx first when the request finishes sooner.
-		time.AfterFunc(cancelGrace, func() { cancel(context.Cause(ctx)) })
 	})
 	defer stop()
 	tok, err := c.CreateToken(gctx, id, tr)
-	if err != nil && ctx.Err() != nil {
-		// Cancelled with no token: say so, whatever the last attempt saw.
-		return tok, fmt.Errorf("%w: %w", errCanceled, err)
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		// Cancelled with no token: say so, and why (a signal's cause names
+		// it), whatever the last attempt in the grace saw.
+		return tok, fmt.Errorf("%w: %w", context.Cause(ctx), err)
 	}
 	return tok, err
 }
-
-// errCanceled marks a mint the caller cancelled.
-var errCanceled = errors.New("cancelled")
 
 // revokeLate revokes a token that arrived after ctx was cancelled. It
 // returns the cancellation's error, and res with the token only when the

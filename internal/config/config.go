@@ -145,13 +145,13 @@ var listInputs = map[string]bool{"repositories": true, "repository-ids": true}
 // permission-* inputs from environ, a list of "KEY=value" entries as
 // returned by os.Environ, and checks them with [Parse].
 func Load(a *githubactions.Action, environ []string) (*Config, error) {
-	return Parse(ActionInputs(a, environ))
+	return Parse(actionInputs(a, environ))
 }
 
-// ActionInputs returns the inputs the runner passed to the step: every
+// actionInputs returns the inputs the runner passed to the step: every
 // input in inputNames and every INPUT_PERMISSION… variable in environ,
 // read through a.
-func ActionInputs(a *githubactions.Action, environ []string) Inputs {
+func actionInputs(a *githubactions.Action, environ []string) Inputs {
 	values := make(map[string]string, len(inputNames)+8)
 	for _, name := range inputNames {
 		if listInputs[name] {
@@ -177,14 +177,7 @@ func ActionInputs(a *githubactions.Action, environ []string) Inputs {
 // describe. An error is an [*InputError] wrapped with its next step.
 func Parse(in Inputs) (*Config, error) {
 	l := &loader{in: in}
-	for _, step := range []func() error{l.app, l.scope, l.permissions, l.flags, l.apiURL, l.caCertificates} {
-		if err := step(); err != nil {
-			return nil, err
-		}
-	}
-	l.c.ServerURL = serverURL(in)
-	l.c.Debug = in.getenv("RUNNER_DEBUG") == "1"
-	return &l.c, nil
+	return l.load(l.app, l.scope, l.permissions, l.flags, l.apiURL, l.caCertificates)
 }
 
 // ParseApp checks only the inputs that name the app, its key and the API:
@@ -193,14 +186,7 @@ func Parse(in Inputs) (*Config, error) {
 // without minting a token, such as listing its installations.
 func ParseApp(in Inputs) (*Config, error) {
 	l := &loader{in: in}
-	for _, step := range []func() error{l.app, l.apiURL, l.caCertificates} {
-		if err := step(); err != nil {
-			return nil, err
-		}
-	}
-	l.c.ServerURL = serverURL(in)
-	l.c.Debug = in.getenv("RUNNER_DEBUG") == "1"
-	return &l.c, nil
+	return l.load(l.app, l.apiURL, l.caCertificates)
 }
 
 // LoadPost reads the inputs and saved state of the post step from a. It
@@ -240,6 +226,19 @@ func PostAPIURL(in string, getenv func(string) string) string {
 type loader struct {
 	in Inputs
 	c  Config
+}
+
+// load runs steps in order, stopping at the first error, and adds what
+// every Config has: the server's URL and the debug flag.
+func (l *loader) load(steps ...func() error) (*Config, error) {
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	l.c.ServerURL = serverURL(l.in)
+	l.c.Debug = l.in.getenv("RUNNER_DEBUG") == "1"
+	return &l.c, nil
 }
 
 // input returns the trimmed value of input name, once [checkValue] has

@@ -38,12 +38,27 @@ func (k *Keyless) Secrets() []string {
 	return out
 }
 
-// keylessInputs are the identity inputs of each provider, by URI scheme.
-var keylessInputs = map[string][]string{
-	"awskms":     {"aws-role-arn"},
-	"gcpkms":     {"gcp-workload-identity-provider", "gcp-service-account", "gcp-access-token"},
-	"hashivault": {"vault-role", "vault-auth-path", "vault-address", "vault-audience"},
-	"azurekms":   {"azure-client-id", "azure-tenant-id", "azure-access-token"},
+// keylessInputs are the identity inputs of each provider, by URI scheme,
+// in action.yml's order: a slice, so that warnings and errors come in that
+// order every run.
+var keylessInputs = []struct {
+	scheme string
+	inputs []string
+}{
+	{"awskms", []string{"aws-role-arn"}},
+	{"gcpkms", []string{"gcp-workload-identity-provider", "gcp-service-account", "gcp-access-token"}},
+	{"hashivault", []string{"vault-role", "vault-auth-path", "vault-address", "vault-audience"}},
+	{"azurekms", []string{"azure-client-id", "azure-tenant-id", "azure-access-token"}},
+}
+
+// knownScheme reports whether scheme is a provider's.
+func knownScheme(scheme string) bool {
+	for _, p := range keylessInputs {
+		if p.scheme == scheme {
+			return true
+		}
+	}
+	return false
 }
 
 // keyless reads signing-key, given as uri, and its provider's inputs. An
@@ -51,20 +66,20 @@ var keylessInputs = map[string][]string{
 // warning: it has no effect. Every one is checked as any input is.
 func (l *loader) keyless(uri string) error {
 	scheme, _, ok := strings.Cut(uri, "://")
-	if _, known := keylessInputs[scheme]; uri != "" && (!ok || !known) {
+	if uri != "" && (!ok || !knownScheme(scheme)) {
 		return inputError("signing-key",
 			fmt.Sprintf("%s is not a key URI", quote(cutSecretish(uri))),
 			"name the app's key as awskms:///KEY, gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V, hashivault://KEY or azurekms://VAULT.vault.azure.net/KEY")
 	}
 	values := map[string]string{}
-	for s, names := range keylessInputs {
-		for _, name := range names {
+	for _, p := range keylessInputs {
+		for _, name := range p.inputs {
 			v, err := l.input(name)
 			if err != nil {
 				return err
 			}
 			switch {
-			case v == "" || s == scheme:
+			case v == "" || p.scheme == scheme:
 			case uri == "":
 				l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("%s is ignored: signing-key is not set", name))
 				continue

@@ -100,3 +100,27 @@ func TestKeyless(t *testing.T) {
 		})
 	}
 }
+
+// TestKeylessWarningsInOrder checks that the warnings about ignored
+// identity inputs come in one order, the inputs' order in action.yml, run
+// after run.
+func TestKeylessWarningsInOrder(t *testing.T) {
+	t.Parallel()
+	const pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"
+	values := map[string]string{"client-id": "Iv23liTest", "private-key": pem,
+		"azure-client-id": "x", "vault-role": "x", "gcp-service-account": "x", "aws-role-arn": "x"}
+	want := "aws-role-arn is ignored: signing-key is not set\n" +
+		"gcp-service-account is ignored: signing-key is not set\n" +
+		"vault-role is ignored: signing-key is not set\n" +
+		"azure-client-id is ignored: signing-key is not set"
+	env := map[string]string{"GITHUB_REPOSITORY": "octo-org/app"}
+	for range 20 {
+		cfg, err := Parse(Inputs{Values: values, Getenv: func(k string) string { return env[k] }})
+		if err != nil {
+			t.Fatalf("Parse() error = %v", err)
+		}
+		if got := strings.Join(cfg.Warnings, "\n"); got != want {
+			t.Fatalf("Parse() warnings =\n%s\nwant\n%s", got, want)
+		}
+	}
+}
