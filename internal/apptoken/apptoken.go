@@ -26,8 +26,8 @@ import (
 // Step deadlines: they bound every retry and rate-limit wait, so that a
 // hung GitHub ends in an error rather than a hung job.
 const (
-	// MintDeadline bounds a whole mint.
-	MintDeadline = 3 * time.Minute
+	// mintDeadline bounds a whole mint, or any other call as the app.
+	mintDeadline = 3 * time.Minute
 	// RevokeDeadline bounds a revocation.
 	RevokeDeadline = time.Minute
 )
@@ -150,7 +150,7 @@ func (o Options) mintDeadline() time.Duration {
 	if o.MintDeadline > 0 {
 		return o.MintDeadline
 	}
-	return MintDeadline
+	return mintDeadline
 }
 
 func (o Options) revokeDeadline() time.Duration {
@@ -160,9 +160,9 @@ func (o Options) revokeDeadline() time.Duration {
 	return RevokeDeadline
 }
 
-// Client returns an API client for apiURL that signs app JWTs as issuer
+// client returns an API client for apiURL that signs app JWTs as issuer
 // with signer; signer may be nil for calls made with a token.
-func (o Options) Client(apiURL, issuer string, signer appjwt.Signer) *githubapi.Client {
+func (o Options) client(apiURL, issuer string, signer appjwt.Signer) *githubapi.Client {
 	c := &githubapi.Client{
 		BaseURL:        apiURL,
 		HTTP:           o.HTTP,

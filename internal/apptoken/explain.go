@@ -169,9 +169,9 @@ func explainToken(r Request, inst githubapi.Installation, err error) error {
 	return explain(err)
 }
 
-// ExplainAppCall explains a failed call made as the app that is not a
+// explainAppCall explains a failed call made as the app that is not a
 // token's lookup or mint, such as listing the installations.
-func ExplainAppCall(r Request, err error) error {
+func explainAppCall(r Request, err error) error {
 	if apiErr, ok := errors.AsType[*githubapi.Error](err); ok && apiErr.Status == http.StatusUnauthorized {
 		return hint.New(err, jwtHint(r, apiErr))
 	}

@@ -31,7 +31,7 @@ import (
 func Mint(ctx context.Context, o Options, r Request) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.mintDeadline())
 	defer cancel()
-	c := o.Client(r.APIURL, r.Issuer, r.Signer)
+	c := o.client(r.APIURL, r.Issuer, r.Signer)
 
 	lookup, repos := chooseLookup(r)
 	inst, err := c.FindInstallation(ctx, lookup)

@@ -53,15 +53,9 @@ func (o *installationsFlags) run(ctx context.Context, c Command, fs *flag.FlagSe
 	if err != nil {
 		return err
 	}
-	deadline := opts.MintDeadline
-	if deadline <= 0 {
-		deadline = apptoken.MintDeadline
-	}
-	ctx, cancel := context.WithTimeout(ctx, deadline)
-	defer cancel()
-	list, err := opts.Client(cfg.APIURL, cfg.Issuer, signer).ListInstallations(ctx)
+	list, err := apptoken.ListInstallations(ctx, opts, apptoken.FromConfig(cfg, signer))
 	if err != nil {
-		return apptoken.ExplainAppCall(apptoken.FromConfig(cfg, signer), fmt.Errorf("list the app's installations: %w", err))
+		return err
 	}
 	if o.json {
 		return writeJSON(c.Stdout, installationsJSON(list))
