@@ -24,10 +24,10 @@ func Main(ctx context.Context, e Env) error {
 		return err
 	}
 	for _, w := range cfg.Warnings {
-		e.Action.Warningf("%s", w)
+		e.Action.Warningf("%s", hint.Render(w, hint.Plain))
 	}
 	for _, n := range cfg.Notices {
-		e.Action.Noticef("%s", n)
+		e.Action.Noticef("%s", hint.Render(n, hint.Plain))
 	}
 	if err := checkFileCommands(e, cfg.SkipTokenRevoke); err != nil {
 		return err

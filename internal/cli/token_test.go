@@ -175,6 +175,13 @@ func TestToken(t *testing.T) {
 			wantStderr: []string{"app-token: warning: --app-id is ignored because --client-id is set\n"},
 			wantInst:   12,
 		},
+		{
+			// config's warning names two inputs; both come out as flags.
+			name:       "identity flag without a signing key",
+			args:       []string{"-client-id", runnertest.ClientID, "-private-key-file", key, "-owner", "octocat", "-aws-role-arn", "arn:aws:iam::1:role/x"},
+			wantStderr: []string{"app-token: warning: --aws-role-arn is ignored: --signing-key is not set\n"},
+			wantInst:   12,
+		},
 
 		// Usage errors: exit status 2, no request.
 		{

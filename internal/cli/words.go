@@ -88,25 +88,11 @@ func (w *words) message(input string) string {
 	return input
 }
 
-// problem renders the input names and runner variables in an input
-// error's problem, such as "cannot be combined with owner", in the
-// command line's words.
+// problem renders an input error's problem, such as "cannot be combined
+// with {owner}", in the command line's words: the inputs it names as
+// flags, and the current repository as the variable it comes from.
 func (w *words) problem(p string) string {
-	if list, ok := strings.CutPrefix(p, "cannot be combined with "); ok {
-		words := strings.Split(list, " ")
-		for i, word := range words {
-			name, comma := strings.CutSuffix(word, ",")
-			if f, ok := w.field(name); ok {
-				words[i] = f
-				if comma {
-					words[i] += ","
-				}
-			}
-		}
-		return "cannot be combined with " + strings.Join(words, " ")
-	}
-	p = strings.Replace(p, "owner of repositories", "owner of --repositories", 1)
-	return strings.Replace(p, "GITHUB_REPOSITORY ", "$GITHUB_REPOSITORY ", 1)
+	return strings.Replace(hint.Render(p, w.field), "GITHUB_REPOSITORY ", "$GITHUB_REPOSITORY ", 1)
 }
 
 // next returns the next step for input error in, in place of next where
@@ -144,14 +130,11 @@ func (w *words) render(next string) string {
 	return jobPhrases.Replace(hint.Render(next, w.field))
 }
 
-// warning renders a warning of config's, "<input>: <text>", in the
-// command line's words.
+// warning renders a warning or notice of config's, which names inputs as
+// {field}, in the command line's words: each input as the flag the user
+// gave, with its value where that says more.
 func (w *words) warning(s string) string {
-	input, rest, ok := strings.Cut(s, ": ")
-	if !ok || strings.ContainsAny(input, " \"") {
-		return s
-	}
-	return w.message(input) + ": " + rest
+	return hint.Render(s, func(field string) (string, bool) { return w.message(field), true })
 }
 
 // env returns the variable the key is read from.

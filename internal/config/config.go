@@ -66,13 +66,15 @@ type Config struct {
 
 	// Warnings are problems with the input that do not stop the step, such
 	// as an unknown permission name that is forwarded as is. The caller
-	// reports each one.
+	// reports each one, rendering the inputs it names as {field} with
+	// hint.Render, as it renders hints.
 	Warnings []string
 
 	// Notices say how the action understood an input written in another
 	// form than it documents, such as a clone URL in repositories
 	// ("repositories: understood \"https://github.com/o/r.git\" as \"o/r\"…").
-	// They are not problems; the caller reports each one as a notice.
+	// They are not problems; the caller reports each one as a notice,
+	// rendered as Warnings are.
 	Notices []string
 }
 
@@ -94,11 +96,16 @@ type PostConfig struct {
 // line; neither contains the private key. Parse returns it wrapped in a
 // [hint.Error] that says what to change.
 type InputError struct {
-	Input   string // the input's name, e.g. "permission-issues"
-	Problem string // e.g. `must be read or write, got "admin"`
+	Input string // the input's name, e.g. "permission-issues"
+	// Problem says what is wrong, naming other inputs as {field} as hints
+	// do, e.g. `must be read or write, got "admin"` or "cannot be combined
+	// with {owner}".
+	Problem string
 }
 
-func (e *InputError) Error() string { return e.Input + ": " + e.Problem }
+// Error returns "<input>: <problem>", with the inputs the problem names
+// (see Problem) written as they are.
+func (e *InputError) Error() string { return e.Input + ": " + hint.Render(e.Problem, hint.Plain) }
 
 // inputError returns an [*InputError] with the next step next (see package
 // hint for its form).
@@ -289,7 +296,7 @@ func (l *loader) app() error {
 			"set {client-id} to the GitHub App's client ID, for example client-id: ${{ vars.APP_CLIENT_ID }}; "+forkNote)
 	}
 	if clientID != "" && appID != "" && clientID != appID {
-		l.c.Warnings = append(l.c.Warnings, "app-id is ignored because client-id is set; remove app-id")
+		l.c.Warnings = append(l.c.Warnings, "{app-id} is ignored because {client-id} is set; remove {app-id}")
 	}
 	if err := checkIssuer(name, issuer); err != nil {
 		return err
@@ -310,7 +317,7 @@ func (l *loader) app() error {
 				"or name the app's key in a KMS or Vault in {signing-key}; "+forkNote)
 	case key != "" && signingKey != "":
 		return inputError("signing-key",
-			"cannot be combined with private-key",
+			"cannot be combined with {private-key}",
 			"keep the app's key in one place: remove {private-key} to sign with the key {signing-key} names, or remove {signing-key}")
 	}
 	l.c.Issuer, l.c.PrivateKey = issuer, key
@@ -392,9 +399,9 @@ func (l *loader) permissions() error {
 		}
 		switch {
 		case retired:
-			l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("%s: %q is no longer in GitHub's list of app permissions; requesting it anyway, as actions/create-github-app-token does, but GitHub may ignore it", input, name))
+			l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("{%s}: %q is no longer in GitHub's list of app permissions; requesting it anyway, as actions/create-github-app-token does, but GitHub may ignore it", input, name))
 		case !known:
-			l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("%s: %q is not a known github.com permission; requesting it anyway (it may exist on GitHub Enterprise Server or be newer than this action)", input, name))
+			l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("{%s}: %q is not a known github.com permission; requesting it anyway (it may exist on GitHub Enterprise Server or be newer than this action)", input, name))
 		}
 		perms[name] = level
 	}
@@ -531,9 +538,9 @@ func checkAPIURL(u string) (warning string, err error) {
 			fmt.Sprintf("%s is github.com's web address, not its API", quote(u)),
 			"set {github-api-url} to https://api.github.com, or leave it unset")
 	case host == "api.github.com" && p.Path != "":
-		return fmt.Sprintf("%s: %s has a path, but api.github.com serves its API at the root; requests will probably fail", name, quote(u)), nil
+		return fmt.Sprintf("{%s}: %s has a path, but api.github.com serves its API at the root; requests will probably fail", name, quote(u)), nil
 	case host != "api.github.com" && p.Path != "" && p.Path != "/api/v3":
-		return fmt.Sprintf("%s: %s has path %s, but GitHub Enterprise Server serves its API at /api/v3; requests will probably fail", name, quote(u), quote(p.Path)), nil
+		return fmt.Sprintf("{%s}: %s has path %s, but GitHub Enterprise Server serves its API at /api/v3; requests will probably fail", name, quote(u), quote(p.Path)), nil
 	}
 	return "", nil
 }

@@ -400,7 +400,7 @@ func TestLoad(t *testing.T) {
 			if tt.want != nil {
 				tt.want(&want)
 			}
-			warnings, notices := got.Warnings, got.Notices
+			warnings, notices := rendered(got.Warnings), rendered(got.Notices)
 			got.Warnings, got.Notices = nil, nil
 			if !reflect.DeepEqual(*got, want) {
 				t.Errorf("Load() =\n%+v\nwant\n%+v", redacted(*got), redacted(want))

@@ -81,10 +81,10 @@ func (l *loader) keyless(uri string) error {
 			switch {
 			case v == "" || p.scheme == scheme:
 			case uri == "":
-				l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("%s is ignored: signing-key is not set", name))
+				l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("{%s} is ignored: {signing-key} is not set", name))
 				continue
 			default:
-				l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("%s is ignored: signing-key names a %s key", name, scheme))
+				l.c.Warnings = append(l.c.Warnings, fmt.Sprintf("{%s} is ignored: {signing-key} names a %s key", name, scheme))
 				continue
 			}
 			values[name] = v

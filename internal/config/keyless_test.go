@@ -86,7 +86,7 @@ func TestKeyless(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse() error = %v", err)
 			}
-			if tt.wantWarning != "" && !strings.Contains(strings.Join(cfg.Warnings, "\n"), tt.wantWarning) {
+			if tt.wantWarning != "" && !strings.Contains(strings.Join(rendered(cfg.Warnings), "\n"), tt.wantWarning) {
 				t.Errorf("Parse() warnings = %q, want %q", cfg.Warnings, tt.wantWarning)
 			}
 			switch {
@@ -119,8 +119,18 @@ func TestKeylessWarningsInOrder(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Parse() error = %v", err)
 		}
-		if got := strings.Join(cfg.Warnings, "\n"); got != want {
+		if got := strings.Join(rendered(cfg.Warnings), "\n"); got != want {
 			t.Fatalf("Parse() warnings =\n%s\nwant\n%s", got, want)
 		}
 	}
+}
+
+// rendered returns warnings or notices as the action prints them, each
+// input they name written as it is.
+func rendered(msgs []string) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = hint.Render(m, hint.Plain)
+	}
+	return out
 }

@@ -40,7 +40,7 @@ func (l *loader) scope() error {
 		}
 		if owner != "" {
 			return inputError("installation-id",
-				"cannot be combined with owner",
+				"cannot be combined with {owner}",
 				"set {installation-id} to choose the installation directly, or {owner} to find it, not both")
 		}
 		installationID = id
@@ -103,7 +103,7 @@ func (l *loader) scope() error {
 		}
 	case len(repos) > 0 && repoOwner == "" && installationID == 0:
 		return inputError("owner",
-			"is not set, and the owner of repositories is unknown",
+			"is not set, and the owner of {repositories} is unknown",
 			"set {owner}, or write {repositories} as owner/name")
 	}
 
@@ -133,14 +133,13 @@ func checkEnterprise(enterprise, owner, repos, ids, installation string) error {
 	if len(conflicts) == 0 {
 		return nil
 	}
-	list := joinWords(conflicts, "and")
 	fields := make([]string, len(conflicts))
 	for i, c := range conflicts {
 		fields[i] = "{" + c + "}"
 	}
 	fieldList := joinWords(fields, "and")
 	return inputError("enterprise",
-		"cannot be combined with "+list,
+		"cannot be combined with "+fieldList,
 		"an enterprise installation is chosen by {enterprise} alone and covers no repositories; remove "+fieldList+", or remove {enterprise}")
 }
 
@@ -215,7 +214,7 @@ func understoodNotice(input string, understood []string) string {
 	if len(list) > max {
 		list = append(list[:max:max], fmt.Sprintf("%d more", len(understood)-max))
 	}
-	return fmt.Sprintf("%s: understood %s; write them so to silence this notice", input, joinWords(list, "and"))
+	return fmt.Sprintf("{%s}: understood %s; write them so to silence this notice", input, joinWords(list, "and"))
 }
 
 // serverHost returns the host name of the GitHub server the workflow runs
