@@ -46,8 +46,9 @@ func Main(ctx context.Context, e Env) error {
 	switch {
 	case err != nil && res.Token.Value != "" && errors.Is(err, context.Canceled):
 		// Minted as the job was cancelled, and not revoked: the post step,
-		// which runs after a cancellation too, revokes it.
-		if serr := saveState(e, res); serr != nil {
+		// which runs after a cancellation too, revokes it, even with
+		// skip-token-revoke, since nobody received it.
+		if serr := saveState(e, res, stateUnused); serr != nil {
 			return fmt.Errorf("%w; %w", err, serr)
 		}
 		return err
@@ -58,7 +59,10 @@ func Main(ctx context.Context, e Env) error {
 		if res.Token.Value == "" {
 			return err
 		}
-		if apptoken.RevokeUnused(ctx, o, cfg.APIURL, res.Token.Value) == nil {
+		if rerr := apptoken.RevokeUnused(ctx, o, cfg.APIURL, res.Token.Value); rerr != nil {
+			e.Action.Warningf("Could not revoke the new token, which the step did not hand on: %s; it stays valid until it expires at %s",
+				rerr.Error(), res.Token.ExpiresAt.UTC().Format(time.RFC3339))
+		} else {
 			e.Action.Infof("Revoked the new token because the step failed")
 		}
 		return err
@@ -143,12 +147,16 @@ func publish(e Env, cfg *config.Config, res apptoken.Result) error {
 }
 
 // saveState saves the token and its expiry for the post step.
-func saveState(e Env, res apptoken.Result) error {
-	return writeValues("save state for the post step", [][2]string{
+func saveState(e Env, res apptoken.Result, extra ...[2]string) error {
+	return writeValues("save state for the post step", append([][2]string{
 		{"token", res.Token.Value},
 		{"expires-at", res.Token.ExpiresAt.UTC().Format(time.RFC3339)},
-	}, e.Action.SaveState)
+	}, extra...), e.Action.SaveState)
 }
+
+// stateUnused marks saved state whose token nobody received: the post step
+// revokes it whatever skip-token-revoke says.
+var stateUnused = [2]string{"unused", "true"}
 
 // writeValues writes each name and value with set, a file command, unless
 // a value holds a line break: go-githubactions ends a value at a fixed

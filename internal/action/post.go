@@ -18,7 +18,7 @@ const expiryMargin = time.Minute
 func Post(ctx context.Context, e Env) {
 	pc := config.LoadPost(e.Action)
 	switch {
-	case pc.SkipTokenRevoke:
+	case pc.SkipTokenRevoke && !pc.Unused:
 		e.Action.Infof("Token revocation skipped: skip-token-revoke is true")
 		return
 	case pc.Token == "":

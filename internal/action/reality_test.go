@@ -180,6 +180,11 @@ func TestCancelledMint(t *testing.T) {
 		// requestTimeout, when set, bounds each attempt; within, when
 		// set, bounds the main step.
 		requestTimeout, within time.Duration
+		// revokeFails is how many revocations fail right after the
+		// cancellation, so that the main step must leave the token to the
+		// post step; skipRevoke sets skip-token-revoke.
+		revokeFails int
+		skipRevoke  bool
 	}{
 		{name: "token arrives within the grace", fault: githubapitest.Fault{Delay: time.Second}, cancel: 200 * time.Millisecond},
 		// The one attempt outlives the grace: the step gives up when the
@@ -189,6 +194,11 @@ func TestCancelledMint(t *testing.T) {
 		// The retries go on in the grace; the last answer is GitHub's,
 		// but the step ended because the job was cancelled.
 		{name: "server errors in the grace", fault: githubapitest.Fault{Delay: 100 * time.Millisecond, Status: 500, Count: -1}, cancel: 50 * time.Millisecond},
+		// The main step cannot revoke the late token: the post step does.
+		{name: "late token's revocation fails", fault: githubapitest.Fault{Delay: time.Second}, cancel: 200 * time.Millisecond, revokeFails: 4},
+		// Nobody received it, so skip-token-revoke does not keep it.
+		{name: "late token's revocation fails, with skip-token-revoke", fault: githubapitest.Fault{Delay: time.Second}, cancel: 200 * time.Millisecond,
+			revokeFails: 4, skipRevoke: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,6 +208,12 @@ func TestCancelledMint(t *testing.T) {
 			f := tt.fault
 			f.Method, f.Path = "POST", mintPath
 			h.srv.InjectFault(f)
+			if tt.revokeFails > 0 {
+				h.srv.InjectFault(githubapitest.Fault{Method: "DELETE", Path: revokePath, Status: 500, Count: tt.revokeFails})
+			}
+			if tt.skipRevoke {
+				h.env["INPUT_SKIP-TOKEN-REVOKE"] = "true"
+			}
 			ctx, cancel := context.WithCancel(t.Context())
 			time.AfterFunc(tt.cancel, cancel)
 			start := time.Now()
@@ -213,6 +229,9 @@ func TestCancelledMint(t *testing.T) {
 			}
 			if len(r.outputs) != 0 {
 				t.Errorf("outputs %v written by a cancelled step", keysOf(r.outputs))
+			}
+			if tt.revokeFails > 0 && (r.state["token"] == "" || r.state["unused"] != "true") {
+				t.Errorf("state %v, want the unrevoked token saved and marked unused", keysOf(r.state))
 			}
 			// The post step runs after a cancellation too.
 			h.loadState()

@@ -296,6 +296,24 @@ func TestGitUser(t *testing.T) {
 			t.Errorf("log:\n%s\nwant the new token revoked", redactSecrets(h, r.log))
 		}
 	})
+	t.Run("look-up fails, and so does revoking the token", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, testWorld(t))
+		h.env["INPUT_GIT-USER"] = "true"
+		h.srv.InjectFault(githubapitest.Fault{Method: "GET", Path: botPath, Status: 404, Body: `{"message":"Not Found"}`})
+		h.srv.InjectFault(githubapitest.Fault{Method: "DELETE", Path: revokePath, Status: 500, Count: -1})
+		tr := h.runTracked(false)
+		if tr.err == nil {
+			t.Fatal("main step succeeded, want the bot user's 404")
+		}
+		// The token stays valid for an hour: the step says so, and until
+		// when, as the post step does.
+		expires := h.srv.Tokens()[0].ExpiresAt.UTC().Format(time.RFC3339)
+		if !strings.Contains(tr.log, "::warning::Could not revoke the new token") || !strings.Contains(tr.log, "stays valid until it expires at "+expires) {
+			t.Errorf("log:\n%s\nwant a warning that the token stays valid until %s", redactSecrets(h, tr.log), expires)
+		}
+		checkNoLeaks(t, h, tr)
+	})
 }
 
 // TestUnknownPermission checks that a permission input action.yml does not

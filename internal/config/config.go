@@ -85,6 +85,9 @@ type PostConfig struct {
 	Debug           bool
 	Token           string // STATE_token; "" means there is nothing to revoke
 	ExpiresAt       string // STATE_expires-at, RFC 3339; may be ""
+	// Unused (STATE_unused) says the main step minted the token but
+	// handed it to nobody, as when the job was cancelled meanwhile.
+	Unused bool
 
 	// CACertificates is as in [Config], or "" if input ca-certificates is
 	// unset or unusable: the post step does not fail on it, and its request
@@ -214,6 +217,7 @@ func LoadPost(a *githubactions.Action) PostConfig {
 		Debug:           a.Getenv("RUNNER_DEBUG") == "1",
 		Token:           strings.TrimSpace(a.Getenv("STATE_token")),
 		ExpiresAt:       strings.TrimSpace(a.Getenv("STATE_expires-at")),
+		Unused:          strings.TrimSpace(a.Getenv("STATE_unused")) == "true",
 	}
 }
 
