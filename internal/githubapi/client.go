@@ -60,13 +60,9 @@ type Client struct {
 	BaseBackoff    time.Duration // 0 = 1s
 	// MaxRetries bounds the retries after network errors, 5xx and empty
 	// answers (DNS failures get at most 2); 0 = 3, negative = none.
-	// Rate-limit waits are not counted: ctx's deadline bounds them.
+	// Rate-limit waits are not counted: ctx's deadline bounds them, and a
+	// wait that would pass it fails at once with a [*RateLimitError].
 	MaxRetries int
-	// MaxRetryAfter, if positive, is the longest single rate-limit wait
-	// the client accepts. Whatever it is, a wait that would pass ctx's
-	// deadline fails at once with a [*RateLimitError]; ctx's deadline,
-	// not a count of retries, bounds how often the client waits.
-	MaxRetryAfter time.Duration
 	// Debugf, if set, gets one line per attempt: method, path, status or
 	// error, attempt number and duration. It never gets headers or bodies.
 	Debugf func(format string, args ...any)
