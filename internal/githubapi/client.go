@@ -162,7 +162,11 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		maxRetries = 0
 	}
 	hc := c.httpClient(r.method)
-	fail := &TransportError{Method: r.method, Path: r.path, Host: hostOf(base), Proxy: proxyHost(hc, target)}
+	// fail starts the error for an attempt that got no answer. It asks hc
+	// for the proxy only then: a call that gets answers never needs it.
+	fail := func() *TransportError {
+		return &TransportError{Method: r.method, Path: r.path, Host: hostOf(base), Proxy: proxyHost(hc, target)}
+	}
 
 	var (
 		attempts, retries     int
@@ -173,7 +177,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	)
 	for {
 		if ctx.Err() != nil {
-			return nil, fail.done(ctx, attempts, last)
+			return nil, fail().done(ctx, attempts, last)
 		}
 		attempts++
 		secret := r.token
@@ -191,7 +195,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		took := time.Since(start)
 		if err != nil && ctx.Err() != nil {
 			c.debug(r, attempts, took, err.Error(), 0, false)
-			return nil, fail.done(ctx, attempts, last)
+			return nil, fail().done(ctx, attempts, last)
 		}
 
 		var (
@@ -201,15 +205,15 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			wait    time.Duration
 			final   error
 		)
-		// retryIn retries after d, or fails with fail once the retries
+		// retryIn retries after d, or fails with err once the retries
 		// are used up.
-		retryIn := func(d time.Duration, why string, fail error) {
+		retryIn := func(d time.Duration, why string, err error) {
 			if retries < maxRetries {
 				retries++
 				retry, wait, reason = true, d, why
 				return
 			}
-			final = fail
+			final = err
 		}
 		var (
 			perm *permanentError
@@ -221,7 +225,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			final = fmt.Errorf("%s %s: %w", r.method, r.path, perm.err)
 		case errors.As(err, &tf):
 			outcome = tf.Error()
-			te := fail.with(tf, attempts)
+			te := fail().with(tf, attempts)
 			switch {
 			case !tf.kind.retried() || tf.final:
 				final = te
@@ -290,7 +294,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		if wait > 0 {
 			c.report(ctx, Wait{Method: r.method, Path: r.path, Reason: reason, Delay: wait, Attempt: attempts + 1})
 			if err := c.sleep(ctx, wait); err != nil {
-				return nil, fail.done(ctx, attempts, last)
+				return nil, fail().done(ctx, attempts, last)
 			}
 		}
 	}
