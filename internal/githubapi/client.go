@@ -125,8 +125,9 @@ func (e *transportFailure) Unwrap() error { return e.err }
 
 // Retry limits that are not [Client] fields.
 const (
-	// maxDNSRetries is how often a failed name lookup is tried again: a
-	// resolver's hiccup passes quickly, a wrong host name never does.
+	// maxDNSRetries is how often a failed name lookup is tried again, out
+	// of MaxRetries: a resolver's hiccup passes quickly, a wrong host name
+	// never does.
 	maxDNSRetries = 2
 	// maxRateLimitWaits bounds rate-limit waits when ctx has no deadline,
 	// against a server that never relents. With a deadline, time is the
@@ -169,11 +170,11 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	}
 
 	var (
-		attempts, retries     int
-		dnsRetries, lagWaited int
-		rateWaits, secondary  int // rate-limit waits, and those GitHub did not size
-		skewRetried           bool
-		last                  string // what went wrong on the previous attempt
+		attempts, retries      int
+		dnsFailures, lagWaited int
+		rateWaits, secondary   int // rate-limit waits, and those GitHub did not size
+		skewRetried            bool
+		last                   string // what went wrong on the previous attempt
 	)
 	for {
 		if ctx.Err() != nil {
@@ -226,15 +227,12 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		case errors.As(err, &tf):
 			outcome = tf.Error()
 			te := fail().with(tf, attempts)
-			switch {
-			case !tf.kind.retried() || tf.final:
+			if tf.kind == TransportDNS {
+				dnsFailures++
+			}
+			if !tf.kind.retried() || tf.final || dnsFailures > maxDNSRetries {
 				final = te
-			case tf.kind == TransportDNS && dnsRetries >= min(maxDNSRetries, maxRetries):
-				final = te
-			case tf.kind == TransportDNS:
-				dnsRetries++
-				retry, wait, reason = true, c.backoff(dnsRetries), tf.kind.reason()
-			default:
+			} else {
 				retryIn(c.backoff(retries+1), tf.kind.reason(), te)
 			}
 		case err != nil:
