@@ -103,7 +103,7 @@ func start(cfg Config, errorf func(string, ...any)) (*Server, error) {
 		byValue: make(map[string]*tokenState),
 		used:    make(map[string]int),
 	}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.ts = httptest.NewServer(s.Handler())
 	return s, nil
 }
 
@@ -217,11 +217,11 @@ func (s *Server) now() time.Time {
 	return s.cfg.Now().Add(d)
 }
 
-// serve answers one request: it records it, applies any fault, and routes it.
 // Handler returns the server's handler, to serve the same world through
 // another listener, such as a TLS one.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 
+// serve answers one request: it records it, applies any fault, and routes it.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	rel, inBase := s.relative(r.URL.Path)
