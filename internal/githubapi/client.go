@@ -60,13 +60,9 @@ type Client struct {
 	BaseBackoff    time.Duration // 0 = 1s
 	// MaxRetries bounds the retries after network errors, 5xx and empty
 	// answers (DNS failures get at most 2); 0 = 3, negative = none.
-	// Rate-limit waits are not counted: ctx's deadline bounds them.
+	// Rate-limit waits are not counted: ctx's deadline bounds them, and a
+	// wait that would pass it fails at once with a [*RateLimitError].
 	MaxRetries int
-	// MaxRetryAfter, if positive, is the longest single rate-limit wait
-	// the client accepts. Whatever it is, a wait that would pass ctx's
-	// deadline fails at once with a [*RateLimitError]; ctx's deadline,
-	// not a count of retries, bounds how often the client waits.
-	MaxRetryAfter time.Duration
 	// Debugf, if set, gets one line per attempt: method, path, status or
 	// error, attempt number and duration. It never gets headers or bodies.
 	Debugf func(format string, args ...any)
@@ -129,8 +125,9 @@ func (e *transportFailure) Unwrap() error { return e.err }
 
 // Retry limits that are not [Client] fields.
 const (
-	// maxDNSRetries is how often a failed name lookup is tried again: a
-	// resolver's hiccup passes quickly, a wrong host name never does.
+	// maxDNSRetries is how often a failed name lookup is tried again, out
+	// of MaxRetries: a resolver's hiccup passes quickly, a wrong host name
+	// never does.
 	maxDNSRetries = 2
 	// maxRateLimitWaits bounds rate-limit waits when ctx has no deadline,
 	// against a server that never relents. With a deadline, time is the
@@ -166,18 +163,22 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		maxRetries = 0
 	}
 	hc := c.httpClient(r.method)
-	fail := &TransportError{Method: r.method, Path: r.path, Host: hostOf(base), Proxy: proxyHost(hc, target)}
+	// fail starts the error for an attempt that got no answer. It asks hc
+	// for the proxy only then: a call that gets answers never needs it.
+	fail := func() *TransportError {
+		return &TransportError{Method: r.method, Path: r.path, Host: hostOf(base), Proxy: proxyHost(hc, target)}
+	}
 
 	var (
-		attempts, retries     int
-		dnsRetries, lagWaited int
-		rateWaits, secondary  int // rate-limit waits, and those GitHub did not size
-		skewRetried           bool
-		last                  string // what went wrong on the previous attempt
+		attempts, retries      int
+		dnsFailures, lagWaited int
+		rateWaits, secondary   int // rate-limit waits, and those GitHub did not size
+		skewRetried            bool
+		last                   string // what went wrong on the previous attempt
 	)
 	for {
 		if ctx.Err() != nil {
-			return nil, fail.done(ctx, attempts, last)
+			return nil, fail().done(ctx, attempts, last)
 		}
 		attempts++
 		secret := r.token
@@ -195,7 +196,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		took := time.Since(start)
 		if err != nil && ctx.Err() != nil {
 			c.debug(r, attempts, took, err.Error(), 0, false)
-			return nil, fail.done(ctx, attempts, last)
+			return nil, fail().done(ctx, attempts, last)
 		}
 
 		var (
@@ -205,15 +206,15 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			wait    time.Duration
 			final   error
 		)
-		// retryIn retries after d, or fails with fail once the retries
+		// retryIn retries after d, or fails with err once the retries
 		// are used up.
-		retryIn := func(d time.Duration, why string, fail error) {
+		retryIn := func(d time.Duration, why string, err error) {
 			if retries < maxRetries {
 				retries++
 				retry, wait, reason = true, d, why
 				return
 			}
-			final = fail
+			final = err
 		}
 		var (
 			perm *permanentError
@@ -225,16 +226,13 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			final = fmt.Errorf("%s %s: %w", r.method, r.path, perm.err)
 		case errors.As(err, &tf):
 			outcome = tf.Error()
-			te := fail.with(tf, attempts)
-			switch {
-			case !tf.kind.retried() || tf.final:
+			te := fail().with(tf, attempts)
+			if tf.kind == TransportDNS {
+				dnsFailures++
+			}
+			if !tf.kind.retried() || tf.final || dnsFailures > maxDNSRetries {
 				final = te
-			case tf.kind == TransportDNS && dnsRetries >= min(maxDNSRetries, maxRetries):
-				final = te
-			case tf.kind == TransportDNS:
-				dnsRetries++
-				retry, wait, reason = true, c.backoff(dnsRetries), tf.kind.reason()
-			default:
+			} else {
 				retryIn(c.backoff(retries+1), tf.kind.reason(), te)
 			}
 		case err != nil:
@@ -294,7 +292,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		if wait > 0 {
 			c.report(ctx, Wait{Method: r.method, Path: r.path, Reason: reason, Delay: wait, Attempt: attempts + 1})
 			if err := c.sleep(ctx, wait); err != nil {
-				return nil, fail.done(ctx, attempts, last)
+				return nil, fail().done(ctx, attempts, last)
 			}
 		}
 	}

@@ -391,7 +391,6 @@ func TestRateLimit(t *testing.T) {
 	tests := []struct {
 		name          string
 		replies       []reply
-		maxRetryAfter time.Duration
 		timeout       time.Duration   // ctx deadline; 0 = an hour
 		sleeps        []time.Duration // exact, or the least of each wait with jitter
 		jitter        bool            // each sleep may be up to 20 % longer
@@ -445,10 +444,10 @@ func TestRateLimit(t *testing.T) {
 			sleeps:  []time.Duration{time.Minute}, jitter: true,
 		},
 		{
-			name:          "Retry-After above the cap fails at once",
-			replies:       []reply{limited(429, map[string]string{"Retry-After": "120"})},
-			maxRetryAfter: time.Minute,
-			wantStatus:    429, wantErr: "rate limited: GitHub's secondary rate limit asks to wait 2m0s, longer than the 1m0s this client waits: GET /app: 429",
+			name:       "Retry-After past the deadline fails at once",
+			replies:    []reply{limited(429, map[string]string{"Retry-After": "120"})},
+			timeout:    time.Minute,
+			wantStatus: 429, wantErr: "rate limited: GitHub's secondary rate limit asks to wait 2m0s, past the deadline (1m0s left): GET /app: 429",
 			wantSecondary: true, wantWait: 2 * time.Minute,
 		},
 		{
@@ -483,7 +482,6 @@ func TestRateLimit(t *testing.T) {
 			t.Parallel()
 			srv := startServer(t, tt.replies...)
 			c, h := newClient(t, srv.URL)
-			c.MaxRetryAfter = tt.maxRetryAfter
 			var waits []Wait
 			c.OnWait = func(w Wait) { waits = append(waits, w) }
 			ctx, cancel := context.WithTimeout(t.Context(), orDefault(tt.timeout, time.Hour))

@@ -23,8 +23,7 @@ type Wait struct {
 }
 
 // RateLimitError is a rate limit the client will not wait out: the wait
-// would pass ctx's deadline (or exceed [Client.MaxRetryAfter]). Err is
-// GitHub's answer.
+// would pass ctx's deadline. Err is GitHub's answer.
 type RateLimitError struct {
 	// Secondary is true for GitHub's secondary (abuse) rate limit, false
 	// for the primary limit of requests an hour.
@@ -128,15 +127,13 @@ func (c *Client) rateLimitWait(h http.Header, prior int) (time.Duration, bool) {
 }
 
 // refuseWait returns rl, saying why, when the client will not wait rl.Wait:
-// it would pass ctx's deadline, exceed MaxRetryAfter, or follow
-// maxRateLimitWaits earlier waits without a deadline. Else it returns nil.
+// it would pass ctx's deadline, or follow maxRateLimitWaits earlier waits
+// without a deadline. Else it returns nil.
 func (c *Client) refuseWait(ctx context.Context, rl *RateLimitError, prior int) error {
 	deadline, ok := ctx.Deadline()
 	switch {
 	case ok && time.Until(deadline) < rl.Wait:
 		rl.why = fmt.Sprintf("past the deadline (%s left)", max(time.Until(deadline), 0).Round(time.Second))
-	case c.MaxRetryAfter > 0 && rl.Wait > c.MaxRetryAfter:
-		rl.why = fmt.Sprintf("longer than the %s this client waits", c.MaxRetryAfter)
 	case !ok && prior >= maxRateLimitWaits:
 		rl.why = fmt.Sprintf("and the client gave up after %d waits", prior)
 	default:

@@ -126,22 +126,20 @@ func (e *TransportError) Error() string {
 // Unwrap returns Err.
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// with returns a copy of e for failure f after attempts.
+// with fills in e for failure f after attempts, and returns e.
 func (e *TransportError) with(f *transportFailure, attempts int) *TransportError {
-	c := *e
-	c.Kind, c.Attempts, c.Err = f.kind, attempts, f.err
-	return &c
+	e.Kind, e.Attempts, e.Err = f.kind, attempts, f.err
+	return e
 }
 
-// done returns a copy of e for a call that ctx ended after attempts, last
-// being what went wrong before.
+// done fills in e for a call that ctx ended after attempts, last being
+// what went wrong before, and returns e.
 func (e *TransportError) done(ctx context.Context, attempts int, last string) *TransportError {
-	c := *e
-	c.Kind, c.Attempts, c.Err, c.last = TransportTimeout, attempts, ctx.Err(), last
+	e.Kind, e.Attempts, e.Err, e.last = TransportTimeout, attempts, ctx.Err(), last
 	if errors.Is(ctx.Err(), context.Canceled) {
-		c.Kind = TransportCanceled
+		e.Kind = TransportCanceled
 	}
-	return &c
+	return e
 }
 
 // proxyRefusedError is a proxy's non-200 answer to CONNECT.

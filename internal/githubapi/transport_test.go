@@ -16,6 +16,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -393,5 +395,55 @@ func TestBackoffWaits(t *testing.T) {
 		if w.Reason != want[i] || w.Attempt != i+2 || w.Left <= 0 || w.Left > time.Minute {
 			t.Errorf("OnWait %d = %+v, want reason %q before attempt %d with time left", i+1, w, want[i], i+2)
 		}
+	}
+}
+
+// failingTransport fails each request with the next of errs, the last
+// one for good.
+type failingTransport struct {
+	mu   sync.Mutex
+	errs []error
+	n    int
+}
+
+func (t *failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	err := t.errs[min(t.n, len(t.errs)-1)]
+	t.n++
+	return nil, err
+}
+
+// TestMaxRetriesCountsDNS checks that DNS failures share MaxRetries with
+// the other network failures: maxDNSRetries only lowers their own share.
+func TestMaxRetriesCountsDNS(t *testing.T) {
+	t.Parallel()
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	dns := &net.DNSError{Err: "no such host", Name: "api.ghes.example", IsNotFound: true}
+	tests := []struct {
+		name     string
+		errs     []error
+		kind     TransportKind
+		attempts int
+	}{
+		{name: "refused, then DNS", errs: []error{refused, refused, dns}, kind: TransportDNS, attempts: 4},
+		{name: "DNS, then refused", errs: []error{dns, dns, refused}, kind: TransportRefused, attempts: 4},
+		{name: "DNS only", errs: []error{dns}, kind: TransportDNS, attempts: 1 + maxDNSRetries},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, h := newClient(t, "https://api.ghes.example")
+			rt := &failingTransport{errs: tt.errs}
+			c.HTTP = &http.Client{Transport: rt}
+			_, err := c.GetApp(t.Context())
+			te, ok := errors.AsType[*TransportError](err)
+			if !ok || te.Kind != tt.kind || te.Attempts != tt.attempts || rt.n != tt.attempts {
+				t.Fatalf("GetApp() error = %v after %d requests, want a %v *TransportError after %d", err, rt.n, tt.kind, tt.attempts)
+			}
+			if _, sleeps, _, _ := h.snapshot(); len(sleeps) != tt.attempts-1 {
+				t.Errorf("slept %v, want %d waits", sleeps, tt.attempts-1)
+			}
+		})
 	}
 }

@@ -163,7 +163,7 @@ func integerClaim(v any) (int64, bool) {
 
 // authToken checks that a request carries a live installation token. When
 // it does not, authToken answers as GitHub does and returns false.
-func (s *Server) authToken(w http.ResponseWriter, r *http.Request) (*tokenState, bool) {
+func (s *Server) authToken(w http.ResponseWriter, r *http.Request) (*IssuedToken, bool) {
 	cred, ok := credentialOf(r)
 	if !ok {
 		s.fail(w, http.StatusUnauthorized, msgRequiresAuth, docRoot)
@@ -208,7 +208,7 @@ func (s *Server) authAny(w http.ResponseWriter, r *http.Request) bool {
 
 // liveToken returns a copy of the issued token cred when it is neither
 // revoked nor expired, else nil.
-func (s *Server) liveToken(cred string) *tokenState {
+func (s *Server) liveToken(cred string) *IssuedToken {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -216,8 +216,7 @@ func (s *Server) liveToken(cred string) *tokenState {
 	if t == nil || t.Revoked || !now.Before(t.ExpiresAt) {
 		return nil
 	}
-	c := *t
-	c.IssuedToken = t.snapshot()
+	c := t.snapshot()
 	return &c
 }
 

@@ -301,14 +301,12 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, id string, 
 		selection = "selected"
 	}
 	now := s.now()
-	t := &tokenState{
-		IssuedToken: IssuedToken{
-			Value:          s.newTokenValue(in.ID, now),
-			InstallationID: in.ID,
-			IssuedAt:       now,
-			ExpiresAt:      now.Add(s.cfg.TokenTTL).UTC().Truncate(time.Second),
-			Permissions:    maps.Clone(perms),
-		},
+	t := &IssuedToken{
+		Value:          s.newTokenValue(in.ID, now),
+		InstallationID: in.ID,
+		IssuedAt:       now,
+		ExpiresAt:      now.Add(s.cfg.TokenTTL).UTC().Truncate(time.Second),
+		Permissions:    maps.Clone(perms),
 	}
 	for _, repo := range repos {
 		t.Repositories = append(t.Repositories, repo.Name)

@@ -39,8 +39,8 @@ type Server struct {
 	faults   []*activeFault
 	requests []Request
 	jwts     []string
-	tokens   []*tokenState
-	byValue  map[string]*tokenState
+	tokens   []*IssuedToken
+	byValue  map[string]*IssuedToken
 	seq      uint64
 	used     map[string]int
 	lag      time.Duration // see SetTokenLag
@@ -50,11 +50,6 @@ type Server struct {
 type activeFault struct {
 	Fault
 	left int // -1 = forever
-}
-
-// tokenState is an issued token.
-type tokenState struct {
-	IssuedToken
 }
 
 // NewServer starts a server on a loopback port for the world cfg describes.
@@ -100,10 +95,10 @@ func start(cfg Config, errorf func(string, ...any)) (*Server, error) {
 		cfg:     cfg,
 		errorf:  errorf,
 		closing: make(chan struct{}),
-		byValue: make(map[string]*tokenState),
+		byValue: make(map[string]*IssuedToken),
 		used:    make(map[string]int),
 	}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.ts = httptest.NewServer(s.Handler())
 	return s, nil
 }
 
@@ -217,11 +212,11 @@ func (s *Server) now() time.Time {
 	return s.cfg.Now().Add(d)
 }
 
-// serve answers one request: it records it, applies any fault, and routes it.
 // Handler returns the server's handler, to serve the same world through
 // another listener, such as a TLS one.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 
+// serve answers one request: it records it, applies any fault, and routes it.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	rel, inBase := s.relative(r.URL.Path)
@@ -408,8 +403,8 @@ func (rw *recorder) Write(b []byte) (int, error) {
 }
 
 // snapshot returns a copy of the token that shares nothing with t.
-func (t *tokenState) snapshot() IssuedToken {
-	c := t.IssuedToken
+func (t *IssuedToken) snapshot() IssuedToken {
+	c := *t
 	c.Repositories = slices.Clone(c.Repositories)
 	c.Permissions = maps.Clone(c.Permissions)
 	return c
