@@ -47,7 +47,7 @@ func explain(err error) error {
 	}
 	apiErr, isAPI := errors.AsType[*githubapi.Error](err)
 	switch {
-	case isAPI && apiErr.Status == http.StatusForbidden && isIPAllowList(apiErr.Message):
+	case isAPI && apiErr.IPAllowList():
 		// GitHub's words, as quoted in databricks/cli#2702: "Although you
 		// appear to have the correct authorization credentials, the `ORG`
 		// organization has an IP allow list enabled, and your IP address is
@@ -86,11 +86,6 @@ func transportHint(te *githubapi.TransportError) string {
 		return nextCancelled
 	}
 	return fmt.Sprintf("the connection to %s failed; check the runner's network and {github-api-url}, and re-run the job if the network was down", te.Host)
-}
-
-// isIPAllowList reports whether a 403 message is an IP allow list's.
-func isIPAllowList(msg string) bool {
-	return strings.Contains(strings.ToLower(msg), "ip allow list")
 }
 
 // explainLookup explains a failed installation lookup.

@@ -273,7 +273,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 				}
 			case r.fresh && r.token != "" && lagWaited < len(lagWaits) &&
 				(resp.status == http.StatusUnauthorized || resp.status == http.StatusForbidden) &&
-				!strings.Contains(apiErr.Message, "IP allow list"):
+				!apiErr.IPAllowList():
 				// A token minted a moment ago may not have reached every
 				// replica yet. An IP allow list refusal will not pass.
 				retry, wait, reason = true, lagWaits[lagWaited], fmt.Sprintf("%d %s for a new token", resp.status, http.StatusText(resp.status))

@@ -37,6 +37,15 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// IPAllowList reports whether e is GitHub's refusal of the caller's IP
+// address by an organization's IP allow list: a 403 whose message says
+// "…the `ORG` organization has an IP allow list enabled, and your IP
+// address is not permitted to access this resource." (databricks/cli#2702).
+// It is not transient: retrying from the same address cannot pass.
+func (e *Error) IPAllowList() bool {
+	return e.Status == http.StatusForbidden && strings.Contains(strings.ToLower(e.Message), "ip allow list")
+}
+
 // maxTextMessage is how much of a body that is not JSON becomes a message.
 const maxTextMessage = 200
 

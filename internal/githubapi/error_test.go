@@ -57,3 +57,26 @@ func TestErrorBlanksEchoedSecret(t *testing.T) {
 		})
 	}
 }
+
+func TestErrorIPAllowList(t *testing.T) {
+	t.Parallel()
+	const allowList = "Although you appear to have the correct authorization credentials, the `octo-org` organization has an IP allow list enabled, and your IP address is not permitted to access this resource."
+	tests := []struct {
+		name string
+		err  Error
+		want bool
+	}{
+		{"GitHub's words", Error{Status: 403, Message: allowList}, true},
+		{"another casing", Error{Status: 403, Message: strings.ToLower(allowList)}, true},
+		{"a 403 for another reason", Error{Status: 403, Message: "Resource not accessible by integration"}, false},
+		{"the words in another status", Error{Status: 401, Message: allowList}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.err.IPAllowList(); got != tt.want {
+				t.Errorf("IPAllowList() = %t, want %t", got, tt.want)
+			}
+		})
+	}
+}
