@@ -75,7 +75,7 @@ func TestFaults(t *testing.T) {
 				if !f.ok && !strings.Contains(strings.ToLower(r.err.Error()), strings.ToLower(f.errText)) {
 					t.Errorf("main step error = %q, want it to mention %q", r.err, f.errText)
 				}
-				if got := countRequests(h.srv, ep.method, ep.path); got != f.attempts {
+				if got := h.srv.Count(ep.method, ep.path); got != f.attempts {
 					t.Errorf("%s %s attempts = %d, want %d", ep.method, ep.path, got, f.attempts)
 				}
 				var total time.Duration

@@ -79,7 +79,7 @@ func TestTokenErrorHints(t *testing.T) {
 			if got := renderedHint(r.err); !strings.Contains(got, tt.wantHint) {
 				t.Errorf("hint = %q, want it to contain %q", got, tt.wantHint)
 			}
-			if n := countRequests(h.srv, "POST", mintPath); tt.noMint && n != 0 {
+			if n := h.srv.Count("POST", mintPath); tt.noMint && n != 0 {
 				t.Errorf("%d token requests, want none: the failure is certain", n)
 			}
 			if n := strings.Count(r.log, "::error::"); n != 1 {

@@ -145,18 +145,6 @@ func (h *harness) loadState() {
 	}
 }
 
-// countRequests returns how many of the requests srv saw matched method and
-// path.
-func countRequests(srv *githubapitest.Server, method, path string) int {
-	n := 0
-	for _, r := range srv.Requests() {
-		if r.Method == method && r.Path == path {
-			n++
-		}
-	}
-	return n
-}
-
 // renderedHint returns err's next step as the action prints it.
 func renderedHint(err error) string {
 	return hint.Render(hint.Next(err), hint.Plain)

@@ -131,7 +131,7 @@ func TestGitHubAsItBehaves(t *testing.T) {
 				t.Errorf("log:\n%s\nwant %q", log, tt.logText)
 			}
 			if tt.attempts >= 0 {
-				if got := countRequests(h.srv, "POST", mintPath); got != tt.attempts {
+				if got := h.srv.Count("POST", mintPath); got != tt.attempts {
 					t.Errorf("token requests = %d, want %d", got, tt.attempts)
 				}
 			}

@@ -203,7 +203,7 @@ func TestPostStep(t *testing.T) {
 			if tt.wantRevoked {
 				wantRequests = 1
 			}
-			if n := countRequests(h.srv, "DELETE", revokePath); n != wantRequests {
+			if n := h.srv.Count("DELETE", revokePath); n != wantRequests {
 				t.Errorf("%d revoke requests, want %d", n, wantRequests)
 			}
 			if got := h.srv.Tokens()[0].Revoked; got != tt.wantRevoked {
@@ -233,7 +233,7 @@ func TestStepDeadline(t *testing.T) {
 		if r.err == nil || !errors.Is(r.err, context.DeadlineExceeded) {
 			t.Errorf("main step error = %v, want the step's deadline exceeded", r.err)
 		}
-		if n := countRequests(h.srv, "GET", lookupPath); n > 2 {
+		if n := h.srv.Count("GET", lookupPath); n > 2 {
 			t.Errorf("%d attempts, want the deadline to stop the step after 2", n)
 		}
 		if n := strings.Count(r.log, "::error::"); n != 1 {
@@ -253,7 +253,7 @@ func TestStepDeadline(t *testing.T) {
 		if r.err != nil || !strings.Contains(r.log, "::warning::Could not revoke the installation token") {
 			t.Errorf("post step: error = %v, log:\n%s\nwant a warning", r.err, redactSecrets(h, r.log))
 		}
-		if n := countRequests(h.srv, "DELETE", revokePath); n > 2 {
+		if n := h.srv.Count("DELETE", revokePath); n > 2 {
 			t.Errorf("%d attempts, want the deadline to stop the step after 2", n)
 		}
 	})

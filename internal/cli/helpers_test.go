@@ -120,14 +120,3 @@ func requestLines(reqs []githubapitest.Request) []string {
 	}
 	return lines
 }
-
-// countRequests returns how many METHOD PATH requests the emulator got.
-func countRequests(srv *githubapitest.Server, method, path string) int {
-	n := 0
-	for _, r := range srv.Requests() {
-		if r.Method == method && r.Path == path {
-			n++
-		}
-	}
-	return n
-}

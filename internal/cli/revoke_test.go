@@ -93,7 +93,7 @@ func TestRevoke(t *testing.T) {
 			if !strings.Contains(r.stderr, tt.wantStderr) || tt.wantStderr == "" && r.stderr != "" {
 				t.Errorf("stderr = %q, want %q", h.redact(r.stderr), tt.wantStderr)
 			}
-			if n := countRequests(h.srv, "DELETE", "/installation/token"); n != tt.wantRequests {
+			if n := h.srv.Count("DELETE", "/installation/token"); n != tt.wantRequests {
 				t.Errorf("%d DELETE requests, want %d", n, tt.wantRequests)
 			}
 			if revoked := h.srv.Tokens()[0].Revoked; revoked != (tt.wantRequests > 0) {

@@ -143,6 +143,20 @@ func (s *Server) Requests() []Request {
 	return out
 }
 
+// Count returns how many of the requests received so far were method
+// path (the path after BasePath, as in [Request]).
+func (s *Server) Count(method, path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.requests {
+		if r.Method == method && r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
 // JWTs returns every JSON Web Token received in an Authorization header,
 // valid or not, in arrival order.
 func (s *Server) JWTs() []string {

@@ -542,3 +542,21 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("issued %d distinct tokens over %d requests, want %d", len(seen), len(s.Requests()), n)
 	}
 }
+
+func TestCount(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, DefaultConfig())
+	for range 2 {
+		resp, err := http.Get(srv.URL() + "/app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if got := srv.Count("GET", "/app"); got != 2 {
+		t.Errorf("Count(GET /app) = %d, want 2", got)
+	}
+	if got := srv.Count("POST", "/app"); got != 0 {
+		t.Errorf("Count(POST /app) = %d, want 0", got)
+	}
+}
