@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"os"
 	"reflect"
 	"strconv"
@@ -10,43 +9,17 @@ import (
 	"testing"
 
 	"github.com/sethvargo/go-githubactions"
-	"gopkg.in/yaml.v3"
+
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
-// actionFile is the part of action.yml's schema this action uses. Unknown
-// keys fail the test, so a typo cannot hide.
-type actionFile struct {
-	Name        string
-	Description string
-	Author      string
-	Branding    struct{ Icon, Color string }
-	Inputs      map[string]struct {
-		Description        string
-		Required           bool
-		Default            *string
-		DeprecationMessage string `yaml:"deprecationMessage"`
-	}
-	Outputs map[string]struct{ Description string }
-	Runs    struct {
-		Using          string
-		Image          string
-		Entrypoint     string
-		PostEntrypoint string `yaml:"post-entrypoint"`
-		PostIf         string `yaml:"post-if"`
-	}
-}
-
-func readActionFile(tb testing.TB) actionFile {
+// readActionFile reads action.yml the one way the tests read it; a key
+// it does not know fails, so a typo cannot hide.
+func readActionFile(tb testing.TB) *runnertest.Action {
 	tb.Helper()
-	data, err := os.ReadFile("../../action.yml")
+	f, err := runnertest.ReadAction("../../action.yml")
 	if err != nil {
 		tb.Fatal(err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var f actionFile
-	if err := dec.Decode(&f); err != nil {
-		tb.Fatalf("parse action.yml: %v", err)
 	}
 	return f
 }

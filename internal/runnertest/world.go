@@ -8,9 +8,7 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
 )
 
-// Test world: one app, installed on an organization with selected
-// repositories, on a user with all repositories, and on a suspended
-// organization.
+// The test world's app (see [World]).
 const (
 	AppID    = 1001
 	ClientID = "Iv23liTestClient0001"
@@ -30,7 +28,10 @@ func newKey() *rsa.PrivateKey {
 	return k
 }
 
-// World returns the emulator configuration the tests share.
+// World returns the emulator configuration the tests share: one app,
+// installed on an organization with selected repositories (installation
+// 11), on a user with all repositories (12), on a suspended organization
+// (13) and on an enterprise (14).
 func World() githubapitest.Config {
 	key, _ := Keys()
 	return githubapitest.Config{
