@@ -8,7 +8,8 @@
 # host (go run ./cmd/demo -serve), and checks the outputs, the logs and,
 # in the emulator's request log, that the token was revoked. Run it from
 # the repository root; it needs Go and Docker, and no network but loopback.
-# Tokens are shown as <token>.
+# Tokens are shown as <token>. With WANT_VERSION set (the release does), the
+# image's `version` must print exactly "app-token $WANT_VERSION".
 set -euo pipefail
 
 if [ "$#" -ne 1 ]; then
@@ -83,9 +84,17 @@ step() {
     -e INPUT_PRIVATE-KEY \
     -e INPUT_OWNER=octo-org \
     -e INPUT_GITHUB-API-URL="$api" \
+    -e INPUT_GIT-USER=true \
     "${args[@]}" \
     --entrypoint "$entrypoint" "$image"
 }
+
+if [ -n "${WANT_VERSION:-}" ]; then
+  echo "== version"
+  got="$(docker run --rm "$image" version)" || fail "version failed"
+  [ "$got" = "app-token $WANT_VERSION" ] || fail "version printed \"$got\", want \"app-token $WANT_VERSION\""
+  echo "$got"
+fi
 
 echo "== main step"
 main_log="$(step /usr/local/bin/app-token)" || {
@@ -98,9 +107,19 @@ printf '%s\n' "${main_log//"$token"/<token>}"
 if grep -qE '^::(error|warning)' <<<"$main_log"; then
   fail "the main step reported a problem"
 fi
-for want in installation-id=42000001 app-slug=demo-app; do
+# The token is masked before anything else is written, and appears in the
+# log nowhere but in that mask command.
+[ "$(head -n 1 <<<"$main_log")" = "::add-mask::$token" ] || fail "the main step's first line does not mask the token"
+[ "$(grep -cF -- "$token" <<<"$main_log")" = 1 ] || fail "the token appears in the log outside its ::add-mask:: line"
+# All seven outputs of action.yml (git-user: true sets the last two).
+for want in installation-id=42000001 app-slug=demo-app git-user-name='demo-app[bot]'; do
   [ "$(entry "$dir/runner/output" "${want%%=*}")" = "${want#*=}" ] || fail "the main step did not set output $want"
 done
+[[ "$(entry "$dir/runner/output" expires-at)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] ||
+  fail "the main step did not set output expires-at to an RFC 3339 time"
+[[ "$(entry "$dir/runner/output" permissions)" =~ ^\{\".+\}$ ]] || fail "the main step did not set output permissions to a JSON object"
+[[ "$(entry "$dir/runner/output" git-user-email)" =~ ^[0-9]+\+demo-app\[bot\]@users\.noreply\.github\.com$ ]] ||
+  fail "the main step did not set output git-user-email to <id>+demo-app[bot]@users.noreply.github.com"
 [ "$(entry "$dir/runner/state" token)" = "$token" ] || fail "the state does not hold the token of the output"
 expires="$(entry "$dir/runner/state" expires-at)"
 

@@ -13,6 +13,7 @@ import (
 
 // workflowStep is the part of a workflow step the checks read.
 type workflowStep struct {
+	ID   string            `yaml:"id"`
 	Uses string            `yaml:"uses"`
 	With map[string]string `yaml:"with"`
 	Env  map[string]string `yaml:"env"`
@@ -22,6 +23,7 @@ type workflowStep struct {
 // workflowJob is the part of a workflow job the checks read.
 type workflowJob struct {
 	Uses        string         `yaml:"uses"` // the reusable workflow the job calls
+	Environment yaml.Node      `yaml:"environment"`
 	Needs       stringList     `yaml:"needs"`
 	Permissions yaml.Node      `yaml:"permissions"`
 	Steps       []workflowStep `yaml:"steps"`
@@ -66,10 +68,26 @@ const ciWorkflow = "./.github/workflows/ci.yml"
 
 // Scripts the release workflow runs, by path from the repository root.
 const (
-	smokeScript = ".github/scripts/smoke-image.sh"
-	tagScript   = ".github/scripts/tag-release.sh"
-	majorScript = ".github/scripts/move-major-tag.sh"
+	smokeScript     = ".github/scripts/smoke-image.sh"
+	tagScript       = ".github/scripts/tag-release.sh"
+	majorScript     = ".github/scripts/move-major-tag.sh"
+	preflightScript = ".github/release/preflight.sh"
+	collectScript   = ".github/release/collect-assets.sh"
+	latestScript    = ".github/release/latest.sh"
 )
+
+// environment returns the name of a job's deployment environment, written
+// as a name or as a mapping with a name, or "".
+func (j workflowJob) environment() string {
+	if j.Environment.Kind == yaml.MappingNode {
+		var env struct {
+			Name string `yaml:"name"`
+		}
+		_ = j.Environment.Decode(&env)
+		return env.Name
+	}
+	return j.Environment.Value
+}
 
 // releaseWorkflow is the part of the release workflow the checks read.
 type releaseWorkflow struct {
@@ -157,7 +175,7 @@ func checkRelease(src []byte) ([]string, error) {
 	}
 	image := find("pushes the image", usesStep("docker/build-push-action"))
 	smoke := find("runs "+smokeScript, func(j workflowJob) bool { return j.runs(smokeScript) })
-	cli := find("builds the CLI with GoReleaser", func(j workflowJob) bool { return j.runs("goreleaser/v2@") })
+	cli := find("builds the CLI with GoReleaser", func(j workflowJob) bool { return j.runs("tool -n goreleaser") })
 	tag := find("runs "+tagScript, func(j workflowJob) bool { return j.runs(tagScript) })
 
 	// Order: each job waits for the ones it depends on.
@@ -178,15 +196,31 @@ func checkRelease(src []byte) ([]string, error) {
 	after(cli, ci)
 	after(tag, ci, image, smoke, cli)
 
-	// Preflight: a second run for a version fails before anything is built.
-	if j, ok := wf.Jobs[preflight]; ok {
-		for what, cmd := range map[string]string{"tag": "git/matching-refs/tags/", "release": "/releases", "image tag": "imagetools inspect"} {
-			if !j.runs(cmd) {
-				add("preflight does not check that the %s is new (%s)", what, cmd)
-			}
+	// Preflight: a second run for a version fails before anything is built
+	// (TestPreflight runs the script).
+	if j, ok := wf.Jobs[preflight]; ok && !j.runs(preflightScript) {
+		add("preflight does not run %s", preflightScript)
+	}
+
+	// Jobs that push or publish run in the release environment, which
+	// GitHub limits to main.
+	for name, j := range wf.Jobs {
+		p, _ := permissions(&j.Permissions)
+		publishes := p["packages"] == "write" || p["attestations"] == "write" || j.runs(tagScript) || j.runs("gh release")
+		if publishes && j.environment() != "release" {
+			add("job %s pushes or publishes outside environment: release", name)
 		}
-		if !j.runs("refs/heads/main") {
-			add("preflight does not check that the run is on main")
+	}
+
+	// No cache in a release: no build cache, no setup-go cache.
+	for name, j := range wf.Jobs {
+		for _, st := range j.Steps {
+			if st.uses("docker/build-push-action") && st.With["cache-from"] != "" {
+				add("job %s builds with cache-from: %s; a release reads no cache", name, st.With["cache-from"])
+			}
+			if st.uses("actions/setup-go") && st.With["cache"] != "false" {
+				add("job %s runs actions/setup-go with its cache on; set cache: false", name)
+			}
 		}
 	}
 
@@ -232,6 +266,9 @@ func checkRelease(src []byte) ([]string, error) {
 
 	// The CLI is attested before it goes anywhere.
 	if j, ok := wf.Jobs[cli]; ok {
+		if !j.runs(collectScript + " dist") {
+			add("job %s does not collect the assets with %s (the script .ci/run runs)", cli, collectScript)
+		}
 		attest := j.step(func(s workflowStep) bool {
 			return s.uses("actions/attest-build-provenance") && s.With["subject-path"] != ""
 		})
@@ -258,6 +295,10 @@ func checkRelease(src []byte) ([]string, error) {
 		if major := j.step(func(s workflowStep) bool { return strings.Contains(s.Run, majorScript) }); major < 0 || major <= draft {
 			add("job %s does not move the major tag with %s after publishing", tag, majorScript)
 		}
+		if draft >= 0 && (!strings.Contains(j.Steps[draft].Run, latestScript) || !strings.Contains(j.Steps[draft].Run, `--latest="$latest"`)) {
+			add("job %s does not decide Latest with %s (gh release edit --latest=\"$latest\")", tag, latestScript)
+		}
+		checkAppPushes(j, tag, tagged, add)
 	}
 
 	// Permissions: none by default, each job its own, writes where needed.
@@ -271,7 +312,8 @@ func checkRelease(src []byte) ([]string, error) {
 			continue
 		}
 		need := map[string]bool{
-			"contents":     j.runs(tagScript),
+			// Preflight lists releases with push access, to see drafts.
+			"contents":     j.runs(preflightScript),
 			"packages":     usesStep("docker/build-push-action")(j),
 			"id-token":     usesStep("actions/attest-build-provenance")(j),
 			"attestations": usesStep("actions/attest-build-provenance")(j),
@@ -283,6 +325,35 @@ func checkRelease(src []byte) ([]string, error) {
 		}
 	}
 	return problems, nil
+}
+
+// checkAppPushes checks that job, whose step tagged runs tag-release.sh,
+// pushes as the release App: its checkout stores no credential, a step
+// before the tag mints the App's token with this very action (uses: ./...),
+// and the steps that push or publish get that token.
+func checkAppPushes(j workflowJob, job string, tagged int, add func(string, ...any)) {
+	co := j.step(func(s workflowStep) bool { return s.uses("actions/checkout") })
+	if co < 0 || j.Steps[co].With["persist-credentials"] != "false" {
+		add("job %s checks out with a stored credential; set persist-credentials: false so only the App's token pushes", job)
+	}
+	app := j.step(func(s workflowStep) bool {
+		return strings.HasPrefix(s.Uses, "./") && s.ID != "" && s.With["private-key"] != ""
+	})
+	if app < 0 || app > tagged {
+		add("job %s mints no App token with this action (uses: ./...) before it tags", job)
+		return
+	}
+	token := "steps." + j.Steps[app].ID + ".outputs.token"
+	for i, st := range j.Steps {
+		if strings.Contains(st.Run, tagScript) || strings.Contains(st.Run, majorScript) || strings.Contains(st.Run, "gh release") {
+			if !strings.Contains(st.Env["APP_TOKEN"], token) {
+				add("job %s step %d pushes without the App's token (env APP_TOKEN: ${{ %s }})", job, i+1, token)
+			}
+			if strings.Contains(st.Run, "gh release") && !strings.Contains(st.Env["GH_TOKEN"], token) {
+				add("job %s step %d publishes without the App's token (env GH_TOKEN: ${{ %s }})", job, i+1, token)
+			}
+		}
+	}
 }
 
 func TestReleaseWorkflow(t *testing.T) {
@@ -315,16 +386,14 @@ func TestReleaseWorkflowDefects(t *testing.T) {
 		{"image not gated on CI", "    needs: [preflight, ci]\n    runs-on: ubuntu-latest\n    timeout-minutes: 30", "    needs: [preflight]\n    runs-on: ubuntu-latest\n    timeout-minutes: 30", "job image runs without needing job ci"},
 		{"CI workflow not called", "uses: ./.github/workflows/ci.yml", "uses: ./.github/workflows/e2e.yml", "calls ./.github/workflows/ci.yml"},
 		{"CI before the version check", "    needs: preflight\n    uses: ./.github", "    uses: ./.github", "job ci runs without needing job preflight"},
-		{"no tag check", "git/matching-refs/tags/", "git/refs/", "tag is new"},
-		{"no release check", `"repos/$GITHUB_REPOSITORY/releases"`, `"repos/$GITHUB_REPOSITORY"`, "release is new"},
-		{"no image tag check", "docker buildx imagetools inspect", "true", "image tag is new"},
-		{"any branch", `"$GITHUB_REF" != refs/heads/main`, `-z "$GITHUB_REF"`, "on main"},
+		{"no preflight script", "bash .github/release/preflight.sh", "true", "preflight does not run"},
 		{"no smoke run", "run: bash .github/scripts/smoke-image.sh", "run: echo", "runs .github/scripts/smoke-image.sh"},
 		{"smoke run of a tag", "DIGEST: ${{ needs.image.outputs.digest }}\n          WANT_VERSION", "DIGEST: latest\n          WANT_VERSION", "by the digest"},
 		{"tag before the smoke run", "needs: [preflight, ci, image, smoke, cli]", "needs: [preflight, ci, image, cli]", "job release runs without needing job smoke"},
 		{"tag before the CLI", "needs: [preflight, ci, image, smoke, cli]", "needs: [preflight, ci, image, smoke]", "job release runs without needing job cli"},
-		{"CLI not gated on CI", "    needs: [preflight, ci]\n    runs-on: ubuntu-latest\n    timeout-minutes: 20", "    needs: [preflight]\n    runs-on: ubuntu-latest\n    timeout-minutes: 20", "job cli runs without needing job ci"},
-		{"no GoReleaser", "go run github.com/goreleaser/goreleaser/v2@", "go build ", "builds the CLI with GoReleaser"},
+		{"CLI not gated on CI", "    needs: [preflight, ci]\n    runs-on: ubuntu-latest\n    timeout-minutes: 25", "    needs: [preflight]\n    runs-on: ubuntu-latest\n    timeout-minutes: 25", "job cli runs without needing job ci"},
+		{"no GoReleaser", "go -C tools/release tool -n goreleaser", "echo go build", "builds the CLI with GoReleaser"},
+		{"own asset commands", "bash .github/release/collect-assets.sh dist assets", "cp -r dist assets", "does not collect the assets"},
 		{"CLI not attested", "subject-path: assets/*", "subject-name: assets", "attest the CLI files"},
 		{"no tag script", "bash .github/scripts/tag-release.sh", "git tag", "runs .github/scripts/tag-release.sh"},
 		{"release not a draft", "flags=(--draft ", "flags=(", "as a draft"},
@@ -334,7 +403,18 @@ func TestReleaseWorkflowDefects(t *testing.T) {
 		{"job without permissions", "    permissions:\n      contents: read\n      packages: read\n    steps:\n      - uses: actions/checkout", "    steps:\n      - uses: actions/checkout", "job smoke sets no permissions"},
 		{"image job writes contents", "      contents: read\n      packages: write", "      contents: write\n      packages: write", "job image has contents: write"},
 		{"CLI job writes packages", "      contents: read\n      id-token: write\n      attestations: write\n    steps:\n      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0\n        with:\n          persist-credentials: false\n      - uses: actions/setup-go", "      contents: read\n      packages: write\n      id-token: write\n      attestations: write\n    steps:\n      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0\n        with:\n          persist-credentials: false\n      - uses: actions/setup-go", "job cli has packages: write"},
-		{"release job mints OIDC tokens", "    permissions:\n      contents: write\n", "    permissions:\n      contents: write\n      id-token: write\n", "job release has id-token: write"},
+		{"release job mints OIDC tokens", "      contents: read\n      packages: read\n    steps:\n      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0\n        with:\n          # No stored", "      contents: read\n      packages: read\n      id-token: write\n    steps:\n      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0\n        with:\n          # No stored", "job release has id-token: write"},
+		{"release job writes with GITHUB_TOKEN", "      # reads the source and pulls the (possibly still private) image.\n      contents: read", "      # reads the source and pulls the (possibly still private) image.\n      contents: write", "job release has contents: write"},
+		{"image from a cache", "          no-cache: true", "          cache-from: type=gha", "a release reads no cache"},
+		{"setup-go cache", "          cache: false", "          cache: true", "job smoke runs actions/setup-go with its cache on"},
+		{"release outside the environment", "    timeout-minutes: 15\n    environment: release\n", "    timeout-minutes: 15\n", "job release pushes or publishes outside environment: release"},
+		{"image outside the environment", "    timeout-minutes: 30\n    environment: release\n", "    timeout-minutes: 30\n", "job image pushes or publishes outside environment: release"},
+		{"stored checkout credential", "          # No stored credential: git pushes with the App's token only.\n          persist-credentials: false", "          persist-credentials: true", "stored credential"},
+		{"no App token", "        uses: ./.release-action\n", "        uses: actions/create-github-app-token@v2\n", "mints no App token"},
+		{"tag pushed with GITHUB_TOKEN", "          APP_TOKEN: ${{ steps.app.outputs.token }}\n          IMAGE", "          APP_TOKEN: ${{ github.token }}\n          IMAGE", "pushes without the App's token"},
+		{"release published with GITHUB_TOKEN", "          GH_TOKEN: ${{ steps.app.outputs.token }}", "          GH_TOKEN: ${{ github.token }}", "publishes without the App's token"},
+		{"major tag moved with GITHUB_TOKEN", "          APP_TOKEN: ${{ steps.app.outputs.token }}\n        run: bash .github/scripts/move-major-tag.sh", "          APP_TOKEN: ${{ github.token }}\n        run: bash .github/scripts/move-major-tag.sh", "pushes without the App's token"},
+		{"always Latest", `--latest="$latest"`, "--latest", "does not decide Latest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
