@@ -276,16 +276,18 @@ func TestCheckPinsDefects(t *testing.T) {
 
 // dependabotUpdate is one entry of dependabot.yml's updates.
 type dependabotUpdate struct {
-	Ecosystem string `yaml:"package-ecosystem"`
-	Directory string `yaml:"directory"`
+	Ecosystem   string   `yaml:"package-ecosystem"`
+	Directory   string   `yaml:"directory"`
+	Directories []string `yaml:"directories"`
 	Schedule  struct {
 		Interval string `yaml:"interval"`
 	} `yaml:"schedule"`
 }
 
 // checkDependabot checks that dependabot.yml updates the Go modules, the
-// Dockerfile's base image and the workflows' actions.
-func checkDependabot(src []byte) ([]string, error) {
+// Dockerfile's base image and the workflows' actions, and every Go module
+// of modDirs ("/", "/tools", ...): a pin Dependabot cannot see goes stale.
+func checkDependabot(src []byte, modDirs []string) ([]string, error) {
 	var cfg struct {
 		Version int                `yaml:"version"`
 		Updates []dependabotUpdate `yaml:"updates"`
@@ -302,19 +304,71 @@ func checkDependabot(src []byte) ([]string, error) {
 		switch {
 		case i < 0:
 			problems = append(problems, "no update for "+eco)
-		case cfg.Updates[i].Directory != "/":
+		case cfg.Updates[i].Directory != "/" && !slices.Contains(cfg.Updates[i].Directories, "/"):
 			problems = append(problems, eco+" directory is "+quote(cfg.Updates[i].Directory)+", want /")
 		case cfg.Updates[i].Schedule.Interval == "":
 			problems = append(problems, eco+" has no schedule.interval")
 		}
 	}
+	seen := map[string]bool{}
+	for _, u := range cfg.Updates {
+		if u.Ecosystem == "gomod" {
+			seen[u.Directory] = true
+			for _, d := range u.Directories {
+				seen[d] = true
+			}
+		}
+	}
+	for _, d := range modDirs {
+		if !seen[d] {
+			problems = append(problems, "no gomod update for the module in "+d)
+		}
+	}
 	return problems, nil
+}
+
+// goModDirs returns the directories of the repository's go.mod files, as
+// dependabot.yml writes them ("/", "/tools").
+func goModDirs(tb testing.TB) []string {
+	tb.Helper()
+	var dirs []string
+	err := filepath.WalkDir(repoRoot, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "dist") {
+			return filepath.SkipDir
+		}
+		if d.Name() == "go.mod" {
+			rel, err := filepath.Rel(repoRoot, filepath.Dir(p))
+			if err != nil {
+				return err
+			}
+			dirs = append(dirs, strings.TrimSuffix("/"+filepath.ToSlash(rel), "/."))
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i, d := range dirs {
+		if d == "" || d == "/." {
+			dirs[i] = "/"
+		}
+	}
+	return dirs
 }
 
 func TestDependabot(t *testing.T) {
 	t.Parallel()
 	src := repoFile(t, ".github/dependabot.yml")
-	problems, err := checkDependabot([]byte(src))
+	mods := goModDirs(t)
+	for _, want := range []string{"/", "/tools", "/tools/release"} {
+		if !slices.Contains(mods, want) {
+			t.Fatalf("goModDirs() = %q, want it to contain %s", mods, want)
+		}
+	}
+	problems, err := checkDependabot([]byte(src), mods)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,8 +382,10 @@ func TestDependabot(t *testing.T) {
 			{"package-ecosystem: docker", "package-ecosystem: pip", "no update for docker"},
 			{"package-ecosystem: gomod", "package-ecosystem: npm", "no update for gomod"},
 			{"package-ecosystem: github-actions\n    directory: /", "package-ecosystem: github-actions\n    directory: /.github", "github-actions directory"},
+			{"      - /tools/release\n", "", "no gomod update for the module in /tools/release"},
+			{"      - /tools\n", "", "no gomod update for the module in /tools"},
 		} {
-			problems, err := checkDependabot([]byte(mutate(t, "dependabot.yml", src, tt.old, tt.new)))
+			problems, err := checkDependabot([]byte(mutate(t, "dependabot.yml", src, tt.old, tt.new)), mods)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -338,4 +394,68 @@ func TestDependabot(t *testing.T) {
 			}
 		}
 	})
+}
+
+// pinEvidence is one line of .github/release/action-pins.txt.
+type pinEvidence struct{ action, version, sha, runtime string }
+
+// readPinEvidence parses action-pins.txt: ACTION TAG COMMIT RUNTIME, with
+// a full commit SHA and a node24 runtime.
+func readPinEvidence(src string) (map[string]pinEvidence, []string) {
+	ev := map[string]pinEvidence{}
+	var problems []string
+	for i, line := range strings.Split(src, "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		switch {
+		case len(f) != 4:
+			problems = append(problems, fmt.Sprintf("line %d: want ACTION TAG COMMIT RUNTIME, got %q", i+1, line))
+		case !shaPinned.MatchString(f[0] + "@" + f[2]):
+			problems = append(problems, fmt.Sprintf("line %d: %s@%s is not an action at a full commit SHA", i+1, f[0], f[2]))
+		case !versionComment.MatchString("# " + f[1]):
+			problems = append(problems, fmt.Sprintf("line %d: tag %s is not vX.Y.Z", i+1, f[1]))
+		case !strings.HasSuffix(f[3], "node24"):
+			problems = append(problems, fmt.Sprintf("line %d: %s runs on %s, want node24", i+1, f[0], f[3]))
+		default:
+			ev[f[0]] = pinEvidence{f[0], f[1], f[2], f[3]}
+		}
+	}
+	return ev, problems
+}
+
+// TestActionPinEvidence checks that every action the workflows pin is in
+// .github/release/action-pins.txt, the record of which commit each tag is
+// and that it declares node24, with the same commit and tag.
+func TestActionPinEvidence(t *testing.T) {
+	t.Parallel()
+	ev, problems := readPinEvidence(repoFile(t, ".github/release/action-pins.txt"))
+	for _, p := range problems {
+		t.Errorf("action-pins.txt: %s", p)
+	}
+	for _, f := range workflowFiles(t) {
+		pins, _, err := checkPins([]byte(repoFile(t, filepath.ToSlash(f))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pins {
+			e, ok := ev[p.action]
+			switch {
+			case !ok:
+				t.Errorf("%s:%d: %s is not in .github/release/action-pins.txt; check its commit and runtime and add it", f, p.line, p.action)
+			case e.sha != p.sha || e.version != p.version:
+				t.Errorf("%s:%d: %s@%s # %s, but action-pins.txt has %s # %s", f, p.line, p.action, p.sha, p.version, e.sha, e.version)
+			}
+		}
+	}
+	for _, tt := range []struct{ line, want string }{
+		{"actions/checkout v5.0.0 08c6903 node24", "full commit SHA"},
+		{"actions/setup-go v6.0.0 44694675825211faa026b3c33043df3e48a5fa00 node20", "want node24"},
+		{"actions/checkout v5 08c6903cd8c0fde910a37f88322edcfb5dd907a8 node24", "not vX.Y.Z"},
+	} {
+		if _, p := readPinEvidence(tt.line); !hasProblem(p, tt.want) {
+			t.Errorf("readPinEvidence(%q) = %q, want one containing %q", tt.line, p, tt.want)
+		}
+	}
 }

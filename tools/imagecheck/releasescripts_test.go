@@ -1,0 +1,385 @@
+package imagecheck
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// releaseScript runs a script of .github/release in dir with env added to
+// the git fixture's environment, and returns its stdout, stderr and error.
+func releaseScript(tb testing.TB, dir string, env []string, name string, args ...string) (string, string, error) {
+	tb.Helper()
+	p, err := filepath.Abs(filepath.Join(repoRoot, ".github", "release", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command("bash", append([]string{p}, args...)...)
+	cmd.Dir, cmd.Env = dir, append(gitCmd(dir).Env, env...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	return stdout.String(), stderr.String(), err
+}
+
+// checkSharedAssetCommands checks that the release workflow's cli job and
+// .ci/run build with the GoReleaser of tools/release/go.mod and collect the
+// assets with the one script, on GoReleaser's dist directory: CI runs what
+// a release runs.
+func checkSharedAssetCommands(workflow, ciRun string) []string {
+	var problems []string
+	for name, src := range map[string]string{"release.yml": workflow, ".ci/run": ciRun} {
+		lines := strings.Split(src, "\n")
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "go -C tools/release tool -n goreleaser") })
+		j := slices.IndexFunc(lines, func(l string) bool {
+			return strings.Contains(l, "bash "+collectScript+" dist ") && !strings.HasPrefix(strings.TrimSpace(l), "#")
+		})
+		switch {
+		case i < 0:
+			problems = append(problems, name+" does not run the GoReleaser of tools/release/go.mod (go -C tools/release tool -n goreleaser)")
+		case j < 0:
+			problems = append(problems, name+" does not run bash "+collectScript+" dist ...")
+		case j < i:
+			problems = append(problems, name+" collects the assets before GoReleaser builds them")
+		}
+	}
+	if !strings.Contains(ciRun, `release --snapshot --clean`) {
+		problems = append(problems, ".ci/run does not run goreleaser release --snapshot --clean")
+	}
+	return problems
+}
+
+func TestSharedAssetCommands(t *testing.T) {
+	t.Parallel()
+	wf, ci := repoFile(t, ".github/workflows/release.yml"), repoFile(t, ".ci/run")
+	for _, p := range checkSharedAssetCommands(wf, ci) {
+		t.Error(p)
+	}
+	for _, tt := range []struct{ name, file, old, new, want string }{
+		{"workflow copies by hand", "release.yml", "bash .github/release/collect-assets.sh dist assets", `while read -r _ name; do cp "dist/$name" assets/; done < dist/checksums.txt #`, "release.yml does not run bash"},
+		{"CI skips the collection", ".ci/run", `bash .github/release/collect-assets.sh dist "$assets"`, `ls dist "$assets"`, ".ci/run does not run bash"},
+		{"CI builds with go build", ".ci/run", "go -C tools/release tool -n goreleaser", "command -v go", ".ci/run does not run the GoReleaser"},
+		{"workflow floats GoReleaser", "release.yml", `goreleaser="$(go -C tools/release tool -n goreleaser)"`, `goreleaser="go run github.com/goreleaser/goreleaser/v2@latest"`, "release.yml does not run the GoReleaser"},
+		{"CI without GoReleaser", ".ci/run", "release --snapshot --clean", "build --single-target", "does not run goreleaser release --snapshot"},
+	} {
+		w, c := wf, ci
+		if tt.file == "release.yml" {
+			w = mutate(t, tt.file, w, tt.old, tt.new)
+		} else {
+			c = mutate(t, tt.file, c, tt.old, tt.new)
+		}
+		if p := checkSharedAssetCommands(w, c); !hasProblem(p, tt.want) {
+			t.Errorf("%s: checkSharedAssetCommands() = %q, want one containing %q", tt.name, p, tt.want)
+		}
+	}
+}
+
+// contractAssets returns the asset names of .github/release/assets.txt.
+func contractAssets(tb testing.TB) []string {
+	tb.Helper()
+	var names []string
+	for _, l := range strings.Split(repoFile(tb, ".github/release/assets.txt"), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			names = append(names, l)
+		}
+	}
+	return names
+}
+
+// TestAssetContract checks that .goreleaser.yaml makes exactly the names
+// of .github/release/assets.txt: app-token_OS_ARCH for its matrix, .exe on
+// windows (GoReleaser adds the binary's extension to a bare binary's name),
+// and checksums.txt.
+func TestAssetContract(t *testing.T) {
+	t.Parallel()
+	b, problems, err := checkGoreleaser([]byte(repoFile(t, ".goreleaser.yaml")))
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("checkGoreleaser() = %q, %v; see TestGoreleaserConfig", problems, err)
+	}
+	want := []string{"checksums.txt"}
+	for _, goos := range b.Goos {
+		for _, goarch := range b.Goarch {
+			name := b.Binary + "_" + goos + "_" + goarch
+			if goos == "windows" {
+				name += ".exe"
+			}
+			want = append(want, name)
+		}
+	}
+	slices.Sort(want)
+	got := slices.Sorted(slices.Values(contractAssets(t)))
+	if !slices.Equal(got, want) {
+		t.Errorf(".github/release/assets.txt = %q, want the names .goreleaser.yaml makes, %q", got, want)
+	}
+}
+
+// fakeDist writes a GoReleaser dist directory as v2.17.0 leaves it for
+// formats: [binary] (each binary under <build>_<os>_<arch>[_v1]/, listed
+// twice in artifacts.json: as built and under its release name), for the
+// names of assets.txt. Each binary is a shell script that prints version.
+// It returns the directory holding dist.
+func fakeDist(tb testing.TB, version string, names []string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	type artifact struct {
+		Name string `json:"name"`
+		Path string `json:"path"`
+		Type string `json:"type"`
+	}
+	var arts []artifact
+	var sums strings.Builder
+	for _, name := range names {
+		if name == "checksums.txt" {
+			continue
+		}
+		build := strings.TrimSuffix(name, ".exe") + "_v1"
+		bin := "app-token" + filepath.Ext(name)
+		rel := filepath.Join("dist", build, bin)
+		body := fmt.Sprintf("#!/bin/sh\necho 'app-token %s'\n", version)
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, rel), []byte(body), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(body))
+		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(sum[:]), name)
+		arts = append(arts, artifact{bin, rel, "Binary"}, artifact{name, rel, "Binary"})
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dist", "checksums.txt"), []byte(sums.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	arts = append(arts, artifact{"checksums.txt", "dist/checksums.txt", "Checksum"})
+	b, _ := json.Marshal(arts)
+	if err := os.WriteFile(filepath.Join(dir, "dist", "artifacts.json"), b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+// TestCollectAssets runs collect-assets.sh on GoReleaser's layout: it
+// finds each binary through artifacts.json, copies it under its release
+// name, and refuses a missing or extra asset, a wrong checksum and a binary
+// that prints another version. .ci/run runs it on GoReleaser's real output.
+func TestCollectAssets(t *testing.T) {
+	if _, err := exec.LookPath("jq"); err != nil {
+		t.Skip("no jq")
+	}
+	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
+		t.Skip("collect-assets.sh runs the linux binary of this machine")
+	}
+	t.Parallel()
+	const version = "v1.2.3"
+	names := contractAssets(t)
+	host := "app-token_linux_" + runtime.GOARCH
+	tests := []struct {
+		name  string
+		names []string
+		edit  func(dist string)
+		want  string // in stderr; "" for success
+	}{
+		{"as GoReleaser leaves it", names, nil, ""},
+		{"a platform missing", slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "app-token_darwin_arm64" }), nil, "differ from .github/release/assets.txt"},
+		{"an extra platform", append(slices.Clone(names), "app-token_linux_riscv64"), nil, "differ from .github/release/assets.txt"},
+		{"a binary changed after the checksums", names, func(dist string) {
+			appendFile(t, filepath.Join(dist, "app-token_windows_amd64_v1", "app-token.exe"), "tampered\n")
+		}, "sha256sum --check failed"},
+		{"another version", names, func(dist string) {
+			p := filepath.Join(dist, host+"_v1", "app-token")
+			b, _ := os.ReadFile(p)
+			writeFile(t, p, strings.Replace(string(b), version, version+"-rc.1", 1))
+			rewriteSum(t, dist, host, p)
+		}, "want " + version},
+		{"a name artifacts.json lacks", names, func(dist string) {
+			appendFile(t, filepath.Join(dist, "checksums.txt"), strings.Repeat("0", 64)+"  app-token_plan9_amd64\n")
+		}, "artifacts.json names no artifact app-token_plan9_amd64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := fakeDist(t, version, tt.names)
+			if tt.edit != nil {
+				tt.edit(filepath.Join(dir, "dist"))
+			}
+			_, stderr, err := releaseScript(t, dir, nil, "collect-assets.sh", "dist", "assets", version)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("collect-assets.sh: %v\n%s", err, stderr)
+			case tt.want != "" && err == nil:
+				t.Fatalf("collect-assets.sh succeeded, want an error containing %q", tt.want)
+			case tt.want != "" && !strings.Contains(stderr, tt.want):
+				t.Fatalf("collect-assets.sh stderr = %s, want it to contain %q", stderr, tt.want)
+			}
+			if tt.want != "" {
+				return
+			}
+			entries, err := os.ReadDir(filepath.Join(dir, "assets"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range entries {
+				got = append(got, e.Name())
+			}
+			if want := slices.Sorted(slices.Values(names)); !slices.Equal(got, want) {
+				t.Errorf("assets = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func writeFile(tb testing.TB, p, s string) {
+	tb.Helper()
+	if err := os.WriteFile(p, []byte(s), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func appendFile(tb testing.TB, p, s string) {
+	tb.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	writeFile(tb, p, string(b)+s)
+}
+
+// rewriteSum sets name's line of dist/checksums.txt to the SHA-256 of p.
+func rewriteSum(tb testing.TB, dist, name, p string) {
+	tb.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	sums, err := os.ReadFile(filepath.Join(dist, "checksums.txt"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lines := strings.Split(string(sums), "\n")
+	for i, l := range lines {
+		if strings.HasSuffix(l, "  "+name) {
+			lines[i] = hex.EncodeToString(sum[:]) + "  " + name
+		}
+	}
+	writeFile(tb, filepath.Join(dist, "checksums.txt"), strings.Join(lines, "\n"))
+}
+
+// TestLatest runs latest.sh against a local origin: only the highest
+// version is Latest; a backport to an older major or minor, and a
+// pre-release, are not.
+func TestLatest(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	t.Parallel()
+	work := gitFixture(t)
+	for _, v := range []string{"v1.4.1", "v2.0.0", "v2.1.0-rc.1"} {
+		git(t, work, "tag", "-a", v, "-m", v)
+		git(t, work, "push", "--quiet", "origin", "refs/tags/"+v)
+	}
+	tests := []struct {
+		version, want string
+	}{
+		{"v1.4.2", "false"},      // a backport after v2.0.0
+		{"v2.0.0", "true"},       // its own tag is on origin: still the highest
+		{"v2.0.1", "true"},       // a new patch of the highest
+		{"v3.0.0-rc.1", "false"}, // a pre-release, even the highest
+		{"v1.10.0", "false"},     // sorted as versions, not as text
+		{"v10.0.0", "true"},
+	}
+	for _, tt := range tests {
+		out, stderr, err := releaseScript(t, work, nil, "latest.sh", tt.version)
+		if err != nil {
+			t.Fatalf("latest.sh %s: %v\n%s", tt.version, err, stderr)
+		}
+		if got := strings.TrimSpace(out); got != tt.want {
+			t.Errorf("latest.sh %s = %q, want %q (%s)", tt.version, got, tt.want, strings.TrimSpace(stderr))
+		}
+	}
+	t.Run("origin unreachable", func(t *testing.T) {
+		git(t, work, "remote", "set-url", "origin", filepath.Join(t.TempDir(), "gone.git"))
+		if out, _, err := releaseScript(t, work, nil, "latest.sh", "v9.0.0"); err == nil {
+			t.Errorf("latest.sh with origin unreachable = %q, nil; want an error, not a guess", out)
+		}
+	})
+}
+
+// fakeTools writes gh and docker stand-ins into a new directory and
+// returns it, for PATH. Each answers as the scenario's environment says:
+// FAKE_REFS, FAKE_RELEASES (lines gh's --jq would print), FAKE_GH_FAIL (a
+// gh error message, exit 1), FAKE_DOCKER_OUT and FAKE_DOCKER_EXIT.
+func fakeTools(tb testing.TB) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	// The fake gh answers by the endpoint in its arguments; it ignores --jq
+	// and prints what the real gh would print after it.
+	writeFile(tb, filepath.Join(dir, "gh"), `#!/usr/bin/env bash
+if [ -n "${FAKE_GH_FAIL:-}" ]; then echo "$FAKE_GH_FAIL" >&2; exit 1; fi
+case "$*" in
+  *git/matching-refs/tags/*) printf '%s' "${FAKE_REFS:-}" ;;
+  *"/releases"*) printf '%s' "${FAKE_RELEASES:-}" ;;
+  *) echo "fake gh: unexpected $*" >&2; exit 1 ;;
+esac
+`)
+	writeFile(tb, filepath.Join(dir, "docker"), `#!/usr/bin/env bash
+[ "$1 $2 $3" = "buildx imagetools inspect" ] || { echo "fake docker: unexpected $*" >&2; exit 1; }
+printf '%s\n' "${FAKE_DOCKER_OUT//REF/$4}"
+exit "${FAKE_DOCKER_EXIT:-0}"
+`)
+	return dir
+}
+
+// TestPreflight runs preflight.sh with gh and docker stand-ins: it passes
+// only when each check answers "not found", sees a draft release, and
+// stops on any other failure (an auth or network error is not absence).
+func TestPreflight(t *testing.T) {
+	t.Parallel()
+	const image = "ghcr.io/octo-org/app-token"
+	absent := []string{
+		"GITHUB_REPOSITORY=octo-org/app-token", "GITHUB_REF=refs/heads/main",
+		"FAKE_REFS=refs/tags/v1.2.30\n", "FAKE_RELEASES=v1.2.2 false\nv1.3.0-rc.1 true\n",
+		"FAKE_DOCKER_OUT=ERROR: REF: not found", "FAKE_DOCKER_EXIT=1",
+	}
+	tests := []struct {
+		name    string
+		version string
+		env     []string // added after absent, so they win
+		want    string   // in stdout; "" for success
+	}{
+		{"nothing exists", "v1.2.3", nil, ""},
+		{"not vX.Y.Z", "1.2.3", nil, "is not vX.Y.Z"},
+		{"not main", "v1.2.3", []string{"GITHUB_REF=refs/heads/feature"}, "releases start from main"},
+		{"tag exists", "v1.2.3", []string{"FAKE_REFS=refs/tags/v1.2.3\n"}, "tag v1.2.3 already exists"},
+		{"release exists", "v1.2.3", []string{"FAKE_RELEASES=v1.2.3 false\n"}, "a GitHub Release for v1.2.3 already exists"},
+		{"draft exists", "v1.2.3", []string{"FAKE_RELEASES=v1.2.3 true\n"}, "a draft GitHub Release for v1.2.3 exists"},
+		{"GitHub API refuses", "v1.2.3", []string{"FAKE_GH_FAIL=HTTP 401: Bad credentials"}, "could not list the tags"},
+		{"image exists", "v1.2.3", []string{"FAKE_DOCKER_OUT=Name: REF", "FAKE_DOCKER_EXIT=0"}, "the image " + image + ":1.2.3 already exists"},
+		{"registry refuses", "v1.2.3", []string{"FAKE_DOCKER_OUT=ERROR: failed to authorize: denied", "FAKE_DOCKER_EXIT=1"}, "could not tell whether"},
+		{"registry unreachable", "v1.2.3", []string{"FAKE_DOCKER_OUT=ERROR: dial tcp: lookup ghcr.io: no such host", "FAKE_DOCKER_EXIT=1"}, "could not tell whether"},
+	}
+	tools := fakeTools(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := append([]string{"PATH=" + tools + string(os.PathListSeparator) + os.Getenv("PATH")}, absent...)
+			out, stderr, err := releaseScript(t, t.TempDir(), append(env, tt.env...), "preflight.sh", tt.version, image)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("preflight.sh: %v\n%s%s", err, out, stderr)
+			case tt.want != "" && err == nil:
+				t.Errorf("preflight.sh succeeded:\n%s\nwant an error containing %q", out, tt.want)
+			case tt.want != "" && !strings.Contains(out, tt.want):
+				t.Errorf("preflight.sh output = %s%s, want it to contain %q", out, stderr, tt.want)
+			}
+		})
+	}
+}
