@@ -279,7 +279,7 @@ type dependabotUpdate struct {
 	Ecosystem   string   `yaml:"package-ecosystem"`
 	Directory   string   `yaml:"directory"`
 	Directories []string `yaml:"directories"`
-	Schedule  struct {
+	Schedule    struct {
 		Interval string `yaml:"interval"`
 	} `yaml:"schedule"`
 }
