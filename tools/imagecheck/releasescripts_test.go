@@ -383,3 +383,96 @@ func TestPreflight(t *testing.T) {
 		})
 	}
 }
+
+// fakeDocker is a docker stand-in for smoke-image.sh: `docker run` runs the
+// image's entrypoint (a binary of $FAKE_IMAGE_BIN, by its base name) with
+// only the -e variables, as a container would, and with the one -v mount's
+// container path rewritten to the host directory in their values. With
+// FAKE_LEAK set, the "image" also prints the token it wrote to its output
+// file; with FAKE_DROP set, it drops that output from the file.
+const fakeDocker = `#!/usr/bin/env bash
+[ "$1" = run ] || { echo "fake docker: unexpected $*" >&2; exit 1; }
+shift
+envs=() src= dst= ep=/usr/local/bin/app-token
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --rm) shift ;;
+    --network) shift 2 ;;
+    -v) src="${2%%:*}" dst="${2#*:}"; shift 2 ;;
+    -e) if [[ "$2" == *=* ]]; then envs+=("$2"); else envs+=("$2=$(printenv "$2")"); fi; shift 2 ;;
+    --entrypoint) ep="$2"; shift 2 ;;
+    *) shift; break ;; # the image
+  esac
+done
+if [ -n "$dst" ]; then
+  for i in "${!envs[@]}"; do envs[i]="${envs[i]//"$dst"/"$src"}"; done
+fi
+env -i "${envs[@]}" "$FAKE_IMAGE_BIN/$(basename "$ep")" "$@"
+code=$?
+if [ -n "$src" ] && [ -f "$src/output" ]; then
+  if [ -n "${FAKE_LEAK:-}" ]; then
+    grep -A1 '^token<<' "$src/output" | tail -n 1 | sed 's/^/debug: using /'
+  fi
+  if [ -n "${FAKE_DROP:-}" ]; then
+    awk -v name="$FAKE_DROP" 'index($0, name "<<") == 1 { getline; getline; next } { print }' "$src/output" > "$src/output.new"
+    mv "$src/output.new" "$src/output"
+  fi
+fi
+exit "$code"
+`
+
+// TestSmokeScriptRuns runs smoke-image.sh, which the release runs on the pushed
+// image, on the binary the image holds, with a docker stand-in: it must
+// pass on the real binary, and fail when the version is not the release's,
+// when the token shows in the log outside its mask, and when an output is
+// missing.
+func TestSmokeScriptRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and the emulator")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("runs the linux binary")
+	}
+	t.Parallel()
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const version = "v9.8.7-smoke"
+	bin := t.TempDir()
+	build := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-ldflags", "-X main.version="+version, "-o", filepath.Join(bin, "app-token"), ".")
+	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	mustSymlink(t, "app-token", filepath.Join(bin, "app-token-post"))
+	tools := t.TempDir()
+	writeFile(t, filepath.Join(tools, "docker"), fakeDocker)
+
+	// The cases run one after another: the script serves the emulator on
+	// a fixed port.
+	for _, tt := range []struct {
+		name string
+		env  []string
+		want string // in the output; "" for success
+	}{
+		{"the real binary", []string{"WANT_VERSION=" + version}, ""},
+		{"another version", []string{"WANT_VERSION=v9.8.8"}, `want "app-token v9.8.8"`},
+		{"the token in the log", []string{"FAKE_LEAK=1"}, "the token appears in the log outside its ::add-mask:: line"},
+		{"no git-user-email", []string{"FAKE_DROP=git-user-email"}, "did not set output git-user-email"},
+		{"no permissions", []string{"FAKE_DROP=permissions"}, "did not set output permissions"},
+	} {
+		cmd := exec.CommandContext(t.Context(), "bash", filepath.Join(root, smokeScript), "app-token:test")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), append(tt.env, "PATH="+tools+string(os.PathListSeparator)+os.Getenv("PATH"), "FAKE_IMAGE_BIN="+bin)...)
+		out, err := cmd.CombinedOutput()
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: smoke-image.sh: %v\n%s", tt.name, err, out)
+		case tt.want != "" && err == nil:
+			t.Errorf("%s: smoke-image.sh passed, want a failure containing %q\n%s", tt.name, tt.want, out)
+		case tt.want != "" && !strings.Contains(string(out), tt.want):
+			t.Errorf("%s: smoke-image.sh output = %s, want it to contain %q", tt.name, out, tt.want)
+		}
+	}
+}
