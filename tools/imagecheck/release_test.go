@@ -429,3 +429,48 @@ func TestReleaseWorkflowDefects(t *testing.T) {
 		})
 	}
 }
+
+// checkVerifyCommands checks that every `gh attestation verify` command of
+// src (a document or a workflow, with backslash-continued lines joined)
+// pins the signer workflow to release.yml and the source ref to main.
+func checkVerifyCommands(name, src string) []string {
+	var problems []string
+	for _, line := range strings.Split(strings.ReplaceAll(src, "\\\n", " "), "\n") {
+		i := strings.Index(line, "gh attestation verify")
+		if i < 0 {
+			continue
+		}
+		cmd := line[i:]
+		if !regexp.MustCompile(`--signer-workflow \S+/\.github/workflows/release\.yml\b`).MatchString(cmd) {
+			problems = append(problems, name+": "+strings.TrimSpace(cmd)+" does not pin --signer-workflow to .github/workflows/release.yml")
+		}
+		if !strings.Contains(cmd, "--source-ref refs/heads/main") {
+			problems = append(problems, name+": "+strings.TrimSpace(cmd)+" does not pin --source-ref refs/heads/main")
+		}
+	}
+	return problems
+}
+
+// TestVerifyCommands checks the verify commands of the README, the
+// release notes (release.yml), RELEASING.md and SECURITY.md.
+func TestVerifyCommands(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"README.md", "RELEASING.md", "SECURITY.md", ".github/workflows/release.yml"} {
+		src := repoFile(t, name)
+		if !strings.Contains(src, "gh attestation verify") {
+			t.Errorf("%s has no gh attestation verify command", name)
+		}
+		for _, p := range checkVerifyCommands(name, src) {
+			t.Error(p)
+		}
+	}
+	for _, tt := range []struct{ src, want string }{
+		{"gh attestation verify x --repo o/r --source-ref refs/heads/main", "--signer-workflow"},
+		{"gh attestation verify x --repo o/r --signer-workflow o/r/.github/workflows/ci.yml --source-ref refs/heads/main", "--signer-workflow"},
+		{"gh attestation verify x \\\n  --signer-workflow o/r/.github/workflows/release.yml", "--source-ref"},
+	} {
+		if p := checkVerifyCommands("case", tt.src); !hasProblem(p, tt.want) {
+			t.Errorf("checkVerifyCommands(%q) = %q, want one containing %q", tt.src, p, tt.want)
+		}
+	}
+}
