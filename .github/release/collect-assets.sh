@@ -65,7 +65,7 @@ cp "$sums" "$assets/checksums.txt"
 
 # The names are a contract: exactly those of assets.txt, no more, no less.
 want="$(grep -v '^#' "$here/assets.txt" | sort)"
-got="$(ls -1 "$assets" | sort)"
+got="$(find "$assets" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort)"
 if [ "$got" != "$want" ]; then
   fail "the assets differ from .github/release/assets.txt (< want, > got):
 $(diff <(printf '%s\n' "$want") <(printf '%s\n' "$got") || true)"

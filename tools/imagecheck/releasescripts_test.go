@@ -476,3 +476,50 @@ func TestSmokeScriptRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseCredentialHelper runs the credential helper that the release
+// job stores in .git/config through git itself: git must get the App's
+// token from the step's APP_TOKEN, as x-access-token, and the stored line
+// must not hold the token.
+func TestReleaseCredentialHelper(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	t.Parallel()
+	var helper string
+	for _, line := range strings.Split(repoFile(t, ".github/workflows/release.yml"), "\n") {
+		if h, ok := strings.CutPrefix(strings.TrimSpace(line), "git config credential.helper '"); ok {
+			helper = strings.TrimSuffix(h, "'")
+		}
+	}
+	if helper == "" {
+		t.Fatal("release.yml has no git config credential.helper '...' line")
+	}
+	const token = "installation-token-for-the-test"
+	work := gitFixture(t)
+	git(t, work, "config", "credential.helper", helper)
+	cmd := gitCmd(work, "credential", "fill")
+	cmd.Env = append(cmd.Env, "APP_TOKEN="+token, "GIT_TERMINAL_PROMPT=0")
+	cmd.Stdin = strings.NewReader("protocol=https\nhost=github.com\npath=octo-org/app-token.git\n\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("git credential fill: %v", err)
+	}
+	for _, want := range []string{"username=x-access-token\n", "password=" + token + "\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("git credential fill gave no %q line", strings.TrimSpace(strings.SplitN(want, "=", 2)[0]))
+		}
+	}
+	if cfg, err := os.ReadFile(filepath.Join(work, ".git", "config")); err != nil || strings.Contains(string(cfg), token) {
+		t.Errorf(".git/config holds the token (%v)", err)
+	}
+	// git also calls the helper to store and erase; it must not fail then.
+	for _, op := range []string{"approve", "reject"} {
+		cmd := gitCmd(work, "credential", op)
+		cmd.Env = append(cmd.Env, "APP_TOKEN="+token)
+		cmd.Stdin = strings.NewReader("protocol=https\nhost=github.com\nusername=x-access-token\npassword=" + token + "\n\n")
+		if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+			t.Errorf("git credential %s = %v, %d bytes of output; want silence", op, err, len(out))
+		}
+	}
+}
