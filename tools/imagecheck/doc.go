@@ -24,5 +24,16 @@
 // build the CLI for every platform of .goreleaser.yaml with go build to
 // check that each binary is static and names its version.
 //
+// The release's own scripts run here too, offline: preflight.sh with gh
+// and docker stand-ins (only "not found" is absent; drafts count),
+// collect-assets.sh on GoReleaser's dist layout (paths from artifacts.json,
+// the names of .github/release/assets.txt, checksums, the version),
+// latest.sh against a local origin (a backport is never Latest),
+// smoke-image.sh on the real binary through a docker stand-in, and the
+// release job's git credential helper through git itself. Further checks
+// keep release.yml and .ci/run calling one asset script, every pinned
+// action in .github/release/action-pins.txt (node24), every go.mod in
+// dependabot.yml, and every verify command pinned to release.yml on main.
+//
 // Each check also has table tests that feed it the defect it guards against.
 package imagecheck

@@ -1,3 +1,8 @@
+// The release's build tools, apart from tools/go.mod: GoReleaser's module
+// graph is large, and tools/go.mod's tests should not have to resolve it.
+// The `tool` line pins GoReleaser where Dependabot sees it; run it as
+// "$(go -C tools/release tool -n goreleaser)" from the repository root
+// (release.yml's cli job and .ci/run do). GoReleaser v2.18 needs Go 1.27.
 module github.com/ghapptoken/app-token-action/tools/release
 
 go 1.26.8
