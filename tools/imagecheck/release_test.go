@@ -263,6 +263,12 @@ func checkRelease(src []byte) ([]string, error) {
 	}) {
 		add("job %s does not smoke-run the image by the digest job %s pushed", smoke, image)
 	}
+	// smoke-image.sh checks `version` against WANT_VERSION only when it is set.
+	if j, ok := wf.Jobs[smoke]; ok && !slices.ContainsFunc(j.Steps, func(s workflowStep) bool {
+		return strings.Contains(s.Run, smokeScript) && strings.Contains(s.Env["WANT_VERSION"], "inputs.version")
+	}) {
+		add("job %s does not give %s the release version (env WANT_VERSION: ${{ inputs.version }})", smoke, smokeScript)
+	}
 
 	// The CLI is attested before it goes anywhere.
 	if j, ok := wf.Jobs[cli]; ok {
@@ -389,6 +395,7 @@ func TestReleaseWorkflowDefects(t *testing.T) {
 		{"no preflight script", "bash .github/release/preflight.sh", "true", "preflight does not run"},
 		{"no smoke run", "run: bash .github/scripts/smoke-image.sh", "run: echo", "runs .github/scripts/smoke-image.sh"},
 		{"smoke run of a tag", "DIGEST: ${{ needs.image.outputs.digest }}\n          WANT_VERSION", "DIGEST: latest\n          WANT_VERSION", "by the digest"},
+		{"smoke run without the version", "          WANT_VERSION: ${{ inputs.version }}\n", "", "does not give .github/scripts/smoke-image.sh the release version"},
 		{"tag before the smoke run", "needs: [preflight, ci, image, smoke, cli]", "needs: [preflight, ci, image, cli]", "job release runs without needing job smoke"},
 		{"tag before the CLI", "needs: [preflight, ci, image, smoke, cli]", "needs: [preflight, ci, image, smoke]", "job release runs without needing job cli"},
 		{"CLI not gated on CI", "    needs: [preflight, ci]\n    runs-on: ubuntu-latest\n    timeout-minutes: 25", "    needs: [preflight]\n    runs-on: ubuntu-latest\n    timeout-minutes: 25", "job cli runs without needing job ci"},
