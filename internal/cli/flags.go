@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
@@ -201,10 +200,9 @@ func (o *appFlags) readKey(c Command, name string, fs *flag.FlagSet, w *words) (
 
 // asApp prepares a run that acts as the app cfg names: it prints cfg's
 // warnings and notices, and returns c's options, trusting cfg's CA
-// certificates, with the app's signer: its key read as the flags say, or
-// its key in a KMS or Vault (--signing-key), with credentials from the
-// identity flags or the environment. A key error names the key's source.
-func (c Command) asApp(cfg *config.Config, debug bool, w *words) (apptoken.Options, appjwt.Signer, error) {
+// certificates, with the environment a KMS provider reads credentials
+// from (--signing-key). The core chooses the signer from cfg's key.
+func (c Command) asApp(cfg *config.Config, debug bool, w *words) (apptoken.Options, error) {
 	for _, s := range cfg.Warnings {
 		c.warn("%s", w.warning(s))
 	}
@@ -212,18 +210,8 @@ func (c Command) asApp(cfg *config.Config, debug bool, w *words) (apptoken.Optio
 		fmt.Fprintf(c.Stderr, "app-token: notice: %s\n", w.warning(s))
 	}
 	opts, err := c.options(debug).WithCACertificates(cfg.CACertificates)
-	if err != nil {
-		return opts, nil, err
-	}
-	if cfg.Keyless != nil {
-		signer, err := opts.KMSSigner(cfg.Keyless, c.getenv, nil)
-		return opts, signer, err
-	}
-	key, err := appjwt.ParseKey(cfg.PrivateKey)
-	if err != nil {
-		return opts, nil, fmt.Errorf("%s: %w", w.keySource, err)
-	}
-	return opts, appjwt.KeySigner{Key: key}, nil
+	opts.Getenv = c.getenv
+	return opts, err
 }
 
 // runnerEnv returns the runner variables config reads, from c's
