@@ -77,6 +77,25 @@ func TestActionFile(t *testing.T) {
 		}
 	})
 
+	t.Run("inputs read", func(t *testing.T) {
+		t.Parallel()
+		// Load reads the core's inputs and every KMS provider's identity
+		// inputs from the registry (kms.Providers): action.yml must
+		// declare exactly those, besides the permissions.
+		read := map[string]bool{}
+		for _, name := range inputNames() {
+			read[name] = true
+			if _, ok := f.Inputs[name]; !ok {
+				t.Errorf("input %s is read but not in action.yml", name)
+			}
+		}
+		for name := range f.Inputs {
+			if !read[name] && !strings.HasPrefix(name, "permission-") {
+				t.Errorf("action.yml input %s is read by no one: add it to coreInputNames, or to its KMS provider's registry entry", name)
+			}
+		}
+	})
+
 	t.Run("permission inputs", func(t *testing.T) {
 		t.Parallel()
 		for name, levels := range permissionLevels {
