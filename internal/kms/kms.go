@@ -8,7 +8,9 @@
 //	azurekms://VAULT.vault.azure.net/KEY[/VERSION]
 //
 // Each provider has its own package (awskms, gcpkms, hashivault,
-// azurekms), with an emulator beside it for tests. Credentials come from
+// azurekms), with an emulator beside it for tests, that declares its
+// [Provider]: its scheme, inputs and constructor. [Providers] lists them,
+// one line each; the rest of the program reads that list. Credentials come from
 // the job's OIDC token, exchanged by the provider's package when its
 // identity input is set, or else from what the provider's own login action
 // leaves in the environment. Every credential is handed to Options.Mask
