@@ -59,6 +59,14 @@ func TestKeylessUnreachable(t *testing.T) {
 				"AWS_ACCESS_KEY_ID": "AKIAUNREACHABLE", "AWS_SECRET_ACCESS_KEY": "unreachable-test-secret",
 			},
 		},
+		{
+			name:     "azure key vault",
+			provider: "Azure Key Vault",
+			inputs: map[string]string{
+				"signing-key":        "azurekms://{addr}/github-app",
+				"azure-access-token": "eyJ0eXAi.unreachable.test",
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
