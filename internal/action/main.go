@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/hint"
@@ -36,13 +35,10 @@ func Main(ctx context.Context, e Env) error {
 	if err != nil {
 		return err
 	}
-	signer, err := appSigner(e, cfg, o)
-	if err != nil {
-		return err
-	}
-	// The mask comes first: nothing may show the token before it.
-	o.OnToken = e.Action.AddMask
-	res, err := apptoken.Mint(ctx, o, apptoken.FromConfig(cfg, signer))
+	// The mask comes first: nothing may show the token, a secret input or
+	// a KMS credential before it.
+	o.OnToken, o.Mask, o.Getenv = e.Action.AddMask, e.Action.AddMask, e.Action.Getenv
+	res, err := apptoken.Mint(ctx, o, cfg.Request())
 	switch {
 	case err != nil && res.Token.Value != "" && errors.Is(err, context.Canceled):
 		// Minted as the job was cancelled, and not revoked: the post step,
@@ -78,22 +74,6 @@ func Main(ctx context.Context, e Env) error {
 	e.Action.Infof("Created a token for installation %d of %s (%s), %s, expires at %s",
 		inst.ID, inst.AppSlug, apptoken.AccountName(inst), scopeText(cfg, res), tok.ExpiresAt.UTC().Format(time.RFC3339))
 	return nil
-}
-
-// appSigner returns the app's signer: its private key, or its key in a KMS
-// or Vault, whose credentials the log masks as they come.
-func appSigner(e Env, cfg *config.Config, o apptoken.Options) (appjwt.Signer, error) {
-	if k := cfg.Keyless; k != nil {
-		for _, s := range k.Secrets() {
-			e.Action.AddMask(s)
-		}
-		return o.KMSSigner(k, e.Action.Getenv, e.Action.AddMask)
-	}
-	key, err := appjwt.ParseKey(cfg.PrivateKey)
-	if err != nil {
-		return nil, fmt.Errorf("private-key: %w", err)
-	}
-	return appjwt.KeySigner{Key: key}, nil
 }
 
 // scopeText says which repositories the token covers, for the log: when

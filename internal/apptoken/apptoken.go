@@ -16,11 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
-	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
 	"github.com/ghapptoken/app-token-action/internal/hint"
-	"github.com/ghapptoken/app-token-action/internal/kms"
 )
 
 // Step deadlines: they bound every retry and rate-limit wait, so that a
@@ -46,9 +43,9 @@ const cancelRevokeDeadline = 2500 * time.Millisecond
 
 // Request is what a front end asks for, in plain values.
 type Request struct {
-	Issuer string        // the app's client ID, or its app ID
-	Signer appjwt.Signer // the app's key: in memory, or in a KMS
-	APIURL string        // GitHub's REST API, no trailing slash
+	Issuer string // the app's client ID, or its app ID
+	Key    Key    // the app's key: a private key, or a key in a KMS
+	APIURL string // GitHub's REST API, no trailing slash
 
 	// ServerURL is GitHub's web address, for the bot's e-mail address and
 	// install links.
@@ -73,24 +70,16 @@ type Request struct {
 	GitUser bool
 }
 
-// FromConfig returns the request a validated configuration describes,
-// signed by signer.
-func FromConfig(cfg *config.Config, signer appjwt.Signer) Request {
-	return Request{
-		Issuer:            cfg.Issuer,
-		Signer:            signer,
-		APIURL:            cfg.APIURL,
-		ServerURL:         cfg.ServerURL,
-		Owner:             cfg.Owner,
-		RepoOwner:         cfg.RepoOwner,
-		Repositories:      cfg.Repositories,
-		RepositoryIDs:     cfg.RepositoryIDs,
-		InstallationID:    cfg.InstallationID,
-		Enterprise:        cfg.Enterprise,
-		CurrentRepository: cfg.CurrentRepository,
-		Permissions:       cfg.Permissions,
-		GitUser:           cfg.GitUser,
-	}
+// Key is the app's key, in plain values: its private key (PEM), or the
+// URI of a key in a KMS or Vault with the identity inputs of its provider.
+// Exactly one of PEM and URI is set; the core chooses the signer from
+// them, once (see [Options.Getenv] and [Options.Mask]).
+type Key struct {
+	PEM string // the private key as given; appjwt.ParseKey forgives pasted-key damage
+	URI string // awskms:///KEY, gcpkms://…, hashivault://KEY, azurekms://VAULT/KEY
+	// Inputs are the identity inputs of URI's provider, by input name
+	// ({"vault-role": "app-token"}); see kms.Providers.
+	Inputs map[string]string
 }
 
 // Result is a minted token and what GitHub said about it.
@@ -128,6 +117,14 @@ type Options struct {
 	// OnWait, if set, is told of every wait before a retry: rate limits,
 	// backoff after a server error or a network failure.
 	OnWait func(w githubapi.Wait)
+
+	// Getenv is the step's environment, which a KMS provider reads for
+	// ambient credentials, endpoint overrides and the job's OIDC token
+	// request; nil: empty.
+	Getenv func(string) string
+	// Mask, if set, is called with every secret identity input and every
+	// credential a KMS provider obtains, before anything else sees it.
+	Mask func(secret string)
 }
 
 // WithCACertificates returns o with an HTTP client that trusts the
@@ -160,9 +157,9 @@ func (o Options) revokeDeadline() time.Duration {
 	return RevokeDeadline
 }
 
-// client returns an API client for apiURL that signs app JWTs as issuer
-// with signer; signer may be nil for calls made with a token.
-func (o Options) client(apiURL, issuer string, signer appjwt.Signer) *githubapi.Client {
+// client returns an API client for apiURL that signs app JWTs with k;
+// k may be nil for calls made with a token.
+func (o Options) client(apiURL string, k *appKey) *githubapi.Client {
 	c := &githubapi.Client{
 		BaseURL:        apiURL,
 		HTTP:           o.HTTP,
@@ -175,8 +172,8 @@ func (o Options) client(apiURL, issuer string, signer appjwt.Signer) *githubapi.
 		OnSkew:         o.OnSkew,
 		OnWait:         o.OnWait,
 	}
-	if signer != nil {
-		c.Sign = newJWTCache(issuer, signer).sign
+	if k != nil {
+		c.Sign = k.sign
 	}
 	return c
 }
@@ -193,26 +190,4 @@ func hostOf(u string) string {
 	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
 	host, _, _ := strings.Cut(u, "/")
 	return host
-}
-
-// KMSSigner returns the signer of the app's key in a KMS or Vault that k
-// names. getenv is the step's environment (ambient credentials, endpoint
-// overrides, the job's OIDC token request); mask is called with every
-// credential obtained, before anything else sees it. It makes no request:
-// the first signature does.
-func (o Options) KMSSigner(k *config.Keyless, getenv func(string) string, mask func(string)) (appjwt.Signer, error) {
-	return kms.New(kms.Config{
-		SigningKey:                  k.SigningKey,
-		AWSRoleARN:                  k.AWSRoleARN,
-		GCPWorkloadIdentityProvider: k.GCPWorkloadIdentityProvider,
-		GCPServiceAccount:           k.GCPServiceAccount,
-		GCPAccessToken:              k.GCPAccessToken,
-		VaultRole:                   k.VaultRole,
-		VaultAuthPath:               k.VaultAuthPath,
-		VaultAddress:                k.VaultAddress,
-		VaultAudience:               k.VaultAudience,
-		AzureClientID:               k.AzureClientID,
-		AzureTenantID:               k.AzureTenantID,
-		AzureAccessToken:            k.AzureAccessToken,
-	}, kms.Env{HTTP: o.HTTP, Getenv: getenv, Now: o.Now, Sleep: o.Sleep, Mask: mask})
 }

@@ -11,10 +11,12 @@ import (
 
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
 	"github.com/ghapptoken/app-token-action/internal/hint"
+	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
+	"github.com/ghapptoken/app-token-action/internal/transport"
 )
 
 // This file is the one place that classifies failures and picks the next
-// step for each class. Advice fits the cause: "re-run" only for what is
+// step for each class: GitHub's, and a KMS provider's (explainSign). Advice fits the cause: "re-run" only for what is
 // transient.
 
 // Hints shared by several classes.
@@ -28,6 +30,9 @@ const (
 // GitHub's server errors, an IP allow list. Other errors come back as
 // they are.
 func explain(err error) error {
+	if se, ok := errors.AsType[*SignError](err); ok {
+		return explainSign(se)
+	}
 	if hint.Next(err) != "" {
 		return err
 	}
@@ -90,6 +95,9 @@ func transportHint(te *githubapi.TransportError) string {
 
 // explainLookup explains a failed installation lookup.
 func explainLookup(ctx context.Context, c *githubapi.Client, r Request, l githubapi.Lookup, err error) error {
+	if se, ok := errors.AsType[*SignError](err); ok {
+		return explainSign(se)
+	}
 	err = fmt.Errorf("find the app installation for %s: %w", lookupTarget(l), err)
 	apiErr, ok := errors.AsType[*githubapi.Error](err)
 	if !ok {
@@ -141,6 +149,9 @@ func notFoundText(l githubapi.Lookup) string {
 
 // explainToken explains a failed token request.
 func explainToken(r Request, inst githubapi.Installation, err error) error {
+	if se, ok := errors.AsType[*SignError](err); ok {
+		return explainSign(se)
+	}
 	err = fmt.Errorf("create an installation token for installation %d: %w", inst.ID, err)
 	apiErr, ok := errors.AsType[*githubapi.Error](err)
 	if !ok {
@@ -167,6 +178,9 @@ func explainToken(r Request, inst githubapi.Installation, err error) error {
 // explainAppCall explains a failed call made as the app that is not a
 // token's lookup or mint, such as listing the installations.
 func explainAppCall(r Request, err error) error {
+	if se, ok := errors.AsType[*SignError](err); ok {
+		return explainSign(se)
+	}
 	if apiErr, ok := errors.AsType[*githubapi.Error](err); ok && apiErr.Status == http.StatusUnauthorized {
 		return hint.New(err, jwtHint(r, apiErr))
 	}
@@ -207,4 +221,60 @@ func appURL(r Request, app githubapi.App) string {
 		return app.HTMLURL
 	}
 	return strings.TrimSuffix(r.ServerURL, "/") + "/apps/" + app.Slug
+}
+
+// explainSign explains a failure to sign the app's JWT: the one place
+// that classifies what a KMS provider failed with, for every provider.
+// A request to the provider that got no answer, or a transient answer
+// (429, 5xx, a throttling code), gets its next step here, naming the
+// service asked and its host, never GitHub; a refusal in the provider's
+// own words keeps the next step the provider gave it. The error is err's
+// *SignError alone: no request to GitHub was sent with the JWT, so no
+// GitHub request's wording wraps it.
+func explainSign(err error) error {
+	se, ok := errors.AsType[*SignError](err)
+	if !ok {
+		return err // nil, or not a failure to sign
+	}
+	var (
+		te, isTransport = errors.AsType[*transport.Error](se)
+		ke, isAnswer    = errors.AsType[*kmshttp.Error](se)
+	)
+	switch {
+	case se.p == nil:
+		return se
+	case errors.Is(se, context.Canceled):
+		return hint.New(se, nextCancelled)
+	case isTransport:
+		return hint.New(se, kmsTransportHint(te, se.p.Endpoint))
+	case isAnswer && ke.Transient():
+		return hint.New(se, fmt.Sprintf("re-run the job; %s was failing or throttling requests (%d), and still was after retries", ke.Provider, ke.Status))
+	case errors.Is(se, context.DeadlineExceeded):
+		return hint.New(se, fmt.Sprintf("re-run the job; %s did not answer in time", se.Provider))
+	}
+	return se
+}
+
+// kmsTransportHint is the next step after a request to a KMS provider
+// that got no answer; endpoint says where the provider's endpoints are
+// set (see kms.Provider).
+func kmsTransportHint(te *transport.Error, endpoint string) string {
+	switch te.Kind {
+	case transport.DNS:
+		return fmt.Sprintf("check %s: the host %s, where %s was asked, does not resolve", endpoint, te.Host, te.Service)
+	case transport.Refused:
+		if te.Proxy != "" {
+			return fmt.Sprintf("check the proxy %s (HTTPS_PROXY, HTTP_PROXY, NO_PROXY): it refused the connection to %s", te.Proxy, te.Host)
+		}
+		return fmt.Sprintf("check %s: nothing accepts connections at %s, where %s was asked; check the host and port, and that the runner can reach it", endpoint, te.Host, te.Service)
+	case transport.Proxy:
+		return fmt.Sprintf("check the proxy %s set in HTTPS_PROXY or HTTP_PROXY: it could not be reached or refused to connect to %s; add the host to NO_PROXY if it should be reached directly", te.Proxy, te.Host)
+	case transport.TLS:
+		return fmt.Sprintf("the certificate of %s (%s) is not trusted by the action's image: if a proxy inspects TLS, or the service has a private certificate authority, pass its CA certificate (PEM) in {ca-certificates}", te.Host, te.Service)
+	case transport.Timeout:
+		return fmt.Sprintf("re-run the job; %s at %s did not answer in time", te.Service, te.Host)
+	case transport.Canceled:
+		return nextCancelled
+	}
+	return fmt.Sprintf("the connection to %s (%s) failed; check the runner's network and %s, and re-run the job if the network was down", te.Host, te.Service, endpoint)
 }

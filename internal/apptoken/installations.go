@@ -8,12 +8,19 @@ import (
 )
 
 // ListInstallations returns the installations of the app r names (its
-// issuer, signer and API URL; the scope fields are not used), bounded as a
+// issuer, key and API URL; the scope fields are not used), bounded as a
 // mint is: one request per page of 100. Its errors carry a next step.
 func ListInstallations(ctx context.Context, o Options, r Request) ([]githubapi.Installation, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.mintDeadline())
 	defer cancel()
-	list, err := o.client(r.APIURL, r.Issuer, r.Signer).ListInstallations(ctx)
+	k, err := o.key(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.signFirst(ctx, o); err != nil {
+		return nil, err
+	}
+	list, err := o.client(r.APIURL, k).ListInstallations(ctx)
 	if err != nil {
 		return nil, explainAppCall(r, fmt.Errorf("list the app's installations: %w", err))
 	}

@@ -13,10 +13,12 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/hint"
 )
 
-// Mint finds the installation r chooses, checks that it grants the
-// requested permissions, and creates a token scoped as r asks: two
-// requests when all goes well, three with GitUser. Its errors carry a
-// next step (see package hint).
+// Mint signs the app's JWT with r's key, finds the installation r
+// chooses, checks that it grants the requested permissions, and creates a
+// token scoped as r asks: two requests to GitHub when all goes well,
+// three with GitUser. The JWT is signed before the first request, so that
+// a key that cannot sign fails as a [*SignError], with no request to
+// GitHub. Its errors carry a next step (see package hint).
 //
 // Options.OnToken is called with the new token before it is used for
 // anything else, so that a front end can mask it first.
@@ -31,7 +33,14 @@ import (
 func Mint(ctx context.Context, o Options, r Request) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.mintDeadline())
 	defer cancel()
-	c := o.client(r.APIURL, r.Issuer, r.Signer)
+	k, err := o.key(r)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := k.signFirst(ctx, o); err != nil {
+		return Result{}, err
+	}
+	c := o.client(r.APIURL, k)
 
 	lookup, repos := chooseLookup(r)
 	inst, err := c.FindInstallation(ctx, lookup)

@@ -21,7 +21,7 @@ var ErrTokenInvalid = errors.New("the token was already revoked or has expired")
 func Revoke(ctx context.Context, o Options, apiURL, token string) error {
 	ctx, cancel := context.WithTimeout(ctx, o.revokeDeadline())
 	defer cancel()
-	err := o.client(apiURL, "", nil).RevokeToken(ctx, token)
+	err := o.client(apiURL, nil).RevokeToken(ctx, token)
 	if err == nil {
 		return nil
 	}

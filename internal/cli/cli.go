@@ -107,6 +107,10 @@ func (c Command) report(err error, w *words) int {
 	}
 	msg, next := err.Error(), hint.Next(err)
 	_, isUsage := errors.AsType[*usageError](err)
+	if fe, ok := errors.AsType[*apptoken.FieldError](err); ok {
+		// A key that does not parse: named by where it was read from.
+		msg = w.message(fe.Field) + ": " + fe.Err.Error()
+	}
 	if in, ok := errors.AsType[*config.InputError](err); ok {
 		// A bad value is a misuse of a flag: exit status 2.
 		isUsage = true

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
 	"github.com/ghapptoken/app-token-action/internal/hint"
+	"github.com/ghapptoken/app-token-action/internal/kms"
 )
 
 // Environment variables the app's identity and key are read from when no
@@ -52,20 +52,36 @@ type appFlags struct {
 	apiFlags
 }
 
-// keylessFlags are the inputs of keyless signing, each a flag of the same
-// name. The access tokens are not among them: a secret on the command line
-// shows in shell history and ps; the environment supplies those.
-var keylessFlags = []struct{ name, usage string }{
-	{"signing-key", "sign with the app's key in a KMS or Vault, named by `URI` (awskms:///KEY, gcpkms://…, hashivault://KEY, azurekms://VAULT/KEY), instead of a private key"},
-	{"aws-role-arn", "with an awskms key: the IAM role `ARN` to assume with $ACTIONS_ID_TOKEN_REQUEST_* (default: the AWS_* credentials in the environment)"},
-	{"gcp-workload-identity-provider", "with a gcpkms key: the workload identity `provider` to exchange the job's OIDC token with (default: $GOOGLE_OAUTH_ACCESS_TOKEN)"},
-	{"gcp-service-account", "with --gcp-workload-identity-provider: the service `account` to impersonate"},
-	{"vault-role", "with a hashivault key: the JWT auth `role` (default: $VAULT_TOKEN)"},
-	{"vault-auth-path", "the JWT auth method's mount `path` (default jwt)"},
-	{"vault-address", "Vault's `address` (default $VAULT_ADDR)"},
-	{"vault-audience", "the `audience` of the OIDC token sent to Vault"},
-	{"azure-client-id", "with an azurekms key: the federated app's client `ID`"},
-	{"azure-tenant-id", "with --azure-client-id: the `tenant`"},
+// signingKeyUsage is the usage of --signing-key.
+const signingKeyUsage = "sign with the app's key in a KMS or Vault, named by `URI` ("
+
+// keylessFlags calls f with the name and usage of each flag of keyless
+// signing: --signing-key, then each identity input of every provider in
+// the registry (kms.Providers) that is not a secret. A secret is no flag:
+// on the command line, shell history and ps would show it; it comes from
+// its environment variable (see [secretEnv]).
+func keylessFlags(f func(name, usage string)) {
+	f("signing-key", signingKeyUsage+kms.Forms()+"), instead of a private key")
+	for _, p := range kms.Providers() {
+		for _, in := range p.Inputs {
+			if !in.Secret {
+				f(in.Name, in.Usage)
+			}
+		}
+	}
+}
+
+// secretEnv returns the environment variable the command line reads the
+// secret identity input name from, if name is one.
+func secretEnv(name string) (string, bool) {
+	for _, p := range kms.Providers() {
+		for _, in := range p.Inputs {
+			if in.Name == name && in.Secret {
+				return in.Env, true
+			}
+		}
+	}
+	return "", false
 }
 
 // apiFlags are the flags that name GitHub's API, the certificates to
@@ -82,9 +98,7 @@ func (o *appFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.keyFile, "private-key-file", "", "read the app's private key from the file at `path` (- for standard input)")
 	fs.StringVar(&o.keyEnv, "private-key-env", defaultKeyEnv, "read the app's private key from the environment variable `name`, if no -private-key-file")
 	o.keyless = map[string]*string{}
-	for _, f := range keylessFlags {
-		o.keyless[f.name] = fs.String(f.name, "", f.usage)
-	}
+	keylessFlags(func(name, usage string) { o.keyless[name] = fs.String(name, "", usage) })
 	o.apiFlags.register(fs)
 }
 
@@ -149,13 +163,16 @@ func (o *appFlags) inputs(c Command, name string, fs *flag.FlagSet, w *words) (m
 	for name, v := range o.keyless {
 		values[name] = *v
 	}
-	// Access tokens come from the environment only: on the command line,
-	// shell history and ps would show them. AZURE_ACCESS_TOKEN counts only
-	// for a Key Vault key: exported for other work, it is no input of this
-	// run, and config would warn that it is ignored. (gcpkms reads
-	// GOOGLE_OAUTH_ACCESS_TOKEN from the environment itself.)
-	if strings.HasPrefix(strings.TrimSpace(values["signing-key"]), "azurekms://") {
-		values["azure-access-token"] = c.getenv("AZURE_ACCESS_TOKEN")
+	// Secret inputs (access tokens) come from the environment only: on
+	// the command line, shell history and ps would show them. They count
+	// only for their provider's key: exported for other work, they are no
+	// input of this run, and config would warn that they are ignored.
+	if p, ok := kms.Lookup(values["signing-key"]); ok {
+		for _, in := range p.Inputs {
+			if in.Secret {
+				values[in.Name] = c.getenv(in.Env)
+			}
+		}
 	}
 	return values, nil
 }
@@ -201,10 +218,9 @@ func (o *appFlags) readKey(c Command, name string, fs *flag.FlagSet, w *words) (
 
 // asApp prepares a run that acts as the app cfg names: it prints cfg's
 // warnings and notices, and returns c's options, trusting cfg's CA
-// certificates, with the app's signer: its key read as the flags say, or
-// its key in a KMS or Vault (--signing-key), with credentials from the
-// identity flags or the environment. A key error names the key's source.
-func (c Command) asApp(cfg *config.Config, debug bool, w *words) (apptoken.Options, appjwt.Signer, error) {
+// certificates, with the environment a KMS provider reads credentials
+// from (--signing-key). The core chooses the signer from cfg's key.
+func (c Command) asApp(cfg *config.Config, debug bool, w *words) (apptoken.Options, error) {
 	for _, s := range cfg.Warnings {
 		c.warn("%s", w.warning(s))
 	}
@@ -212,18 +228,8 @@ func (c Command) asApp(cfg *config.Config, debug bool, w *words) (apptoken.Optio
 		fmt.Fprintf(c.Stderr, "app-token: notice: %s\n", w.warning(s))
 	}
 	opts, err := c.options(debug).WithCACertificates(cfg.CACertificates)
-	if err != nil {
-		return opts, nil, err
-	}
-	if cfg.Keyless != nil {
-		signer, err := opts.KMSSigner(cfg.Keyless, c.getenv, nil)
-		return opts, signer, err
-	}
-	key, err := appjwt.ParseKey(cfg.PrivateKey)
-	if err != nil {
-		return opts, nil, fmt.Errorf("%s: %w", w.keySource, err)
-	}
-	return opts, appjwt.KeySigner{Key: key}, nil
+	opts.Getenv = c.getenv
+	return opts, err
 }
 
 // runnerEnv returns the runner variables config reads, from c's

@@ -49,11 +49,11 @@ func (o *installationsFlags) run(ctx context.Context, c Command, fs *flag.FlagSe
 	if err != nil {
 		return err
 	}
-	opts, signer, err := c.asApp(cfg, o.debug, w)
+	opts, err := c.asApp(cfg, o.debug, w)
 	if err != nil {
 		return err
 	}
-	list, err := apptoken.ListInstallations(ctx, opts, apptoken.FromConfig(cfg, signer))
+	list, err := apptoken.ListInstallations(ctx, opts, cfg.Request())
 	if err != nil {
 		return err
 	}

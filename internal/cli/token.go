@@ -99,11 +99,11 @@ func (o *tokenFlags) run(ctx context.Context, c Command, fs *flag.FlagSet, w *wo
 	if err != nil {
 		return err
 	}
-	opts, signer, err := c.asApp(cfg, o.debug, w)
+	opts, err := c.asApp(cfg, o.debug, w)
 	if err != nil {
 		return err
 	}
-	res, err := apptoken.Mint(ctx, opts, apptoken.FromConfig(cfg, signer))
+	res, err := apptoken.Mint(ctx, opts, cfg.Request())
 	if err != nil {
 		if res.Token.Value != "" {
 			// Interrupted while GitHub minted it, and its revocation failed.

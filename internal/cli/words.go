@@ -26,24 +26,24 @@ func newWords() *words {
 }
 
 // flagName returns what sets input on the command line: the flag of the
-// same meaning, or for an access token, the environment variable (a secret
-// on the command line would show in shell history and ps). It is a switch,
-// not a map, so that the binary builds no table at start-up.
+// same meaning, or for a KMS provider's secret input (an access token),
+// its environment variable (a secret on the command line would show in
+// shell history and ps). It is a switch and the registry's list, not a
+// map, so that the binary builds no table at start-up.
 func flagName(input string) (string, bool) {
 	switch input {
 	case "github-api-url":
 		return "--api-url", true
-	case "gcp-access-token":
-		return "$GOOGLE_OAUTH_ACCESS_TOKEN", true
-	case "azure-access-token":
-		return "$AZURE_ACCESS_TOKEN", true
 	case "client-id", "app-id", "owner", "repositories", "repository-ids", "installation-id", "enterprise", "ca-certificates":
 		return "--" + input, true
 	}
-	for _, f := range keylessFlags {
-		if f.name == input {
-			return "--" + input, true
-		}
+	if env, ok := secretEnv(input); ok {
+		return "$" + env, true
+	}
+	found := false
+	keylessFlags(func(name, _ string) { found = found || name == input })
+	if found {
+		return "--" + input, true
 	}
 	return "", false
 }

@@ -66,12 +66,33 @@ func TestActionFile(t *testing.T) {
 			if in.Description == "" {
 				t.Errorf("input %s has no description", name)
 			}
-			if in.Required != (name == "private-key") {
-				t.Errorf("input %s required = %t, want %t", name, in.Required, name == "private-key")
+			// No input is required: private-key is empty with signing-key
+			// (issue 17), and the action checks that exactly one is set.
+			if in.Required {
+				t.Errorf("input %s required = true, want false", name)
 			}
 		}
 		if !strings.HasPrefix(f.Inputs["app-id"].DeprecationMessage, "Use client-id instead.") {
 			t.Errorf("input app-id deprecationMessage = %q, want it to start with %q", f.Inputs["app-id"].DeprecationMessage, "Use client-id instead.")
+		}
+	})
+
+	t.Run("inputs read", func(t *testing.T) {
+		t.Parallel()
+		// Load reads the core's inputs and every KMS provider's identity
+		// inputs from the registry (kms.Providers): action.yml must
+		// declare exactly those, besides the permissions.
+		read := map[string]bool{}
+		for _, name := range inputNames() {
+			read[name] = true
+			if _, ok := f.Inputs[name]; !ok {
+				t.Errorf("input %s is read but not in action.yml", name)
+			}
+		}
+		for name := range f.Inputs {
+			if !read[name] && !strings.HasPrefix(name, "permission-") {
+				t.Errorf("action.yml input %s is read by no one: add it to coreInputNames, or to its KMS provider's registry entry", name)
+			}
 		}
 	})
 

@@ -137,14 +137,18 @@ func (in Inputs) getenv(name string) string {
 	return strings.TrimSpace(in.Getenv(name))
 }
 
-// inputNames are the inputs Load reads besides the permission-* inputs.
-var inputNames = []string{
-	"client-id", "app-id", "private-key", "signing-key",
-	"aws-role-arn", "gcp-workload-identity-provider", "gcp-service-account", "gcp-access-token",
-	"vault-role", "vault-auth-path", "vault-address", "vault-audience",
-	"azure-client-id", "azure-tenant-id", "azure-access-token", "owner", "repositories", "repository-ids",
+// coreInputNames are the inputs Load reads besides the permission-* inputs
+// and the KMS providers' identity inputs (see [inputNames]).
+var coreInputNames = []string{
+	"client-id", "app-id", "private-key", "signing-key", "owner", "repositories", "repository-ids",
 	"installation-id", "enterprise", "skip-token-revoke", "github-api-url", "summary", "git-user",
 	"ca-certificates",
+}
+
+// inputNames returns the inputs Load reads besides the permission-*
+// inputs: coreInputNames and the identity inputs of every KMS provider.
+func inputNames() []string {
+	return append(coreInputNames[:len(coreInputNames):len(coreInputNames)], keylessInputNames()...)
 }
 
 // listInputs are the inputs whose value, once set, must name something:
@@ -162,8 +166,9 @@ func Load(a *githubactions.Action, environ []string) (*Config, error) {
 // input in inputNames and every INPUT_PERMISSION… variable in environ,
 // read through a.
 func actionInputs(a *githubactions.Action, environ []string) Inputs {
-	values := make(map[string]string, len(inputNames)+8)
-	for _, name := range inputNames {
+	names := inputNames()
+	values := make(map[string]string, len(names)+8)
+	for _, name := range names {
 		if listInputs[name] {
 			// GetInput trims, but a list of only whitespace is set: it is
 			// what a block scalar gives when its expression came out empty.

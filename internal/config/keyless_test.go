@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -45,13 +46,13 @@ func TestKeyless(t *testing.T) {
 		{
 			name:   "AWS with a role",
 			values: map[string]string{"signing-key": "awskms:///alias/app", "aws-role-arn": "arn:aws:iam::123456789012:role/app-token"},
-			want:   &Keyless{SigningKey: "awskms:///alias/app", AWSRoleARN: "arn:aws:iam::123456789012:role/app-token"},
+			want:   &Keyless{SigningKey: "awskms:///alias/app", Inputs: map[string]string{"aws-role-arn": "arn:aws:iam::123456789012:role/app-token"}},
 		},
 		{
 			name:        "another provider's input is ignored, with a warning",
 			values:      map[string]string{"signing-key": "hashivault://app", "vault-role": "app-token", "aws-role-arn": "arn:aws:iam::1:role/x"},
 			wantWarning: "aws-role-arn is ignored: signing-key names a hashivault key",
-			want:        &Keyless{SigningKey: "hashivault://app", VaultRole: "app-token"},
+			want:        &Keyless{SigningKey: "hashivault://app", Inputs: map[string]string{"vault-role": "app-token"}},
 		},
 		{
 			name:        "an identity input without signing-key is ignored, with a warning",
@@ -62,7 +63,7 @@ func TestKeyless(t *testing.T) {
 			name:   "GCP with every input",
 			values: map[string]string{"signing-key": "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1", "gcp-workload-identity-provider": "projects/1/locations/global/workloadIdentityPools/gh/providers/gh", "gcp-service-account": "app@p.iam.gserviceaccount.com"},
 			want: &Keyless{SigningKey: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1",
-				GCPWorkloadIdentityProvider: "projects/1/locations/global/workloadIdentityPools/gh/providers/gh", GCPServiceAccount: "app@p.iam.gserviceaccount.com"},
+				Inputs: map[string]string{"gcp-workload-identity-provider": "projects/1/locations/global/workloadIdentityPools/gh/providers/gh", "gcp-service-account": "app@p.iam.gserviceaccount.com"}},
 		},
 	}
 	for _, tt := range tests {
@@ -92,7 +93,7 @@ func TestKeyless(t *testing.T) {
 			switch {
 			case tt.want == nil && cfg.Keyless != nil:
 				t.Errorf("Parse() Keyless = %+v, want none", *cfg.Keyless)
-			case tt.want != nil && (cfg.Keyless == nil || *cfg.Keyless != *tt.want):
+			case tt.want != nil && (cfg.Keyless == nil || !reflect.DeepEqual(*cfg.Keyless, *tt.want)):
 				t.Errorf("Parse() Keyless = %+v, want %+v", cfg.Keyless, *tt.want)
 			case tt.want != nil && cfg.PrivateKey != "":
 				t.Errorf("Parse() PrivateKey set with signing-key")

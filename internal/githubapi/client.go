@@ -11,13 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/transport"
 )
 
 // Defaults for the zero values of [Client]'s fields.
@@ -113,22 +114,8 @@ type permanentError struct{ err error }
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
-// transportFailure is an attempt that got no HTTP answer, classified.
-type transportFailure struct {
-	kind  TransportKind
-	err   error
-	final bool // not worth another attempt whatever the kind, e.g. a proxy's refusal
-}
-
-func (e *transportFailure) Error() string { return e.err.Error() }
-func (e *transportFailure) Unwrap() error { return e.err }
-
 // Retry limits that are not [Client] fields.
 const (
-	// maxDNSRetries is how often a failed name lookup is tried again, out
-	// of MaxRetries: a resolver's hiccup passes quickly, a wrong host name
-	// never does.
-	maxDNSRetries = 2
 	// maxRateLimitWaits bounds rate-limit waits when ctx has no deadline,
 	// against a server that never relents. With a deadline, time is the
 	// bound.
@@ -166,7 +153,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	// fail starts the error for an attempt that got no answer. It asks hc
 	// for the proxy only then: a call that gets answers never needs it.
 	fail := func() *TransportError {
-		return &TransportError{Method: r.method, Path: r.path, Host: hostOf(base), Proxy: proxyHost(hc, target)}
+		return &TransportError{Method: r.method, Path: r.path, Host: hostOf(base), Proxy: transport.ProxyHost(hc, target)}
 	}
 
 	var (
@@ -178,7 +165,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	)
 	for {
 		if ctx.Err() != nil {
-			return nil, fail().done(ctx, attempts, last)
+			return nil, fail().Done(ctx, attempts, last)
 		}
 		attempts++
 		secret := r.token
@@ -196,7 +183,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		took := time.Since(start)
 		if err != nil && ctx.Err() != nil {
 			c.debug(r, attempts, took, err.Error(), 0, false)
-			return nil, fail().done(ctx, attempts, last)
+			return nil, fail().Done(ctx, attempts, last)
 		}
 
 		var (
@@ -218,7 +205,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		}
 		var (
 			perm *permanentError
-			tf   *transportFailure
+			tf   *transport.Failure
 		)
 		switch {
 		case errors.As(err, &perm):
@@ -226,14 +213,14 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			final = fmt.Errorf("%s %s: %w", r.method, r.path, perm.err)
 		case errors.As(err, &tf):
 			outcome = tf.Error()
-			te := fail().with(tf, attempts)
-			if tf.kind == TransportDNS {
+			te := fail().With(tf, attempts)
+			if tf.Kind == TransportDNS {
 				dnsFailures++
 			}
-			if !tf.kind.retried() || tf.final || dnsFailures > maxDNSRetries {
+			if !tf.Retry(dnsFailures) {
 				final = te
 			} else {
-				retryIn(c.backoff(retries+1), tf.kind.reason(), te)
+				retryIn(c.backoff(retries+1), tf.Kind.Reason(), te)
 			}
 		case err != nil:
 			// send returns only the two kinds above; this is a safety net.
@@ -292,7 +279,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		if wait > 0 {
 			c.report(ctx, Wait{Method: r.method, Path: r.path, Reason: reason, Delay: wait, Attempt: attempts + 1})
 			if err := c.sleep(ctx, wait); err != nil {
-				return nil, fail().done(ctx, attempts, last)
+				return nil, fail().Done(ctx, attempts, last)
 			}
 		}
 	}
@@ -310,7 +297,7 @@ func (c *Client) report(ctx context.Context, w Wait) {
 }
 
 // send makes one attempt under its own timeout and reads the whole body.
-// It fails with a [*transportFailure] when no answer came, or a
+// It fails with a [*transport.Failure] when no answer came, or a
 // [*permanentError].
 func (c *Client) send(ctx context.Context, hc *http.Client, r *request, target, auth string) (*response, error) {
 	timeout := c.RequestTimeout
@@ -486,8 +473,7 @@ func (c *Client) backoff(n int) time.Duration {
 	if base <= 0 {
 		base = defaultBaseBackoff
 	}
-	d := base << min(n-1, 16)
-	return time.Duration(float64(d) * (0.75 + 0.5*rand.Float64()))
+	return transport.Backoff(base, n)
 }
 
 // isSkew reports whether a 401 message says the JWT's times do not fit

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/transport"
 )
 
 // closedAddr returns a loopback host:port where nothing listens.
@@ -108,7 +110,7 @@ func TestTransportError(t *testing.T) {
 			setup: func(tb testing.TB, c *Client) {
 				c.BaseURL, c.HTTP = "http://api.ghes.invalid", directHTTP(tb, "", nil)
 			},
-			kind: TransportDNS, attempts: 1 + maxDNSRetries,
+			kind: TransportDNS, attempts: 1 + transport.MaxDNSRetries,
 			wantErr: []string{"GET /app: cannot resolve api.ghes.invalid after 3 attempts: "},
 		},
 		{
@@ -242,8 +244,8 @@ func TestTransportError(t *testing.T) {
 				t.Fatalf("slept %v and reported %d waits, want %d", sleeps, len(waits), tt.attempts-1)
 			}
 			for i, w := range waits {
-				if w.Reason != tt.kind.reason() || w.Attempt != i+2 || w.Delay != sleeps[i] {
-					t.Errorf("OnWait %d = %+v, want reason %q before attempt %d", i+1, w, tt.kind.reason(), i+2)
+				if w.Reason != tt.kind.Reason() || w.Attempt != i+2 || w.Delay != sleeps[i] {
+					t.Errorf("OnWait %d = %+v, want reason %q before attempt %d", i+1, w, tt.kind.Reason(), i+2)
 				}
 			}
 		})
@@ -415,7 +417,7 @@ func (t *failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 }
 
 // TestMaxRetriesCountsDNS checks that DNS failures share MaxRetries with
-// the other network failures: maxDNSRetries only lowers their own share.
+// the other network failures: transport.MaxDNSRetries only lowers their own share.
 func TestMaxRetriesCountsDNS(t *testing.T) {
 	t.Parallel()
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
@@ -428,7 +430,7 @@ func TestMaxRetriesCountsDNS(t *testing.T) {
 	}{
 		{name: "refused, then DNS", errs: []error{refused, refused, dns}, kind: TransportDNS, attempts: 4},
 		{name: "DNS, then refused", errs: []error{dns, dns, refused}, kind: TransportRefused, attempts: 4},
-		{name: "DNS only", errs: []error{dns}, kind: TransportDNS, attempts: 1 + maxDNSRetries},
+		{name: "DNS only", errs: []error{dns}, kind: TransportDNS, attempts: 1 + transport.MaxDNSRetries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

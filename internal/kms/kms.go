@@ -8,7 +8,9 @@
 //	azurekms://VAULT.vault.azure.net/KEY[/VERSION]
 //
 // Each provider has its own package (awskms, gcpkms, hashivault,
-// azurekms), with an emulator beside it for tests. Credentials come from
+// azurekms), with an emulator beside it for tests, that declares its
+// [Provider]: its scheme, inputs and constructor. [Providers] lists them,
+// one line each; the rest of the program reads that list. Credentials come from
 // the job's OIDC token, exchanged by the provider's package when its
 // identity input is set, or else from what the provider's own login action
 // leaves in the environment. Every credential is handed to Options.Mask
@@ -16,7 +18,6 @@
 package kms
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -27,28 +28,52 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms"
 	"github.com/ghapptoken/app-token-action/internal/kms/hashivault"
 	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
+	"github.com/ghapptoken/app-token-action/internal/kms/provider"
 	"github.com/ghapptoken/app-token-action/internal/oidc"
 )
 
-// Config names the key and how to authenticate to its KMS, in plain
-// values: the action's keyless inputs, or the CLI's flags.
-type Config struct {
-	SigningKey string
+// Provider describes a provider: its scheme, inputs and constructor.
+type Provider = provider.Spec
 
-	AWSRoleARN string
+// Input is an identity input of a provider.
+type Input = provider.Input
 
-	GCPWorkloadIdentityProvider string
-	GCPServiceAccount           string
-	GCPAccessToken              string
+// Providers returns the registry: every provider, in action.yml's order.
+// A provider is one package under internal/kms that declares its
+// [Provider], and one line here. The list is a literal, built when called,
+// so that start-up does no work for it.
+func Providers() []Provider {
+	return []Provider{
+		awskms.Provider,
+		gcpkms.Provider,
+		hashivault.Provider,
+		azurekms.Provider,
+	}
+}
 
-	VaultRole     string
-	VaultAuthPath string
-	VaultAddress  string
-	VaultAudience string
+// Lookup returns the provider of the signing-key URI uri, by its scheme.
+func Lookup(uri string) (Provider, bool) {
+	scheme, _, ok := strings.Cut(strings.TrimSpace(uri), "://")
+	if !ok {
+		return Provider{}, false
+	}
+	for _, p := range Providers() {
+		if p.Scheme == scheme {
+			return p, true
+		}
+	}
+	return Provider{}, false
+}
 
-	AzureClientID    string
-	AzureTenantID    string
-	AzureAccessToken string
+// Forms returns the URI forms of every provider, for messages:
+// "awskms:///KEY, gcpkms://…, hashivault://KEY or azurekms://VAULT/KEY".
+func Forms() string {
+	ps := Providers()
+	forms := make([]string, len(ps))
+	for i, p := range ps {
+		forms[i] = p.Form
+	}
+	return strings.Join(forms[:len(forms)-1], ", ") + " or " + forms[len(forms)-1]
 }
 
 // Env is the outside world of the KMS clients: HTTP client, environment,
@@ -56,62 +81,20 @@ type Config struct {
 // runner issues ([oidc.Fetcher]).
 type Env = kmshttp.Env
 
-// New returns the signer for the key cfg names. It checks the URI and the
-// inputs; it makes no request. Its errors carry a hint.
-func New(cfg Config, env Env) (appjwt.Signer, error) {
-	scheme, rest, _ := strings.Cut(cfg.SigningKey, "://")
+// New returns the signer of the key uri names, authenticated with the
+// identity inputs in values (by input name; another provider's are
+// ignored). It checks the URI and the inputs; it makes no request. Its
+// errors carry a hint.
+func New(uri string, values map[string]string, env Env) (appjwt.Signer, error) {
+	p, ok := Lookup(uri)
+	if !ok {
+		scheme, _, _ := strings.Cut(uri, "://")
+		return nil, hint.New(fmt.Errorf("signing-key: %q is not a KMS key scheme", scheme),
+			"name the key in {signing-key} as "+Forms())
+	}
 	env = env.WithDefaults()
 	if env.OIDC == nil {
 		env.OIDC = oidc.Fetcher{HTTP: env.HTTP, Getenv: env.Getenv, Mask: env.Mask}.Fetch
 	}
-	switch scheme {
-	case "awskms":
-		key, ok := strings.CutPrefix(rest, "/")
-		if !ok {
-			// cosign's awskms://ENDPOINT/KEY names an endpoint; the AWS
-			// SDKs' variable does that here.
-			return nil, hint.New(errors.New("signing-key: awskms://HOST/KEY is not supported"),
-				"write awskms:///KEY (three slashes), and set AWS_ENDPOINT_URL_KMS for another endpoint")
-		}
-		return signer(awskms.New(awskms.Options{Key: key, RoleARN: cfg.AWSRoleARN, Env: env}))
-	case "gcpkms":
-		return signer(gcpkms.New(gcpkms.Options{
-			Key:                      rest,
-			WorkloadIdentityProvider: cfg.GCPWorkloadIdentityProvider,
-			ServiceAccount:           cfg.GCPServiceAccount,
-			AccessToken:              cfg.GCPAccessToken,
-			Env:                      env,
-		}))
-	case "hashivault":
-		mount, key, err := hashivault.ParseURI(cfg.SigningKey)
-		if err != nil {
-			return nil, err
-		}
-		return signer(hashivault.New(hashivault.Options{
-			Mount: mount, Key: key,
-			Address: cfg.VaultAddress, Role: cfg.VaultRole, AuthPath: cfg.VaultAuthPath, Audience: cfg.VaultAudience,
-			Env: env,
-		}))
-	case "azurekms":
-		vault, key, version, err := azurekms.ParseURI(cfg.SigningKey)
-		if err != nil {
-			return nil, err
-		}
-		return signer(azurekms.New(azurekms.Options{
-			Vault: vault, Key: key, Version: version,
-			ClientID: cfg.AzureClientID, TenantID: cfg.AzureTenantID, AccessToken: cfg.AzureAccessToken,
-			Env: env,
-		}))
-	}
-	return nil, hint.New(fmt.Errorf("signing-key: %q is not a KMS key scheme", scheme),
-		"name the key in {signing-key} as awskms:///KEY, gcpkms://…, hashivault://KEY or azurekms://VAULT/KEY")
-}
-
-// signer returns a provider's New result as an appjwt.Signer: on error a
-// nil interface, not one holding a nil *Signer.
-func signer[S appjwt.Signer](s S, err error) (appjwt.Signer, error) {
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return p.New(strings.TrimSpace(uri), values, env)
 }

@@ -28,7 +28,7 @@ func TestNewDispatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {
 			t.Parallel()
-			s, err := New(Config{SigningKey: tt.uri}, Env{Getenv: func(k string) string { return env[k] }})
+			s, err := New(tt.uri, nil, Env{Getenv: func(k string) string { return env[k] }})
 			if tt.wantErr == "" {
 				if err != nil || s == nil {
 					t.Fatalf("New(%q) = %v, %v; want a signer", tt.uri, s, err)
@@ -42,5 +42,29 @@ func TestNewDispatch(t *testing.T) {
 				t.Errorf("New(%q) returned a signer with its error", tt.uri)
 			}
 		})
+	}
+}
+
+// TestRegistry checks the registry's entries: a scheme, a name, a form of
+// the scheme, a constructor, and input names that no two providers share.
+func TestRegistry(t *testing.T) {
+	t.Parallel()
+	seen := map[string]string{}
+	for _, p := range Providers() {
+		if p.Scheme == "" || p.Name == "" || p.New == nil || p.Endpoint == "" || !strings.HasPrefix(p.Form, p.Scheme+"://") {
+			t.Errorf("provider %+v: want a scheme, a name, a form of its scheme, an endpoint and a constructor", p.Scheme)
+		}
+		if got, ok := Lookup(p.Form); !ok || got.Scheme != p.Scheme {
+			t.Errorf("Lookup(%q) = %q, %t; want %q", p.Form, got.Scheme, ok, p.Scheme)
+		}
+		for _, in := range p.Inputs {
+			if other, dup := seen[in.Name]; dup {
+				t.Errorf("input %s is both %s's and %s's", in.Name, other, p.Scheme)
+			}
+			seen[in.Name] = p.Scheme
+			if in.Secret != (in.Env != "") || in.Secret == (in.Usage != "") {
+				t.Errorf("input %s: a secret needs an environment variable and no flag usage; another input, a usage", in.Name)
+			}
+		}
 	}
 }

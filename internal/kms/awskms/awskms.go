@@ -98,6 +98,10 @@ func New(o Options) (*Signer, error) {
 	}
 	s.sessionName = sessionName(o.Getenv("GITHUB_RUN_ID"))
 	s.kms, s.sts = o.Client("AWS KMS"), o.Client("AWS STS")
+	// AWS's codes for a failing or throttling service, whatever the
+	// status (KMS and STS API references, "Errors").
+	s.kms.ThrottleCodes = []string{"ThrottlingException", "KMSInternalException"}
+	s.sts.ThrottleCodes = []string{"Throttling", "IDPCommunicationError"}
 	return s, nil
 }
 
@@ -211,9 +215,9 @@ const hintKeySpec = "the key {signing-key} must be an RSA_2048 (or larger) key w
 
 // signError adds the next step to an error of Sign.
 func (s *Signer) signError(err error) error {
-	var e *kmshttp.Error
-	if !errors.As(err, &e) {
-		return hint.New(err, "re-run the job; AWS KMS could not be reached (check the network, proxy and AWS_ENDPOINT_URL_KMS)")
+	e := kmshttp.Answered(err)
+	if e == nil {
+		return err // no answer, or a transient one: the core classifies those
 	}
 	switch e.Code {
 	case "AccessDeniedException":
@@ -231,9 +235,6 @@ func (s *Signer) signError(err error) error {
 			return hint.New(err, "re-run the job; AWS refused the credentials STS had just issued (check the runner's clock)")
 		}
 		return hint.New(err, "the credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN were refused: run aws-actions/configure-aws-credentials earlier in the same job, or set {aws-role-arn}")
-	}
-	if e.Status == http.StatusTooManyRequests || e.Status >= 500 || e.Code == "ThrottlingException" || e.Code == "KMSInternalException" {
-		return hint.New(err, "re-run the job; AWS KMS failed or throttled the request")
 	}
 	return err
 }

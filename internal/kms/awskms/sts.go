@@ -78,9 +78,9 @@ func (s *Signer) assumeRole(ctx context.Context) (credentials, error) {
 // assumeRoleError adds what the token said and the next step to an error
 // of AssumeRoleWithWebIdentity.
 func (s *Signer) assumeRoleError(err error, token string) error {
-	var e *kmshttp.Error
-	if !errors.As(err, &e) {
-		return hint.New(err, "re-run the job; AWS STS could not be reached (check the network, proxy and AWS_ENDPOINT_URL_STS)")
+	e := kmshttp.Answered(err)
+	if e == nil {
+		return err // no answer, or a transient one: the core classifies those
 	}
 	who := oidc.Describe(token)
 	switch e.Code {
@@ -103,9 +103,6 @@ func (s *Signer) assumeRoleError(err error, token string) error {
 		return hint.New(err, "check {aws-role-arn}: it must be a role's ARN, like arn:aws:iam::111122223333:role/NAME, whose maximum session duration is at least 15 minutes")
 	case "RegionDisabledException":
 		return hint.New(err, "activate STS in the key's region in the AWS account (IAM, account settings), or set AWS_ENDPOINT_URL_STS to another region's endpoint")
-	}
-	if e.Status == http.StatusTooManyRequests || e.Status >= 500 || e.Code == "IDPCommunicationError" || e.Code == "Throttling" {
-		return hint.New(err, "re-run the job; AWS STS failed or throttled the request")
 	}
 	return err
 }

@@ -1,10 +1,7 @@
 package azurekms
 
 import (
-	"crypto/x509"
-	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 
@@ -48,9 +45,9 @@ func tenantField(src source) string {
 // explainExchange adds to an error of the token request the job's token's
 // subject and audience where a trust rule refused it, and a next step.
 func (s *Signer) explainExchange(err error, codes []int, assertion, clientID, tenant string, src source) error {
-	var ke *kmshttp.Error
-	if !errors.As(err, &ke) {
-		return s.explainTransport(err, "check "+authorityEnv+" if it is set: Entra ID's host does not resolve")
+	ke := kmshttp.Answered(err)
+	if ke == nil {
+		return err // no answer, or a transient one: the core classifies those
 	}
 	id, tf := s.identityField(src), tenantField(src)
 	has := func(code int) bool { return slices.Contains(codes, code) }
@@ -70,17 +67,15 @@ func (s *Signer) explainExchange(err error, codes []int, assertion, clientID, te
 		return hint.New(err, "check "+tf+": Entra ID knows no tenant "+tenant+"; use the Directory (tenant) ID of the app registration, and "+authorityEnv+" for a sovereign cloud")
 	case has(codeResourceNotFound):
 		return hint.New(err, "check the vault in {signing-key}: tenant "+tenant+" has no resource for scope "+s.cloud.scope+", which the vault's host implies")
-	case ke.Status == 429 || ke.Status >= 500:
-		return hint.New(err, "re-run the job; Entra ID was failing or throttling requests")
 	}
 	return err
 }
 
 // explainSign adds a next step to an error of the sign request.
 func (s *Signer) explainSign(err error, cred *credential, inner string) error {
-	var ke *kmshttp.Error
-	if !errors.As(err, &ke) {
-		return s.explainTransport(err, "check the vault in {signing-key}: "+s.o.Vault+" does not resolve; it is the vault's host, as in its Vault URI")
+	ke := kmshttp.Answered(err)
+	if ke == nil {
+		return err // no answer, or a transient one: the core classifies those
 	}
 	who := s.identityField(cred.source)
 	if cred.source == fromToken {
@@ -110,8 +105,6 @@ func (s *Signer) explainSign(err error, cred *credential, inner string) error {
 		return hint.New(err, "check the key in {signing-key}: vault "+s.o.Vault+" has no key "+s.keyPath()+"; copy its name (and version, if any) from the key's identifier")
 	case ke.Status == 400:
 		return hint.New(err, s.rsaHint())
-	case ke.Status == 429 || ke.Status >= 500:
-		return hint.New(err, "re-run the job; Key Vault was failing or throttling requests")
 	}
 	return err
 }
@@ -132,17 +125,4 @@ func (s *Signer) azVault() string {
 		return "--hsm-name " + name
 	}
 	return "--vault-name " + name
-}
-
-// explainTransport adds a next step to an error that got no answer.
-func (s *Signer) explainTransport(err error, unresolved string) error {
-	var dns *net.DNSError
-	var unknownCA x509.UnknownAuthorityError
-	switch {
-	case errors.As(err, &dns) && dns.IsNotFound:
-		return hint.New(err, unresolved)
-	case errors.As(err, &unknownCA):
-		return hint.New(err, "if a proxy inspects TLS, give its CA certificate in {ca-certificates}")
-	}
-	return err
 }

@@ -1,7 +1,6 @@
 package gcpkms
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -19,9 +18,9 @@ const algorithmHint = "use a key version of purpose ASYMMETRIC_SIGN with algorit
 // explainExchange gives the Security Token Service's refusal a next step.
 // described is oidc.Describe of the job's token: its sub and aud.
 func explainExchange(err error, described string) error {
-	var e *kmshttp.Error
-	if !errors.As(err, &e) || e.Status >= 500 || e.Status == http.StatusTooManyRequests {
-		return hint.New(err, "re-run the job; the Security Token Service did not answer")
+	e := kmshttp.Answered(err)
+	if e == nil {
+		return err // no answer, or a transient one: the core classifies those
 	}
 	if described != "" {
 		err = fmt.Errorf("%w (the job's token: %s)", err, described)
@@ -42,9 +41,9 @@ func explainExchange(err error, described string) error {
 
 // explainImpersonate gives the IAM Credentials API's refusal a next step.
 func explainImpersonate(err error, sa, pool, sub, described string) error {
-	var e *kmshttp.Error
-	if !errors.As(err, &e) || e.Status >= 500 || e.Status == http.StatusTooManyRequests {
-		return hint.New(err, "re-run the job; the IAM Credentials API did not answer")
+	e := kmshttp.Answered(err)
+	if e == nil {
+		return err // no answer, or a transient one: the core classifies those
 	}
 	if described != "" {
 		err = fmt.Errorf("%w (the job's token: %s)", err, described)
@@ -64,12 +63,9 @@ func explainImpersonate(err error, sa, pool, sub, described string) error {
 // explainSign gives Cloud KMS's refusal a next step. who names the
 // principal the access token stands for.
 func explainSign(err error, who string, federated bool) error {
-	var e *kmshttp.Error
-	if !errors.As(err, &e) {
-		return err // a hint of its own, or a network failure
-	}
-	if e.Status >= 500 || e.Status == http.StatusTooManyRequests {
-		return hint.New(err, "re-run the job; Cloud KMS did not answer")
+	e := kmshttp.Answered(err)
+	if e == nil {
+		return err // a hint of its own, no answer, or a transient one: the core classifies the last two
 	}
 	switch {
 	case e.Status == http.StatusUnauthorized && federated:

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms"
 	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms/gcpkmstest"
+	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
 	"github.com/ghapptoken/app-token-action/internal/oidc"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
 )
@@ -276,6 +278,8 @@ func TestSignDigestErrors(t *testing.T) {
 		setup    func(*world)
 		wantErr  []string
 		wantHint []string
+		// transient: a failing service, left to the core to explain
+		transient bool
 	}{{
 		name:     "no credentials at all",
 		opts:     func(*world) gcpkms.Options { return gcpkms.Options{} },
@@ -372,15 +376,15 @@ func TestSignDigestErrors(t *testing.T) {
 		opts: func(w *world) gcpkms.Options {
 			return gcpkms.Options{AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)}
 		},
-		setup:    func(w *world) { w.gcp.Fail(10, http.StatusServiceUnavailable) },
-		wantErr:  []string{"GCP KMS sign: 503 UNAVAILABLE"},
-		wantHint: []string{"re-run the job"},
+		setup:     func(w *world) { w.gcp.Fail(10, http.StatusServiceUnavailable) },
+		wantErr:   []string{"GCP KMS sign: 503 UNAVAILABLE"},
+		transient: true,
 	}, {
-		name:     "STS keeps failing",
-		opts:     wif,
-		setup:    func(w *world) { w.gcp.Fail(10, http.StatusServiceUnavailable) },
-		wantErr:  []string{"GCP STS exchange the OIDC token: 503 UNAVAILABLE"},
-		wantHint: []string{"re-run the job"},
+		name:      "STS keeps failing",
+		opts:      wif,
+		setup:     func(w *world) { w.gcp.Fail(10, http.StatusServiceUnavailable) },
+		wantErr:   []string{"GCP STS exchange the OIDC token: 503 UNAVAILABLE"},
+		transient: true,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -413,6 +417,9 @@ func TestSignDigestErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("SignDigest() error = %q, want one containing %q", err, want)
 				}
+			}
+			if tt.transient {
+				checkTransient(t, err)
 			}
 			for _, want := range tt.wantHint {
 				if got := hint.Next(err); !strings.Contains(got, want) {
@@ -501,5 +508,16 @@ func TestSignDigestConcurrent(t *testing.T) {
 	}
 	if got := len(w.calls()); got != 2+4 {
 		t.Errorf("requests = %d, want 6 (exchange, impersonate, four signatures)", got)
+	}
+}
+
+// checkTransient fails t unless err is a provider's transient answer
+// (429, 5xx, a throttling code) that the provider leaves unexplained: the
+// core classifies those, once for every provider (apptoken's explainSign).
+func checkTransient(t *testing.T, err error) {
+	t.Helper()
+	e, ok := errors.AsType[*kmshttp.Error](err)
+	if !ok || !e.Transient() || kmshttp.Answered(err) != nil || hint.Next(err) != "" {
+		t.Errorf("error = %v (hint %q), want a transient *kmshttp.Error with no hint of the provider's", err, hint.Next(err))
 	}
 }

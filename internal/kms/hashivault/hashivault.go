@@ -222,15 +222,13 @@ func (s *Signer) loginJWT(ctx context.Context) (string, error) {
 
 // loginHint gives a refused login its next step.
 func (s *Signer) loginHint(err error, jwt string) error {
-	var e *kmshttp.Error
-	if !errors.As(err, &e) {
-		return err
+	e := kmshttp.Answered(err)
+	if e == nil {
+		return err // no answer, or a transient one: the core classifies those
 	}
 	who := oidc.Describe(jwt)
 	msg := e.Message
 	switch {
-	case transient(e):
-		return hint.New(err, transientHint)
 	case e.Status == http.StatusForbidden:
 		return hint.New(err, "set {vault-auth-path} to the path of Vault's jwt auth method for GitHub (vault auth list; "+
 			"its config needs oidc_discovery_url and bound_issuer https://token.actions.githubusercontent.com); "+
@@ -291,14 +289,12 @@ func (s *Signer) sign(ctx context.Context, token string, digest []byte) ([]byte,
 
 // signHint gives a refused signature its next step.
 func (s *Signer) signHint(err error, path string) error {
-	var e *kmshttp.Error
-	if !errors.As(err, &e) {
-		return err
+	e := kmshttp.Answered(err)
+	if e == nil {
+		return err // no answer, or a transient one: the core classifies those
 	}
 	msg := e.Message
 	switch {
-	case transient(e):
-		return hint.New(err, transientHint)
 	case e.Status == http.StatusForbidden:
 		who := "the token from VAULT_TOKEN"
 		if s.o.Role != "" {
@@ -314,13 +310,6 @@ func (s *Signer) signHint(err error, path string) error {
 		return hint.New(err, "{signing-key} names no Transit mount at "+s.o.Mount+" (vault secrets list): use hashivault://MOUNT/KEY, and set VAULT_NAMESPACE if the mount lives in a namespace")
 	}
 	return err
-}
-
-const transientHint = "re-run the job; Vault did not answer (sealed, on standby, or over a rate limit quota)"
-
-// transient reports whether e is an answer kmshttp retried in vain.
-func transient(e *kmshttp.Error) bool {
-	return e.Status == http.StatusTooManyRequests || e.Status >= 500
 }
 
 // request returns a builder of one Vault API request.

@@ -1,9 +1,12 @@
 // Package kmshttp holds what the KMS clients (AWS, GCP, Vault, Azure)
 // share: their outside world, [Env], and the [Client] that sends their
-// requests. A Client retries what is transient as the GitHub client does
-// (network errors, 429 and 5xx, three retries with doubling backoff),
-// bounds the bodies it reads, and returns an [*Error] in the provider's
-// own words, with every secret it was given blanked.
+// requests. A Client retries what is transient as the GitHub client does,
+// with the same classification (package transport) and backoff: a request
+// that got no answer, three retries at most (two for a name that does not
+// resolve, none after a TLS failure or a proxy's refusal), and a 429 or
+// 5xx answer. It bounds the bodies it reads, and fails with a
+// [*transport.Error] when no answer came, or an [*Error] in the
+// provider's own words, with every secret it was given blanked.
 package kmshttp
 
 import (
@@ -11,11 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
-	"net/url"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/ghapptoken/app-token-action/internal/transport"
 )
 
 const (
@@ -66,6 +70,10 @@ type Client struct {
 	HTTP     *http.Client // nil: http.DefaultClient
 	// Sleep waits between attempts; nil: a real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// ThrottleCodes are the provider's error codes that mean "failing or
+	// throttled, try again" whatever the status, such as AWS's
+	// ThrottlingException (a 400).
+	ThrottleCodes []string
 }
 
 // Error is a provider's answer other than 2xx. Message is the provider's
@@ -76,6 +84,27 @@ type Error struct {
 	Status   int
 	Code     string // the provider's error code, if it has one
 	Message  string
+	// Throttled says the code is one of the client's ThrottleCodes.
+	Throttled bool
+}
+
+// Transient reports whether e says the provider was failing or
+// throttling requests (429, 5xx, or a throttling code): the client
+// retried it, and another run may succeed.
+func (e *Error) Transient() bool {
+	return e.Throttled || e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+// Answered returns the provider's own refusal in err: an [*Error] that is
+// not transient, which only the provider can explain. For any other
+// failure, such as no answer or a transient one, it returns nil: those
+// are classified once, for every provider, by the core.
+func Answered(err error) *Error {
+	e, ok := errors.AsType[*Error](err)
+	if !ok || e.Transient() {
+		return nil
+	}
+	return e
 }
 
 func (e *Error) Error() string {
@@ -98,33 +127,46 @@ type Response struct {
 
 // Do sends the request build makes, once per attempt, for step. A 2xx
 // answer comes back; another answer is an [*Error] built by parse (nil:
-// the body's first line) with every one of secrets blanked.
+// the body's first line) with every one of secrets blanked; no answer is
+// a [*transport.Error] naming the provider and the host.
 func (c Client) Do(ctx context.Context, step string, build func(context.Context) (*http.Request, error), parse func(body []byte) (code, message string), secrets ...string) (*Response, error) {
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	for attempt := 0; ; attempt++ {
+	var (
+		dnsFailures int
+		last        string // what went wrong on the previous attempt
+	)
+	for attempt := 1; ; attempt++ {
 		req, err := build(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", c.Provider, step, err)
 		}
+		fail := func() *transport.Error {
+			return &transport.Error{Service: c.Provider, Step: step, Host: req.URL.Host, Proxy: transport.ProxyHost(hc, req.URL.String())}
+		}
 		resp, err := hc.Do(req)
 		var retryErr error
 		if err != nil {
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err // the URL may carry a query
-			}
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s %s: %w", c.Provider, step, ctx.Err())
+				return nil, fail().Done(ctx, attempt, last)
 			}
-			retryErr = fmt.Errorf("%s %s: no answer from %s: %w", c.Provider, step, req.URL.Host, err)
+			f := transport.Classify(ctx, 0, err)
+			if f.Kind == transport.DNS {
+				dnsFailures++
+			}
+			te := fail().With(f, attempt)
+			if !f.Retry(dnsFailures) {
+				return nil, te
+			}
+			retryErr, last = te, f.Kind.Reason()
 		} else {
 			body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 			resp.Body.Close()
 			if rerr != nil {
 				retryErr = fmt.Errorf("%s %s: read the answer: %w", c.Provider, step, rerr)
+				last = "answer cut short"
 			} else if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 				return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 			} else {
@@ -135,27 +177,21 @@ func (c Client) Do(ctx context.Context, step string, build func(context.Context)
 				if e.Message == "" && e.Code == "" {
 					e.Message = firstLine(string(body))
 				}
+				e.Throttled = e.Code != "" && slices.Contains(c.ThrottleCodes, e.Code)
 				e.Code, e.Message = Blank(e.Code, secrets...), clip(Blank(e.Message, secrets...))
-				if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
+				if !e.Transient() {
 					return nil, e
 				}
-				retryErr = e
+				retryErr, last = e, fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
 			}
 		}
-		if attempt == maxRetries {
+		if attempt > maxRetries {
 			return nil, retryErr
 		}
-		if err := c.sleep(ctx, backoff(attempt)); err != nil {
-			return nil, fmt.Errorf("%s %s: %w (last: %w)", c.Provider, step, err, retryErr)
+		if err := c.sleep(ctx, transport.Backoff(time.Second, attempt)); err != nil {
+			return nil, fmt.Errorf("%w (last: %w)", fail().Done(ctx, attempt, ""), retryErr)
 		}
 	}
-}
-
-// backoff returns the wait after attempt (from 0): one second doubled per
-// attempt, with ±25% jitter.
-func backoff(attempt int) time.Duration {
-	d := time.Second << attempt
-	return time.Duration(float64(d) * (0.75 + 0.5*rand.Float64()))
 }
 
 func (c Client) sleep(ctx context.Context, d time.Duration) error {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
+	"github.com/ghapptoken/app-token-action/internal/transport"
 )
 
 const secret = "s3cr3t-token"
@@ -90,24 +91,74 @@ func TestDo(t *testing.T) {
 	}
 }
 
-// TestDoNoAnswer checks that a request nobody answers is retried, and that
-// its error names the host but not the URL's query.
+// TestDoNoAnswer checks that a request nobody answers is classified as
+// the GitHub client classifies it (package transport), retried as it is,
+// and that its error names the provider and the host but not the URL's
+// query.
 func TestDoNoAnswer(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL + "/sign?sig=" + secret
-	srv.Close()
-	var sleeps int
-	c := kmshttp.Env{Sleep: func(context.Context, time.Duration) error { sleeps++; return nil }}.Client("AWS KMS")
-	_, err := c.Do(t.Context(), "sign", get(url), nil)
-	if err == nil || !strings.Contains(err.Error(), "AWS KMS sign: no answer from "+strings.TrimPrefix(srv.URL, "http://")) {
-		t.Fatalf("Do() error = %v, want no answer from the host", err)
+	refused := httptest.NewServer(http.NotFoundHandler())
+	refusedURL := refused.URL + "/sign?sig=" + secret
+	refused.Close()
+	untrusted := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(untrusted.Close)
+	tests := []struct {
+		name       string
+		url        string
+		wantKind   transport.Kind
+		wantSleeps int
+		wantErr    string
+	}{
+		{name: "refused", url: refusedURL, wantKind: transport.Refused, wantSleeps: 3,
+			wantErr: "AWS KMS sign: connection to " + strings.TrimPrefix(refused.URL, "http://") + " refused after 4 attempts"},
+		{name: "untrusted certificate", url: untrusted.URL + "/sign", wantKind: transport.TLS, wantSleeps: 0,
+			wantErr: "AWS KMS sign: TLS connection to " + strings.TrimPrefix(untrusted.URL, "https://") + " failed after 1 attempt"},
 	}
-	if strings.Contains(err.Error(), secret) {
-		t.Errorf("Do() error = %q, holds the URL's query", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var sleeps int
+			c := kmshttp.Env{Sleep: func(context.Context, time.Duration) error { sleeps++; return nil }}.Client("AWS KMS")
+			_, err := c.Do(t.Context(), "sign", get(tt.url), nil)
+			te, ok := errors.AsType[*transport.Error](err)
+			if !ok || te.Kind != tt.wantKind || te.Service != "AWS KMS" {
+				t.Fatalf("Do() error = %v, want a *transport.Error of kind %s from AWS KMS", err, tt.wantKind)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Do() error = %q, want it to hold %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("Do() error = %q, holds the URL's query", err)
+			}
+			if sleeps != tt.wantSleeps {
+				t.Errorf("Do() slept %d times, want %d", sleeps, tt.wantSleeps)
+			}
+		})
 	}
-	if sleeps != 3 {
-		t.Errorf("Do() slept %d times, want 3", sleeps)
+}
+
+// TestDoThrottleCodes checks that a provider's throttling code is retried
+// and transient whatever its status, and that Answered leaves it to the
+// core.
+func TestDoThrottleCodes(t *testing.T) {
+	t.Parallel()
+	var tries atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tries.Add(1)
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte("ThrottlingException"))
+	}))
+	t.Cleanup(srv.Close)
+	c := kmshttp.Env{HTTP: srv.Client(), Sleep: func(context.Context, time.Duration) error { return nil }}.Client("AWS KMS")
+	c.ThrottleCodes = []string{"ThrottlingException"}
+	parse := func(b []byte) (string, string) { return string(b), "Rate exceeded" }
+	_, err := c.Do(t.Context(), "sign", get(srv.URL), parse)
+	e, ok := errors.AsType[*kmshttp.Error](err)
+	if !ok || !e.Transient() || tries.Load() != 4 {
+		t.Fatalf("Do() error = %v after %d requests, want a transient *Error after 4", err, tries.Load())
+	}
+	if kmshttp.Answered(err) != nil {
+		t.Errorf("Answered(%v) = non-nil, want nil for a transient answer", err)
 	}
 }
 
