@@ -62,7 +62,7 @@ func New(cfg Config, env Env) (appjwt.Signer, error) {
 	scheme, rest, _ := strings.Cut(cfg.SigningKey, "://")
 	env = env.WithDefaults()
 	if env.OIDC == nil {
-		env.OIDC = oidc.Fetcher{HTTP: env.HTTP, Getenv: env.Getenv, Mask: env.Mask}.Fetch
+		env.OIDC = oidc.Fetcher{HTTP: env.HTTP, Getenv: env.Getenv, Mask: env.Mask, Sleep: env.Sleep}.Fetch
 	}
 	switch scheme {
 	case "awskms":
