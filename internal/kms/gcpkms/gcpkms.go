@@ -81,7 +81,8 @@ type Options struct {
 // is safe for concurrent use.
 type Signer struct {
 	o        Options
-	key      string // the key version's resource name
+	key      string // the key's resource name (projects/…/cryptoKeys/K)
+	number   string // the key version's number, or "" to choose one
 	provider string // the workload identity provider's name, or ""
 	kmsURL   string
 	stsURL   string
@@ -91,6 +92,7 @@ type Signer struct {
 	token   string // the access token, once obtained
 	who     string // whom the token stands for, for hints
 	secrets []string
+	version string // the key version's resource name, once checked or chosen
 }
 
 // New returns a signer for o.Key. It checks the options and makes no
@@ -99,7 +101,7 @@ func New(o Options) (*Signer, error) {
 	o.Env = o.Env.WithDefaults()
 	s := &Signer{o: o}
 	var err error
-	if s.key, err = parseKey(o.Key); err != nil {
+	if s.key, s.number, err = parseKey(o.Key); err != nil {
 		return nil, err
 	}
 	if o.WorkloadIdentityProvider != "" {
@@ -129,7 +131,9 @@ func New(o Options) (*Signer, error) {
 }
 
 // SignDigest returns the RSASSA-PKCS1-v1_5 signature of digest, a SHA-256
-// hash, made by the key version. The first call obtains the access token.
+// hash, made by the key version. The first call obtains the access token,
+// and learns the key version's algorithm (see [Signer.keyVersion]),
+// choosing the version if the key names none.
 func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
 	if len(digest) != 32 {
 		return nil, fmt.Errorf("GCP KMS sign: the digest has %d bytes, not the 32 of SHA-256", len(digest))
@@ -138,12 +142,16 @@ func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	sig, err := s.sign(ctx, token, digest, secrets)
+	name, err := s.keyVersion(ctx, token, who, secrets)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := s.sign(ctx, token, name, digest, secrets)
 	if err != nil {
 		return nil, explainSign(err, who, s.provider != "")
 	}
 	if err := appjwt.CheckSignature(sig); err != nil {
-		return nil, hint.New(fmt.Errorf("GCP KMS sign with %s: %w", s.key, err), algorithmHint)
+		return nil, hint.New(fmt.Errorf("GCP KMS sign with %s: %w", name, err), algorithmHint)
 	}
 	return sig, nil
 }
@@ -275,12 +283,12 @@ func (s *Signer) impersonate(ctx context.Context, fed, sub, described string) (s
 // sign calls cryptoKeyVersions.asymmetricSign with digest and its CRC32C,
 // and checks the integrity fields of the answer as the API's reference
 // asks: verifiedDigestCrc32c, signatureCrc32c and name.
-func (s *Signer) sign(ctx context.Context, token string, digest []byte, secrets []string) ([]byte, error) {
+func (s *Signer) sign(ctx context.Context, token, name string, digest []byte, secrets []string) ([]byte, error) {
 	body, _ := json.Marshal(map[string]any{
 		"digest":       map[string]string{"sha256": base64.StdEncoding.EncodeToString(digest)},
 		"digestCrc32c": strconv.FormatUint(uint64(crc32c(digest)), 10),
 	})
-	u := s.kmsURL + "/" + s.key + ":asymmetricSign"
+	u := s.kmsURL + "/" + name + ":asymmetricSign"
 	resp, err := s.o.Client("GCP KMS").Do(ctx, "sign", s.post(u, token, body), parseGoogleError, secrets...)
 	if err != nil {
 		return nil, err
@@ -298,8 +306,8 @@ func (s *Signer) sign(ctx context.Context, token string, digest []byte, secrets 
 		return nil, hint.New(errors.New("GCP KMS sign: the request or its answer was corrupted in transit (CRC32C mismatch)"),
 			"re-run the job; if it persists, check what lies between the runner and Cloud KMS (a proxy that rewrites bodies)")
 	}
-	if out.Name != "" && out.Name != s.key {
-		return nil, fmt.Errorf("GCP KMS sign: the answer is for key %s, not %s", out.Name, s.key)
+	if out.Name != "" && out.Name != name {
+		return nil, fmt.Errorf("GCP KMS sign: the answer is for key %s, not %s", out.Name, name)
 	}
 	return out.Signature, nil
 }

@@ -54,6 +54,9 @@ func project() gcpkmstest.Config {
 			Users: []string{"principal://iam.googleapis.com/" + pool + "/subject/repo:octo-org/app:*"},
 		}},
 		Signers: []string{"serviceAccount:" + sa, "principal://iam.googleapis.com/" + pool + "/subject/" + mainSub},
+		// roles/cloudkms.signerVerifier, as the README advises: the signer
+		// may read the key version's algorithm.
+		PublicKeyViewers: []string{"serviceAccount:" + sa, "principal://iam.googleapis.com/" + pool + "/subject/" + mainSub},
 	}
 }
 
@@ -128,6 +131,8 @@ var (
 	stsOK  = "sts POST /v1/token 200"
 	iamOK  = "iamcredentials POST /v1/projects/-/serviceAccounts/" + sa + ":generateAccessToken 200"
 	signOK = "cloudkms POST /v1/" + gcpkmstest.DefaultKey + ":asymmetricSign 200"
+	// checkOK reads the key version's algorithm before the first signature.
+	checkOK = "cloudkms GET /v1/" + gcpkmstest.DefaultKey + "/publicKey 200"
 )
 
 func TestSignDigest(t *testing.T) {
@@ -142,33 +147,33 @@ func TestSignDigest(t *testing.T) {
 		opts: func(*world) gcpkms.Options {
 			return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}
 		},
-		wantCalls: []string{stsOK, iamOK, signOK},
+		wantCalls: []string{stsOK, iamOK, checkOK, signOK},
 		wantOIDC:  1,
 	}, {
 		name:      "federated identity signs directly",
 		opts:      func(*world) gcpkms.Options { return gcpkms.Options{WorkloadIdentityProvider: provider} },
-		wantCalls: []string{stsOK, signOK},
+		wantCalls: []string{stsOK, checkOK, signOK},
 		wantOIDC:  1,
 	}, {
 		name: "provider's full name and a key without gcpkms://",
 		opts: func(w *world) gcpkms.Options {
 			return gcpkms.Options{Key: w.gcp.KeyName(), WorkloadIdentityProvider: "//iam.googleapis.com/" + provider, ServiceAccount: sa}
 		},
-		wantCalls: []string{stsOK, iamOK, signOK},
+		wantCalls: []string{stsOK, iamOK, checkOK, signOK},
 		wantOIDC:  1,
 	}, {
 		name: "access token input",
 		opts: func(w *world) gcpkms.Options {
 			return gcpkms.Options{AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)}
 		},
-		wantCalls: []string{signOK},
+		wantCalls: []string{checkOK, signOK},
 	}, {
 		name: "access token in GOOGLE_OAUTH_ACCESS_TOKEN",
 		opts: func(w *world) gcpkms.Options {
 			w.env["GOOGLE_OAUTH_ACCESS_TOKEN"] = w.gcp.IssueToken("serviceAccount:" + sa)
 			return gcpkms.Options{}
 		},
-		wantCalls: []string{signOK},
+		wantCalls: []string{checkOK, signOK},
 	}, {
 		name: "endpoint overrides ending in /v1/",
 		opts: func(w *world) gcpkms.Options {
@@ -177,7 +182,7 @@ func TestSignDigest(t *testing.T) {
 			}
 			return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}
 		},
-		wantCalls: []string{stsOK, iamOK, signOK},
+		wantCalls: []string{stsOK, iamOK, checkOK, signOK},
 		wantOIDC:  1,
 	}}
 	for _, tt := range tests {
@@ -227,11 +232,11 @@ func TestNew(t *testing.T) {
 		wantErr  string
 		wantHint string
 	}{
-		{name: "key without a version", opts: gcpkms.Options{Key: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k"},
-			wantErr: "names a key but not a key version", wantHint: "asymmetric signing needs a key version"},
+		{name: "version of another kind", opts: gcpkms.Options{Key: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k/keyVersions/1"},
+			wantErr: "is not the resource name of a key or a key version", wantHint: "{signing-key}"},
 		{name: "empty key", opts: gcpkms.Options{}, wantErr: "no key given", wantHint: "{signing-key}"},
 		{name: "not a key name", opts: gcpkms.Options{Key: "gcpkms://projects/p/keyRings/r"},
-			wantErr: "is not the resource name of a key version", wantHint: "{signing-key}"},
+			wantErr: "is not the resource name of a key or a key version", wantHint: "{signing-key}"},
 		{name: "version not a number", opts: gcpkms.Options{Key: "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/latest"},
 			wantErr: "is not a number", wantHint: "/cryptoKeyVersions/N"},
 		{name: "provider with a project ID", opts: gcpkms.Options{Key: key, WorkloadIdentityProvider: "projects/my-project/locations/global/workloadIdentityPools/github/providers/gh"},
@@ -346,13 +351,65 @@ func TestSignDigestErrors(t *testing.T) {
 		name:     "key for encryption",
 		cfg:      func(c *gcpkmstest.Config) { c.Algorithm = "GOOGLE_SYMMETRIC_ENCRYPTION" },
 		opts:     wif,
+		wantErr:  []string{"has algorithm GOOGLE_SYMMETRIC_ENCRYPTION"},
+		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256", "ASYMMETRIC_SIGN"},
+	}, {
+		name: "key for encryption, signer role only",
+		cfg: func(c *gcpkmstest.Config) {
+			c.Algorithm, c.PublicKeyViewers = "GOOGLE_SYMMETRIC_ENCRYPTION", nil
+		},
+		opts:     wif,
 		wantErr:  []string{"400 FAILED_PRECONDITION"},
 		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256", "ASYMMETRIC_SIGN"},
 	}, {
 		name:     "EC key",
 		cfg:      func(c *gcpkmstest.Config) { c.Algorithm = "EC_SIGN_P256_SHA256" },
 		opts:     wif,
+		wantErr:  []string{"has algorithm EC_SIGN_P256_SHA256"},
+		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256"},
+	}, {
+		name:     "EC key, signer role only",
+		cfg:      func(c *gcpkmstest.Config) { c.Algorithm, c.PublicKeyViewers = "EC_SIGN_P256_SHA256", nil },
+		opts:     wif,
 		wantErr:  []string{"not one of an RSA key of 2048, 3072 or 4096 bits"},
+		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256"},
+	}, {
+		name:     "PSS key version",
+		cfg:      func(c *gcpkmstest.Config) { c.Algorithm = "RSA_SIGN_PSS_2048_SHA256" },
+		opts:     wif,
+		wantErr:  []string{"has algorithm RSA_SIGN_PSS_2048_SHA256", "does not make RS256 signatures"},
+		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256", "RSA_SIGN_PKCS1_3072_SHA256", "RSA_SIGN_PKCS1_4096_SHA256"},
+	}, {
+		name: "PSS key version, read with get (roles/cloudkms.viewer)",
+		cfg: func(c *gcpkmstest.Config) {
+			c.Algorithm, c.Viewers, c.PublicKeyViewers = "RSA_SIGN_PSS_3072_SHA256", c.PublicKeyViewers, nil
+		},
+		opts:     wif,
+		wantErr:  []string{"has algorithm RSA_SIGN_PSS_3072_SHA256"},
+		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256"},
+	}, {
+		name:     "disabled key version, read with get",
+		cfg:      func(c *gcpkmstest.Config) { c.Disabled, c.Viewers = true, c.PublicKeyViewers },
+		opts:     wif,
+		wantErr:  []string{"is DISABLED, not ENABLED"},
+		wantHint: []string{"enable the key version"},
+	}, {
+		name: "no version, and no permission to list",
+		opts: func(w *world) gcpkms.Options {
+			return gcpkms.Options{Key: strings.TrimSuffix(w.gcp.KeyName(), "/cryptoKeyVersions/1"), WorkloadIdentityProvider: provider, ServiceAccount: sa}
+		},
+		wantErr:  []string{"403 PERMISSION_DENIED", "cloudkms.cryptoKeyVersions.list"},
+		wantHint: []string{"name the key version in {signing-key}", "roles/cloudkms.viewer", "serviceAccount:" + sa},
+	}, {
+		name: "no version, and none that signs RS256",
+		cfg: func(c *gcpkmstest.Config) {
+			c.Algorithm, c.Viewers = "RSA_SIGN_PSS_2048_SHA256", c.Signers
+			c.Versions = []gcpkmstest.Version{{ID: "2", Algorithm: "RSA_SIGN_PKCS1_2048_SHA256", State: "DISABLED"}}
+		},
+		opts: func(w *world) gcpkms.Options {
+			return gcpkms.Options{Key: strings.TrimSuffix(w.gcp.KeyName(), "/cryptoKeyVersions/1"), WorkloadIdentityProvider: provider, ServiceAccount: sa}
+		},
+		wantErr:  []string{"has no ENABLED version with algorithm RSA_SIGN_PKCS1_*_SHA256", "1 RSA_SIGN_PSS_2048_SHA256 ENABLED, 2 RSA_SIGN_PKCS1_2048_SHA256 DISABLED"},
 		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256"},
 	}, {
 		name:     "disabled key version",
@@ -373,7 +430,7 @@ func TestSignDigestErrors(t *testing.T) {
 			return gcpkms.Options{AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)}
 		},
 		setup:    func(w *world) { w.gcp.Fail(10, http.StatusServiceUnavailable) },
-		wantErr:  []string{"GCP KMS sign: 503 UNAVAILABLE"},
+		wantErr:  []string{"GCP KMS get the public key of " + gcpkmstest.DefaultKey + ": 503 UNAVAILABLE"},
 		wantHint: []string{"re-run the job"},
 	}, {
 		name:     "STS keeps failing",
@@ -434,9 +491,9 @@ func TestSignDigestRetries(t *testing.T) {
 		want   []string
 	}{
 		{name: "503 twice", status: http.StatusServiceUnavailable, n: 2,
-			want: []string{"sts POST /v1/token 503", "sts POST /v1/token 503", stsOK, iamOK, signOK}},
+			want: []string{"sts POST /v1/token 503", "sts POST /v1/token 503", stsOK, iamOK, checkOK, signOK}},
 		{name: "429 once", status: http.StatusTooManyRequests, n: 1,
-			want: []string{"sts POST /v1/token 429", stsOK, iamOK, signOK}},
+			want: []string{"sts POST /v1/token 429", stsOK, iamOK, checkOK, signOK}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -499,7 +556,87 @@ func TestSignDigestConcurrent(t *testing.T) {
 	if got := w.oidc.Issued(); got != 1 {
 		t.Errorf("OIDC tokens issued = %d, want 1", got)
 	}
-	if got := len(w.calls()); got != 2+4 {
-		t.Errorf("requests = %d, want 6 (exchange, impersonate, four signatures)", got)
+	if got := len(w.calls()); got != 2+1+4 {
+		t.Errorf("requests = %d, want 7 (exchange, impersonate, the algorithm's check, four signatures)", got)
+	}
+}
+
+// TestKeyVersionForms signs with the forms of sigstore's gcpkms URIs: a
+// version as cryptoKeyVersions/N or versions/N, and none, when the newest
+// ENABLED RSA_SIGN_PKCS1_*_SHA256 version is chosen from the listing
+// (read page by page).
+func TestKeyVersionForms(t *testing.T) {
+	t.Parallel()
+	const key = "projects/app-project/locations/global/keyRings/github/cryptoKeys/app-key"
+	const holder = key + "/cryptoKeyVersions/3" // holds the app's key
+	list := "cloudkms GET /v1/" + key + "/cryptoKeyVersions 200"
+	tests := []struct {
+		name string
+		uri  string
+		want []string
+	}{
+		{name: "cryptoKeyVersions/N", uri: "gcpkms://" + holder,
+			want: []string{"cloudkms GET /v1/" + holder + "/publicKey 200", "cloudkms POST /v1/" + holder + ":asymmetricSign 200"}},
+		{name: "versions/N", uri: "gcpkms://" + key + "/versions/3",
+			want: []string{"cloudkms GET /v1/" + holder + "/publicKey 200", "cloudkms POST /v1/" + holder + ":asymmetricSign 200"}},
+		{name: "no version", uri: "gcpkms://" + key,
+			want: []string{list, list, list, "cloudkms POST /v1/" + holder + ":asymmetricSign 200"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := project()
+			cfg.KeyName = holder
+			cfg.Viewers = []string{"serviceAccount:" + sa}
+			cfg.Versions = []gcpkmstest.Version{
+				{ID: "1", Algorithm: "RSA_SIGN_PKCS1_2048_SHA256"},
+				{ID: "2", Algorithm: "RSA_SIGN_PKCS1_2048_SHA256", State: "DESTROYED"},
+				{ID: "4", Algorithm: "RSA_SIGN_PSS_2048_SHA256"},
+				{ID: "5", Algorithm: "RSA_SIGN_PKCS1_4096_SHA256", State: "DISABLED"},
+			}
+			w := newWorld(t, mainJob, cfg)
+			s, err := gcpkms.New(w.options(gcpkms.Options{Key: tt.uri, AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)}))
+			if err != nil {
+				t.Fatalf("New() error = %v", err)
+			}
+			digest := digestOf("message")
+			sig, err := s.SignDigest(t.Context(), digest)
+			if err != nil {
+				t.Fatalf("SignDigest() error = %v (hint: %s)", err, hint.Next(err))
+			}
+			if err := rsa.VerifyPKCS1v15(&appKey().PublicKey, crypto.SHA256, digest, sig); err != nil {
+				t.Errorf("the signature is not the app key's: %v", err)
+			}
+			if got := w.calls(); !slices.Equal(got, tt.want) {
+				t.Errorf("requests = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseURI(t *testing.T) {
+	t.Parallel()
+	const key = "projects/p/locations/global/keyRings/r/cryptoKeys/k"
+	tests := []struct {
+		uri, want, wantErr string
+	}{
+		{uri: "gcpkms://" + key + "/cryptoKeyVersions/2", want: key + "/cryptoKeyVersions/2"},
+		{uri: "gcpkms://" + key + "/versions/2", want: key + "/cryptoKeyVersions/2"},
+		{uri: "gcpkms://" + key, want: key},
+		{uri: key, wantErr: "does not start with gcpkms://"},
+		{uri: "gcpkms://" + key + "/versions/latest", wantErr: "is not a number"},
+		{uri: "gcpkms://projects/p/locations/global/keyRings/r", wantErr: "not the resource name of a key or a key version"},
+	}
+	for _, tt := range tests {
+		got, err := gcpkms.ParseURI(tt.uri)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseURI(%q) error = %v, want %q", tt.uri, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseURI(%q) = %q, %v, want %q", tt.uri, got, err, tt.want)
+		}
 	}
 }

@@ -46,12 +46,31 @@ type Config struct {
 	Algorithm string
 	// Disabled makes the key version DISABLED.
 	Disabled bool
-	// Signers are the principals with roles/cloudkms.signer on the key.
+	// Versions are the key's other versions, besides KeyName's, which
+	// cryptoKeyVersions.list shows and which sign with keys of their own.
+	Versions []Version
+	// Signers are the principals with roles/cloudkms.signer on the key:
+	// cloudkms.cryptoKeyVersions.useToSign, and neither .get, .list nor
+	// .viewPublicKey (IAM's "Cloud KMS roles and permissions" page).
 	Signers []string
+	// Viewers are the principals with roles/cloudkms.viewer on the key:
+	// cloudkms.cryptoKeyVersions.get and .list.
+	Viewers []string
+	// PublicKeyViewers are the principals with
+	// cloudkms.cryptoKeyVersions.viewPublicKey on the key
+	// (roles/cloudkms.signerVerifier or roles/cloudkms.publicKeyViewer).
+	PublicKeyViewers []string
 	// Providers are the workload identity providers.
 	Providers []Provider
 	// ServiceAccounts are the service accounts that may be impersonated.
 	ServiceAccounts []ServiceAccount
+}
+
+// Version is a key version besides the one that holds the app's key.
+type Version struct {
+	ID        string // its number: "2"
+	Algorithm string // such as RSA_SIGN_PKCS1_2048_SHA256 or RSA_SIGN_PSS_2048_SHA256
+	State     string // ENABLED, DISABLED, DESTROYED…; "": ENABLED
 }
 
 // Provider is an OIDC workload identity pool provider for GitHub Actions.

@@ -1,0 +1,141 @@
+package action
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms/gcpkmstest"
+	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+)
+
+// gcpHarness returns a harness whose signing-key is in the Cloud KMS
+// emulator, configured by cfg (the app's key and the usual provider,
+// service account and signers are filled in), and the emulators of Cloud
+// KMS and of the job's OIDC token service.
+func gcpHarness(t *testing.T, cfg func(world githubapitest.Config, c *gcpkmstest.Config)) (*harness, *gcpkmstest.Server, *oidctest.Server) {
+	t.Helper()
+	world := testWorld(t)
+	h := newHarness(t, world)
+	o := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+	principal := "principal://iam.googleapis.com/" + gcpPool + "/subject/repo:octo-org/app:*"
+	c := gcpkmstest.Config{
+		Key:       world.App.Key,
+		Providers: []gcpkmstest.Provider{{Name: gcpProvider, Subject: "repo:octo-org/*"}},
+		ServiceAccounts: []gcpkmstest.ServiceAccount{{Email: gcpSA,
+			Users: []string{"principal://iam.googleapis.com/" + gcpPool + "/subject/repo:octo-org/*"}}},
+		Signers: []string{"serviceAccount:" + gcpSA, principal},
+	}
+	if cfg != nil {
+		cfg(world, &c)
+	}
+	g := gcpkmstest.Start(t, c)
+	h.moreSecrets = func() []string { return append(o.Secrets(), g.Secrets()...) }
+	h.runner.Set("private-key", "")
+	for _, m := range []map[string]string{o.Env(), g.Env()} {
+		for k, v := range m {
+			h.env[k] = v
+		}
+	}
+	return h, g, o
+}
+
+// gcpCalls returns the emulated project's requests as "API METHOD PATH STATUS".
+func gcpCalls(g *gcpkmstest.Server) []string {
+	var out []string
+	for _, r := range g.Requests() {
+		out = append(out, fmt.Sprintf("%s %s %s %d", r.API, r.Method, r.Path, r.Status))
+	}
+	return out
+}
+
+// TestKeylessGCPKeyAlgorithm runs the main step with a Cloud KMS key
+// version whose algorithm makes signatures GitHub refuses (RSASSA-PSS, of
+// the same length as RS256's): the step learns the algorithm before it
+// signs and says which algorithms work, and never blames a private key
+// that was not given (issue 17, defect 2).
+func TestKeylessGCPKeyAlgorithm(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		algorithm string
+		role      func(c *gcpkmstest.Config) // what the service account may read
+	}{
+		{name: "PSS, read with getPublicKey (roles/cloudkms.signerVerifier)", algorithm: "RSA_SIGN_PSS_2048_SHA256",
+			role: func(c *gcpkmstest.Config) { c.PublicKeyViewers = []string{"serviceAccount:" + gcpSA} }},
+		{name: "PSS 4096, read with get (roles/cloudkms.viewer)", algorithm: "RSA_SIGN_PSS_4096_SHA256",
+			role: func(c *gcpkmstest.Config) { c.Viewers = []string{"serviceAccount:" + gcpSA} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, g, o := gcpHarness(t, func(_ githubapitest.Config, c *gcpkmstest.Config) {
+				c.Algorithm = tt.algorithm
+				tt.role(c)
+			})
+			h.runner.Set("signing-key", "gcpkms://"+g.KeyName())
+			h.runner.Set("gcp-workload-identity-provider", gcpProvider)
+			h.runner.Set("gcp-service-account", gcpSA)
+			main := runKeylessMain(t, h, false,
+				[]string{"has algorithm " + tt.algorithm, "does not make RS256 signatures"},
+				[]string{"RSA_SIGN_PKCS1_2048_SHA256", "RSA_SIGN_PKCS1_3072_SHA256", "RSA_SIGN_PKCS1_4096_SHA256", "signing-key"})
+			if got := renderedHint(main.err); strings.Contains(got, "private key") && strings.Contains(got, "belong") {
+				t.Errorf("main step hint = %q, want no word of a private key that does not belong to the app", got)
+			}
+			if n := len(h.srv.Requests()); n != 0 {
+				t.Errorf("GitHub received %d requests, want none: the JWT could not be signed", n)
+			}
+			for _, c := range gcpCalls(g) {
+				if strings.Contains(c, ":asymmetricSign") {
+					t.Errorf("GCP requests hold %q, want no signature with a PSS key version", c)
+				}
+			}
+			runKeylessPost(t, h, false, nil, main)
+			_ = o
+		})
+	}
+}
+
+// TestKeylessGCPKeyURIForms runs the main step with the forms of sigstore's
+// gcpkms URIs: the version written as versions/N, and no version, when the
+// highest-numbered ENABLED RSA_SIGN_PKCS1_*_SHA256 version signs (the
+// GitHub emulator verifies the JWT with the app's key, held by version 3
+// only) (issue 17, defect 7).
+func TestKeylessGCPKeyURIForms(t *testing.T) {
+	t.Parallel()
+	const key = "projects/app-project/locations/global/keyRings/github/cryptoKeys/app-key"
+	tests := []struct {
+		name string
+		uri  string
+	}{
+		{name: "versions/N", uri: "gcpkms://" + key + "/versions/3"},
+		{name: "cryptoKeyVersions/N", uri: "gcpkms://" + key + "/cryptoKeyVersions/3"},
+		{name: "no version", uri: "gcpkms://" + key},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, g, o := gcpHarness(t, func(_ githubapitest.Config, c *gcpkmstest.Config) {
+				c.KeyName = key + "/cryptoKeyVersions/3"
+				c.Viewers = []string{"serviceAccount:" + gcpSA}
+				c.Versions = []gcpkmstest.Version{
+					{ID: "1", Algorithm: "RSA_SIGN_PKCS1_2048_SHA256", State: "DESTROYED"},
+					{ID: "2", Algorithm: "RSA_SIGN_PKCS1_2048_SHA256"},
+					{ID: "4", Algorithm: "RSA_SIGN_PSS_2048_SHA256"},
+					{ID: "5", Algorithm: "RSA_SIGN_PKCS1_2048_SHA256", State: "DISABLED"},
+				}
+			})
+			h.runner.Set("signing-key", tt.uri)
+			h.runner.Set("gcp-workload-identity-provider", gcpProvider)
+			h.runner.Set("gcp-service-account", gcpSA)
+			main := runKeylessMain(t, h, true, nil, nil)
+			signs := slices.DeleteFunc(gcpCalls(g), func(c string) bool { return !strings.Contains(c, ":asymmetricSign") })
+			if want := []string{"cloudkms POST /v1/" + key + "/cryptoKeyVersions/3:asymmetricSign 200"}; !slices.Equal(signs, want) {
+				t.Errorf("GCP signatures = %q, want %q", signs, want)
+			}
+			runKeylessPost(t, h, true, append(o.Secrets()[1:], g.Secrets()...), main)
+		})
+	}
+}
