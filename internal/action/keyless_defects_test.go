@@ -6,8 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/kms/awskms/awskmstest"
 	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms/gcpkmstest"
+	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
 )
 
@@ -138,4 +141,77 @@ func TestKeylessGCPKeyURIForms(t *testing.T) {
 			runKeylessPost(t, h, true, append(o.Secrets()[1:], g.Secrets()...), main)
 		})
 	}
+}
+
+// TestKeylessVaultTransitPath runs the main step with cosign's
+// hashivault://KEY and the Transit mount in TRANSIT_SECRET_ENGINE_PATH, the
+// variable sigstore's hashivault provider reads; a mount in the URI wins
+// over it (issue 17, defect 7).
+func TestKeylessVaultTransitPath(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, uri, mountEnv string
+	}{
+		{name: "hashivault://KEY and TRANSIT_SECRET_ENGINE_PATH", uri: "hashivault://github-app", mountEnv: "signing/transit"},
+		{name: "hashivault://MOUNT/KEY wins", uri: "hashivault://signing/transit/github-app", mountEnv: "transit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, testWorld(t))
+			key, err := appjwt.ParseKey(h.srv.PrivateKeyPEM())
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := hashivaulttest.Start(t, hashivaulttest.Config{
+				Key:      key,
+				Mount:    "signing/transit",
+				Policies: map[string][]string{"sign": {"signing/transit/sign/github-app"}},
+			})
+			h.runner.Set("private-key", "")
+			h.runner.Set("signing-key", tt.uri)
+			h.env["VAULT_ADDR"], h.env["VAULT_TOKEN"] = v.URL(), v.Token("sign")
+			h.env["TRANSIT_SECRET_ENGINE_PATH"] = tt.mountEnv
+			h.moreSecrets = v.Secrets
+			main := runKeylessMain(t, h, true, nil, nil)
+			var got []string
+			for _, r := range v.Requests() {
+				got = append(got, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
+			}
+			if want := []string{"POST /v1/signing/transit/sign/github-app 200"}; !slices.Equal(got, want) {
+				t.Errorf("Vault requests = %q, want %q", got, want)
+			}
+			runKeylessPost(t, h, true, nil, main)
+		})
+	}
+}
+
+// TestKeylessAWSEndpointInURI runs the main step with sigstore's
+// awskms://HOST/KEY: the KMS endpoint is the URI's host, reached over HTTPS
+// (here behind a private CA, trusted through ca-certificates), and wins
+// over AWS_ENDPOINT_URL_KMS (issue 17, defect 7).
+func TestKeylessAWSEndpointInURI(t *testing.T) {
+	t.Parallel()
+	world := testWorld(t)
+	h := newHarness(t, world)
+	aws := awskmstest.Start(t, awskmstest.Config{Key: world.App.Key, TLS: true, Aliases: []string{"alias/github-app"},
+		Signers: []string{"arn:aws:iam::111122223333:user/ci"}})
+	h.runner.Set("private-key", "")
+	h.runner.Set("signing-key", "awskms://"+aws.Host()+"/alias/github-app")
+	h.runner.Set("ca-certificates", aws.CertificatePEM())
+	for k, v := range aws.User("ci").Env() {
+		h.env[k] = v
+	}
+	h.env["AWS_REGION"] = "us-east-1"
+	h.env["AWS_ENDPOINT_URL_KMS"] = "https://kms.invalid" // the URI wins
+	h.moreSecrets = aws.Secrets
+	main := runKeylessMain(t, h, true, nil, nil)
+	var ops []string
+	for _, q := range aws.Requests() {
+		ops = append(ops, q.Op)
+	}
+	if want := []string{"kms:Sign"}; !slices.Equal(ops, want) {
+		t.Errorf("AWS requests = %v, want %v", ops, want)
+	}
+	runKeylessPost(t, h, true, nil, main)
 }

@@ -16,7 +16,6 @@
 package kms
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -66,14 +65,11 @@ func New(cfg Config, env Env) (appjwt.Signer, error) {
 	}
 	switch scheme {
 	case "awskms":
-		key, ok := strings.CutPrefix(rest, "/")
-		if !ok {
-			// cosign's awskms://ENDPOINT/KEY names an endpoint; the AWS
-			// SDKs' variable does that here.
-			return nil, hint.New(errors.New("signing-key: awskms://HOST/KEY is not supported"),
-				"write awskms:///KEY (three slashes), and set AWS_ENDPOINT_URL_KMS for another endpoint")
+		endpoint, key, err := awskms.ParseURI(cfg.SigningKey)
+		if err != nil {
+			return nil, err
 		}
-		return signer(awskms.New(awskms.Options{Key: key, RoleARN: cfg.AWSRoleARN, Env: env}))
+		return signer(awskms.New(awskms.Options{Key: key, RoleARN: cfg.AWSRoleARN, Endpoint: endpoint, Env: env}))
 	case "gcpkms":
 		return signer(gcpkms.New(gcpkms.Options{
 			Key:                      rest,
@@ -83,7 +79,7 @@ func New(cfg Config, env Env) (appjwt.Signer, error) {
 			Env:                      env,
 		}))
 	case "hashivault":
-		mount, key, err := hashivault.ParseURI(cfg.SigningKey)
+		mount, key, err := hashivault.ParseURI(cfg.SigningKey, env.Getenv)
 		if err != nil {
 			return nil, err
 		}
