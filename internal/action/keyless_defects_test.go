@@ -2,6 +2,8 @@ package action
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -214,4 +216,55 @@ func TestKeylessAWSEndpointInURI(t *testing.T) {
 		t.Errorf("AWS requests = %v, want %v", ops, want)
 	}
 	runKeylessPost(t, h, true, nil, main)
+}
+
+// TestKeylessGCPCredentialsFile runs the main step after
+// google-github-actions/auth with its defaults: no token output, but an
+// external_account credentials file in the workspace (gha-creds-*.json)
+// and GOOGLE_APPLICATION_CREDENTIALS, CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE
+// and GOOGLE_GHA_CREDS_PATH naming it (the runner hands the container its
+// /github/workspace path). The step reads the file, gets the job's token
+// as the file says, exchanges it and signs; every credential, the file's
+// request token too, is masked and shown nowhere (issue 17, defect 1).
+func TestKeylessGCPCredentialsFile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		sa        string
+		wantCalls []string
+	}{
+		{name: "with service_account", sa: gcpSA, wantCalls: []string{"sts", "iamcredentials", "cloudkms", "cloudkms"}},
+		{name: "the federated identity signs", wantCalls: []string{"sts", "cloudkms", "cloudkms"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, g, o := gcpHarness(t, func(_ githubapitest.Config, c *gcpkmstest.Config) {
+				c.PublicKeyViewers = c.Signers
+			})
+			workspace := t.TempDir()
+			path := filepath.Join(workspace, "gha-creds-0123456789abcdef.json")
+			if err := os.WriteFile(path, g.ExternalAccountFile(gcpProvider, tt.sa, o.Env()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			h.env["GITHUB_WORKSPACE"] = workspace
+			for _, k := range []string{"GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE", "GOOGLE_GHA_CREDS_PATH"} {
+				h.env[k] = path
+			}
+			h.runner.Set("signing-key", "gcpkms://"+g.KeyName())
+			main := runKeylessMain(t, h, true, nil, nil)
+			var calls []string
+			for _, r := range g.Requests() {
+				calls = append(calls, r.API)
+			}
+			if !slices.Equal(calls, tt.wantCalls) {
+				t.Errorf("GCP requests = %q, want %q", calls, tt.wantCalls)
+			}
+			if got := len(o.Queries()); got != 1 || o.Queries()[0].Get("audience") != "https://iam.googleapis.com/"+gcpProvider {
+				t.Errorf("token service requests = %v, want one for auth's audience", o.Queries())
+			}
+			// The request token from the file is a credential too.
+			runKeylessPost(t, h, true, append(o.Secrets(), g.Secrets()...), main)
+		})
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -638,5 +640,114 @@ func TestParseURI(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("ParseURI(%q) = %q, %v, want %q", tt.uri, got, err, tt.want)
 		}
+	}
+}
+
+// TestCredentialsFile signs with the external_account file that
+// google-github-actions/auth writes by default, named by
+// GOOGLE_APPLICATION_CREDENTIALS (or gcloud's variables), when no input
+// and no GOOGLE_OAUTH_ACCESS_TOKEN give credentials.
+func TestCredentialsFile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		sa        string
+		env       string // the variable that names the file
+		file      func(w *world, path string) []byte
+		setup     func(w *world)
+		wantCalls []string
+		wantErr   string
+		wantHint  string
+	}{
+		{name: "impersonating a service account", sa: sa, env: "GOOGLE_APPLICATION_CREDENTIALS",
+			wantCalls: []string{stsOK, iamOK, checkOK, signOK}},
+		{name: "the federated identity signs", env: "GOOGLE_APPLICATION_CREDENTIALS",
+			wantCalls: []string{stsOK, checkOK, signOK}},
+		{name: "named by GOOGLE_GHA_CREDS_PATH", sa: sa, env: "GOOGLE_GHA_CREDS_PATH",
+			wantCalls: []string{stsOK, iamOK, checkOK, signOK}},
+		{name: "the token service fails twice", sa: sa, env: "GOOGLE_APPLICATION_CREDENTIALS",
+			setup:     func(w *world) { w.oidc.FailWith(2, http.StatusServiceUnavailable) },
+			wantCalls: []string{stsOK, iamOK, checkOK, signOK}},
+		{name: "GOOGLE_OAUTH_ACCESS_TOKEN wins", sa: sa, env: "GOOGLE_APPLICATION_CREDENTIALS",
+			setup:     func(w *world) { w.env["GOOGLE_OAUTH_ACCESS_TOKEN"] = w.gcp.IssueToken("serviceAccount:" + sa) },
+			wantCalls: []string{checkOK, signOK}},
+		{name: "subject token from a file", env: "GOOGLE_APPLICATION_CREDENTIALS",
+			file: func(w *world, path string) []byte {
+				tok, err := oidc.Fetcher{Getenv: func(k string) string { return w.env[k] }}.Fetch(t.Context(), "https://iam.googleapis.com/"+provider)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path+".jwt", []byte(tok+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return []byte(`{"type":"external_account","audience":"//iam.googleapis.com/` + provider + `",` +
+					`"subject_token_type":"urn:ietf:params:oauth:token-type:jwt","token_url":"` + w.gcp.URL() + `/sts/v1/token",` +
+					`"credential_source":{"file":"` + path + `.jwt"}}`)
+			},
+			wantCalls: []string{stsOK, checkOK, signOK}},
+		{name: "the file is missing", env: "GOOGLE_APPLICATION_CREDENTIALS",
+			file:    func(*world, string) []byte { return nil },
+			wantErr: "does not exist", wantHint: "after actions/checkout"},
+		{name: "a service account key file", env: "GOOGLE_APPLICATION_CREDENTIALS",
+			file: func(*world, string) []byte {
+				return []byte(`{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----\nMIIE\n"}`)
+			},
+			wantErr: `of type "service_account"`, wantHint: "workload_identity_provider"},
+		{name: "a token_url in clear text", env: "GOOGLE_APPLICATION_CREDENTIALS",
+			file: func(w *world, _ string) []byte {
+				return []byte(`{"type":"external_account","audience":"//iam.googleapis.com/` + provider + `","token_url":"http://sts.example/v1/token","credential_source":{"file":"x"}}`)
+			},
+			wantErr: "http://sts.example is not https"},
+		{name: "no file", wantErr: "no credentials", wantHint: "google-github-actions/auth"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, mainJob, project())
+			path := filepath.Join(t.TempDir(), "gha-creds-0123456789abcdef.json")
+			var b []byte
+			if tt.file != nil {
+				b = tt.file(w, path)
+			} else {
+				b = w.gcp.ExternalAccountFile(provider, tt.sa, w.oidc.Env())
+			}
+			if b != nil {
+				if err := os.WriteFile(path, b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.env != "" {
+				w.env[tt.env] = path
+			}
+			if tt.setup != nil {
+				tt.setup(w)
+			}
+			s, err := gcpkms.New(w.options(gcpkms.Options{}))
+			if err != nil {
+				t.Fatalf("New() error = %v", err)
+			}
+			_, err = s.SignDigest(t.Context(), digestOf("message"))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(hint.Next(err), tt.wantHint) {
+					t.Fatalf("SignDigest() error = %v (hint %q), want %q (hint %q)", err, hint.Next(err), tt.wantErr, tt.wantHint)
+				}
+				w.checkNoSecret(t, err)
+				return
+			}
+			if err != nil {
+				t.Fatalf("SignDigest() error = %v (hint: %s)", err, hint.Next(err))
+			}
+			if got := w.calls(); !slices.Equal(got, tt.wantCalls) {
+				t.Errorf("requests = %q, want %q", got, tt.wantCalls)
+			}
+			for _, sec := range w.secrets() {
+				if strings.HasPrefix(sec, "ya29.a0-ambient-") || sec == w.oidc.Env()["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] && (tt.file != nil || !slices.Contains(tt.wantCalls, stsOK)) {
+					continue // issued by the test itself, or unused (the runner masks it)
+				}
+				if !slices.Contains(w.masked, sec) {
+					t.Errorf("a credential (%d chars) was not masked", len(sec))
+				}
+			}
+		})
 	}
 }

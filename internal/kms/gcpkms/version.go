@@ -83,7 +83,7 @@ func (s *Signer) checkVersion(ctx context.Context, token, who string, secrets []
 		}
 	}
 	if err != nil {
-		return "", explainSign(err, who, s.provider != "")
+		return "", explainSign(err, who, s.federated)
 	}
 	var v cryptoKeyVersion
 	if json.Unmarshal(resp.Body, &v) != nil || v.Algorithm == "" {
@@ -118,7 +118,7 @@ func (s *Signer) chooseVersion(ctx context.Context, token, who string, secrets [
 			return "", hint.New(err, fmt.Sprintf("name the key version in {signing-key} (…/cryptoKeyVersions/N), or grant roles/cloudkms.viewer (permission cloudkms.cryptoKeyVersions.list) on the key to %s so that the newest RS256 version can be chosen; check that the key exists", who))
 		}
 		if err != nil {
-			return "", explainSign(err, who, s.provider != "")
+			return "", explainSign(err, who, s.federated)
 		}
 		var page struct {
 			Versions      []cryptoKeyVersion `json:"cryptoKeyVersions"`
