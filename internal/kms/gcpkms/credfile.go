@@ -177,7 +177,7 @@ func (s *Signer) fromFile(ctx context.Context) (token, who string, err error) {
 	s.maskSecret(idToken)
 	fed, err := s.exchange(ctx, f.TokenURL, f.Audience, f.SubjectTokenType, idToken)
 	if err != nil {
-		return "", "", fmt.Errorf("with the credentials file that %s names: %w", env, err)
+		return "", "", fileHint(fmt.Errorf("with the credentials file that %s names: %w", env, err))
 	}
 	s.maskSecret(fed)
 	sub := subject(idToken)
@@ -186,7 +186,7 @@ func (s *Signer) fromFile(ctx context.Context) (token, who string, err error) {
 	}
 	saToken, err := s.impersonate(ctx, f.ServiceAccountImpersonationURL, sa, pool(provider), fed, sub, oidc.Describe(idToken))
 	if err != nil {
-		return "", "", fmt.Errorf("with the credentials file that %s names: %w", env, err)
+		return "", "", fileHint(fmt.Errorf("with the credentials file that %s names: %w", env, err))
 	}
 	s.maskSecret(saToken)
 	return saToken, "serviceAccount:" + sa, nil
@@ -250,6 +250,21 @@ func (s *Signer) subjectToken(ctx context.Context, env string, src *credentialSo
 			"use the file google-github-actions/auth writes with workload_identity_provider, or set {gcp-workload-identity-provider}")
 	}
 	return "", errors.New("GCP: the credentials file's credential_source names neither a url nor a file")
+}
+
+// fileHint rewords err's hint for credentials from a file: the provider
+// and the service account are not this action's inputs but the file's,
+// written from google-github-actions/auth's inputs.
+func fileHint(err error) error {
+	next := hint.Next(err)
+	if next == "" {
+		return err
+	}
+	next = strings.NewReplacer(
+		"{gcp-workload-identity-provider}", "the workload identity provider of the credentials file (google-github-actions/auth's workload_identity_provider)",
+		"{gcp-service-account}", "the service account of the credentials file (auth's service_account)",
+	).Replace(next)
+	return hint.New(err, next)
 }
 
 // maskSecret masks a secret and blanks it in later errors.

@@ -685,6 +685,11 @@ func TestCredentialsFile(t *testing.T) {
 					`"credential_source":{"file":"` + path + `.jwt"}}`)
 			},
 			wantCalls: []string{stsOK, checkOK, signOK}},
+		{name: "the file's provider does not exist", env: "GOOGLE_APPLICATION_CREDENTIALS",
+			file: func(w *world, _ string) []byte {
+				return w.gcp.ExternalAccountFile("projects/123456789/locations/global/workloadIdentityPools/gone/providers/gone", "", w.oidc.Env())
+			},
+			wantErr: "invalid_target", wantHint: "the workload identity provider of the credentials file (google-github-actions/auth's workload_identity_provider)"},
 		{name: "the file is missing", env: "GOOGLE_APPLICATION_CREDENTIALS",
 			file:    func(*world, string) []byte { return nil },
 			wantErr: "does not exist", wantHint: "after actions/checkout"},
