@@ -231,10 +231,15 @@ func TestKeylessGCPCredentialsFile(t *testing.T) {
 	tests := []struct {
 		name      string
 		sa        string
+		named     string // the path the variables hold; "": the file's
 		wantCalls []string
 	}{
 		{name: "with service_account", sa: gcpSA, wantCalls: []string{"sts", "iamcredentials", "cloudkms", "cloudkms"}},
 		{name: "the federated identity signs", wantCalls: []string{"sts", "cloudkms", "cloudkms"}},
+		// auth in a container job exports the path in the job's container,
+		// which the runner does not translate for a container action.
+		{name: "auth ran in a container job", sa: gcpSA, named: "/__w/app/app/gha-creds-0123456789abcdef.json",
+			wantCalls: []string{"sts", "iamcredentials", "cloudkms", "cloudkms"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,6 +253,9 @@ func TestKeylessGCPCredentialsFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			h.env["GITHUB_WORKSPACE"] = workspace
+			if tt.named != "" {
+				path = tt.named
+			}
 			for _, k := range []string{"GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE", "GOOGLE_GHA_CREDS_PATH"} {
 				h.env[k] = path
 			}

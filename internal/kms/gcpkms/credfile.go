@@ -98,9 +98,10 @@ func noCredentials() error {
 // The path is read as given: the runner rewrites every variable of a
 // container action's environment with TranslateToContainerPath
 // (actions/runner src/Runner.Worker/Handlers/ContainerActionHandler.cs,
-// with the mapping of GITHUB_WORKSPACE to /github/workspace added there),
-// so that a file auth wrote into the workspace is named by its path
-// under /github/workspace.
+// with the mapping of the host's workspace to /github/workspace added
+// there), so that a file auth wrote into the workspace is named by its
+// path under /github/workspace. Only a path from a container job's step,
+// which that rewriting misses, is mapped here (see jobContainerPath).
 func (s *Signer) fromFile(ctx context.Context) (token, who string, err error) {
 	env, path := s.credentialsFile()
 	if path == "" {
@@ -111,6 +112,11 @@ func (s *Signer) fromFile(ctx context.Context) (token, who string, err error) {
 		readFile = os.ReadFile
 	}
 	b, err := readFile(path)
+	if alt := jobContainerPath(path, s.o.Getenv("GITHUB_WORKSPACE")); errors.Is(err, fs.ErrNotExist) && alt != "" {
+		if b2, err2 := readFile(alt); err2 == nil {
+			b, err = b2, nil
+		}
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", "", hint.New(fmt.Errorf("GCP: read the credentials file that %s names: %s does not exist", env, path),
@@ -250,6 +256,25 @@ func (s *Signer) subjectToken(ctx context.Context, env string, src *credentialSo
 			"use the file google-github-actions/auth writes with workload_identity_provider, or set {gcp-workload-identity-provider}")
 	}
 	return "", errors.New("GCP: the credentials file's credential_source names neither a url nor a file")
+}
+
+// jobContainerPath returns where this container sees a file that a step
+// of a container job named: that step saw the runner's work directory as
+// /__w (actions/runner src/Runner.Worker/Container/ContainerInfo.cs maps
+// WellKnownDirectory.Work to /__w), so google-github-actions/auth, run in
+// the job's container, exports /__w/REPO/REPO/gha-creds-….json; the runner
+// translates only host paths into a container action's environment
+// (ContainerActionHandler.cs, TranslateToContainerPath), so the path
+// arrives untranslated, while the workspace, _work/REPO/REPO on the host,
+// is mounted at workspace (/github/workspace). It returns "" for another
+// path.
+func jobContainerPath(path, workspace string) string {
+	rest, ok := strings.CutPrefix(path, "/__w/")
+	parts := strings.SplitN(rest, "/", 3)
+	if !ok || workspace == "" || len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" || strings.Contains(parts[2], "..") {
+		return ""
+	}
+	return strings.TrimRight(workspace, "/") + "/" + parts[2]
 }
 
 // fileHint rewords err's hint for credentials from a file: the provider

@@ -756,3 +756,33 @@ func TestCredentialsFile(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialsFileFromJobContainer reads the file that auth, run in a
+// container job, named by its path in that container (/__w/REPO/REPO/…),
+// which the runner does not translate: the file is in the workspace.
+func TestCredentialsFileFromJobContainer(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, mainJob, project())
+	file := w.gcp.ExternalAccountFile(provider, sa, w.oidc.Env())
+	w.env["GITHUB_WORKSPACE"] = "/github/workspace"
+	w.env["GOOGLE_APPLICATION_CREDENTIALS"] = "/__w/app/app/gha-creds-0123456789abcdef.json"
+	var read []string
+	o := w.options(gcpkms.Options{})
+	o.ReadFile = func(name string) ([]byte, error) {
+		read = append(read, name)
+		if name == "/github/workspace/gha-creds-0123456789abcdef.json" {
+			return file, nil
+		}
+		return nil, os.ErrNotExist
+	}
+	s, err := gcpkms.New(o)
+	if err != nil {
+		t.Fatalf("New() error = %v", err)
+	}
+	if _, err := s.SignDigest(t.Context(), digestOf("message")); err != nil {
+		t.Fatalf("SignDigest() error = %v (hint: %s)", err, hint.Next(err))
+	}
+	if want := []string{"/__w/app/app/gha-creds-0123456789abcdef.json", "/github/workspace/gha-creds-0123456789abcdef.json"}; !slices.Equal(read, want) {
+		t.Errorf("files read = %q, want %q", read, want)
+	}
+}
