@@ -35,25 +35,25 @@ func TestKeylessGCP(t *testing.T) {
 		inputs: func(*gcpkmstest.Server) map[string]string {
 			return map[string]string{"gcp-workload-identity-provider": gcpProvider, "gcp-service-account": gcpSA}
 		},
-		wantCalls: []string{"sts", "iamcredentials", "cloudkms"},
+		wantCalls: []string{"sts", "iamcredentials", "cloudkms", "cloudkms"},
 	}, {
 		name: "workload identity alone",
 		inputs: func(*gcpkmstest.Server) map[string]string {
 			return map[string]string{"gcp-workload-identity-provider": gcpProvider}
 		},
-		wantCalls: []string{"sts", "cloudkms"},
+		wantCalls: []string{"sts", "cloudkms", "cloudkms"},
 	}, {
 		name: "access token input",
 		inputs: func(g *gcpkmstest.Server) map[string]string {
 			return map[string]string{"gcp-access-token": g.IssueToken("serviceAccount:" + gcpSA)}
 		},
-		wantCalls: []string{"cloudkms"},
+		wantCalls: []string{"cloudkms", "cloudkms"},
 	}, {
 		name: "GOOGLE_OAUTH_ACCESS_TOKEN",
 		env: func(g *gcpkmstest.Server) map[string]string {
 			return map[string]string{"GOOGLE_OAUTH_ACCESS_TOKEN": g.IssueToken("serviceAccount:" + gcpSA)}
 		},
-		wantCalls: []string{"cloudkms"},
+		wantCalls: []string{"cloudkms", "cloudkms"},
 	}, {
 		name: "attribute condition refuses the repository",
 		job:  oidctest.Job{Repository: "evil-org/app", Ref: "refs/heads/main"},
@@ -68,7 +68,7 @@ func TestKeylessGCP(t *testing.T) {
 		inputs: func(*gcpkmstest.Server) map[string]string {
 			return map[string]string{"gcp-workload-identity-provider": gcpProvider, "gcp-service-account": gcpSA}
 		},
-		wantCalls: []string{"sts", "iamcredentials", "cloudkms"},
+		wantCalls: []string{"sts", "iamcredentials", "cloudkms", "cloudkms"},
 		wantHint:  "roles/cloudkms.signer",
 	}, {
 		name:      "no credentials",
@@ -91,6 +91,8 @@ func TestKeylessGCP(t *testing.T) {
 				ServiceAccounts: []gcpkmstest.ServiceAccount{{Email: gcpSA,
 					Users: []string{"principal://iam.googleapis.com/" + gcpPool + "/subject/repo:octo-org/*"}}},
 				Signers: []string{"serviceAccount:" + gcpSA, "principal://iam.googleapis.com/" + gcpPool + "/subject/repo:octo-org/app:*"},
+				// roles/cloudkms.signerVerifier: the key version's algorithm is read first.
+				PublicKeyViewers: []string{"serviceAccount:" + gcpSA, "principal://iam.googleapis.com/" + gcpPool + "/subject/repo:octo-org/app:*"},
 			}
 			if tt.cfg != nil {
 				tt.cfg(&cfg)

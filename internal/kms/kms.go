@@ -3,8 +3,9 @@
 // key is named by a URI, in the form sigstore/cosign made familiar:
 //
 //	awskms:///KEY                 AWS KMS: a key ARN, key ID or alias/NAME
-//	gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V
-//	hashivault://KEY              Vault Transit (mount transit), or hashivault://MOUNT/KEY
+//	awskms://HOST[:PORT]/KEY      the same, at that KMS endpoint
+//	gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K[/cryptoKeyVersions/V | /versions/V]
+//	hashivault://KEY              Vault Transit (mount transit or $TRANSIT_SECRET_ENGINE_PATH), or hashivault://MOUNT/KEY
 //	azurekms://VAULT.vault.azure.net/KEY[/VERSION]
 //
 // Each provider has its own package (awskms, gcpkms, hashivault,
@@ -94,7 +95,7 @@ func New(uri string, values map[string]string, env Env) (appjwt.Signer, error) {
 	}
 	env = env.WithDefaults()
 	if env.OIDC == nil {
-		env.OIDC = oidc.Fetcher{HTTP: env.HTTP, Getenv: env.Getenv, Mask: env.Mask}.Fetch
+		env.OIDC = oidc.Fetcher{HTTP: env.HTTP, Getenv: env.Getenv, Mask: env.Mask, Sleep: env.Sleep}.Fetch
 	}
 	return p.New(strings.TrimSpace(uri), values, env)
 }

@@ -21,8 +21,10 @@ func TestNewDispatch(t *testing.T) {
 		{uri: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1"},
 		{uri: "hashivault://app"},
 		{uri: "azurekms://v.vault.azure.net/app"},
-		{uri: "awskms://kms.example/alias/app", wantErr: "awskms://HOST/KEY"},
-		{uri: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k", wantErr: "version"},
+		{uri: "awskms://kms.example/alias/app"},
+		{uri: "awskms://alias/app", wantErr: "three slashes"},
+		{uri: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k"},
+		{uri: "gcpkms://projects/p/locations/global/keyRings/r", wantErr: "not the resource name of a key"},
 		{uri: "pkcs11://slot", wantErr: "not a KMS key scheme"},
 	}
 	for _, tt := range tests {

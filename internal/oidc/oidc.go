@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/hint"
 )
@@ -31,6 +32,22 @@ const (
 // maxBody bounds the answer read.
 const maxBody = 64 << 10
 
+// maxAttempts is how often a request is tried. The toolkit's
+// core.getIDToken retries as many times: actions/toolkit
+// packages/core/src/oidc-utils.ts creates its HttpClient with
+// allowRetries true and maxRetry 10, and packages/http-client retries a GET
+// that answers 502, 503 or 504. Here every 5xx, 429 and failure to connect
+// is retried, as the KMS and GitHub clients do.
+const maxAttempts = 10
+
+// Backoff bounds: the wait after attempt n (from 0) is firstWait doubled n
+// times, at most maxWait, so that ten attempts take about 16 s. The
+// toolkit's own waits are shorter (5 ms doubled, at most 10 times).
+const (
+	firstWait = 100 * time.Millisecond
+	maxWait   = 3200 * time.Millisecond
+)
+
 // Fetcher fetches the job's OIDC token.
 type Fetcher struct {
 	HTTP   *http.Client        // nil: http.DefaultClient
@@ -38,14 +55,20 @@ type Fetcher struct {
 	// Mask, if set, is called with each token before anything else sees
 	// it, so that the action can mask it in the log.
 	Mask func(secret string)
+	// Sleep waits between attempts; nil: a real timer. It returns the
+	// context's error when ctx ends first.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // ErrUnavailable is wrapped by Fetch's error when the job did not ask for
 // an OIDC token (no id-token: write permission).
 var ErrUnavailable = errors.New("the job's OIDC token is not available")
 
-// Fetch returns the job's OIDC token for audience. Its errors carry a next
-// step and never the token.
+// Fetch returns the job's OIDC token for audience; an empty audience asks
+// for the token service's default (the owner's URL), as the toolkit's
+// getIDToken does, by leaving the parameter out. It tries up to ten times
+// while the service fails or cannot be reached, within ctx. Its errors
+// carry a next step and never the token.
 func (f Fetcher) Fetch(ctx context.Context, audience string) (string, error) {
 	getenv := f.Getenv
 	if getenv == nil {
@@ -61,47 +84,133 @@ func (f Fetcher) Fetch(ctx context.Context, audience string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("get the job's OIDC token: %s is not a URL", requestURLEnv)
 	}
-	q := u.Query()
-	q.Set("audience", audience)
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return "", fmt.Errorf("get the job's OIDC token: %w", err)
+	if audience != "" {
+		// The toolkit appends &audience= only for a non-empty audience
+		// (oidc-utils.ts getIDToken); an empty one is never sent.
+		q := u.Query()
+		q.Set("audience", audience)
+		u.RawQuery = q.Encode()
 	}
-	req.Header.Set("Authorization", "Bearer "+reqToken)
-	req.Header.Set("Accept", "application/json")
+	return f.get(ctx, u.String(), http.Header{"Authorization": {"Bearer " + reqToken}}, "value")
+}
+
+// FetchURL returns the subject token that a GET of rawURL with header
+// answers, as the field named field of a JSON object, or the whole body
+// if field is "": the url-sourced credential_source of a Google
+// external_account file, which names the runner's token service and its
+// request token. It retries as Fetch does; its errors never hold the
+// header's values or the URL's query.
+func (f Fetcher) FetchURL(ctx context.Context, rawURL string, header http.Header, field string) (string, error) {
+	return f.get(ctx, rawURL, header, field)
+}
+
+// get sends GET rawURL with header, up to maxAttempts times, and returns
+// the token the answer holds (see FetchURL), masked.
+func (f Fetcher) get(ctx context.Context, rawURL string, header http.Header, field string) (string, error) {
 	hc := f.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		// The URL holds no secret, but Go's error repeats it with the query.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
+	var body []byte
+	var host string
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+		if err != nil {
+			return "", fmt.Errorf("get the job's OIDC token: the token service's URL is not valid")
 		}
-		return "", fmt.Errorf("get the job's OIDC token from %s: %w", u.Host, err)
+		host = req.URL.Host
+		for k, vs := range header {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
+		if req.Header.Get("Accept") == "" {
+			req.Header.Set("Accept", "application/json")
+		}
+		var failed error // a transient failure of this attempt
+		resp, err := hc.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", fmt.Errorf("get the job's OIDC token from %s: %w", host, ctx.Err())
+			}
+			// The URL holds no secret, but Go's error repeats it with the query.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			failed = fmt.Errorf("get the job's OIDC token from %s: %w", host, err)
+		} else {
+			body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
+			resp.Body.Close()
+			switch {
+			case err != nil:
+				failed = fmt.Errorf("get the job's OIDC token from %s: read the answer: %w", host, err)
+			case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+				failed = fmt.Errorf("get the job's OIDC token: %s answered %d", host, resp.StatusCode)
+			case resp.StatusCode != http.StatusOK:
+				return "", hint.New(fmt.Errorf("get the job's OIDC token: %s answered %d", host, resp.StatusCode),
+					"the runner's token service refused the job's request token ("+requestTokenEnv+"); re-run the job, and check that no step overrides "+requestURLEnv+" or "+requestTokenEnv)
+			}
+		}
+		if failed == nil {
+			break
+		}
+		if attempt+1 == maxAttempts {
+			return "", hint.New(fmt.Errorf("%w (%d attempts)", failed, maxAttempts),
+				"re-run the job; the runner's token service failed or could not be reached")
+		}
+		if err := f.sleep(ctx, backoff(attempt)); err != nil {
+			return "", fmt.Errorf("get the job's OIDC token: %w (last: %w)", err, failed)
+		}
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	tok, err := subjectToken(body, field)
 	if err != nil {
-		return "", fmt.Errorf("get the job's OIDC token: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", hint.New(fmt.Errorf("get the job's OIDC token: %s answered %d", u.Host, resp.StatusCode),
-			"re-run the job; the runner's token service refused or failed")
-	}
-	var out struct {
-		Value string `json:"value"`
-	}
-	if err := json.Unmarshal(body, &out); err != nil || out.Value == "" {
-		return "", fmt.Errorf("get the job's OIDC token: the answer holds no token")
+		return "", fmt.Errorf("get the job's OIDC token from %s: %w", host, err)
 	}
 	if f.Mask != nil {
-		f.Mask(out.Value)
+		f.Mask(tok)
 	}
-	return out.Value, nil
+	return tok, nil
+}
+
+// subjectToken returns the token in body: the string field of a JSON
+// object, or the trimmed body if field is "".
+func subjectToken(body []byte, field string) (string, error) {
+	if field == "" {
+		if tok := strings.TrimSpace(string(body)); tok != "" {
+			return tok, nil
+		}
+		return "", errors.New("the answer is empty")
+	}
+	var out map[string]any
+	if err := json.Unmarshal(body, &out); err != nil {
+		return "", errors.New("the answer is not a JSON object")
+	}
+	tok, _ := out[field].(string)
+	if tok == "" {
+		return "", fmt.Errorf("the answer holds no token in %q", field)
+	}
+	return tok, nil
+}
+
+// backoff returns the wait after attempt (from 0).
+func backoff(attempt int) time.Duration {
+	d := firstWait << min(attempt, 5)
+	return min(d, maxWait)
+}
+
+func (f Fetcher) sleep(ctx context.Context, d time.Duration) error {
+	if f.Sleep != nil {
+		return f.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Describe returns the subject and audience of token, without verifying

@@ -43,8 +43,44 @@ type Options struct {
 	// RoleARN is the role to assume with the job's OIDC token (input
 	// aws-role-arn); "": use the ambient credentials.
 	RoleARN string
+	// Endpoint is the KMS endpoint that awskms://ENDPOINT/KEY names, a
+	// host with an optional port, reached over HTTPS; it wins over
+	// AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL. "": those variables, else
+	// the region's endpoint. STS is not affected.
+	Endpoint string
 
 	kmshttp.Env
+}
+
+// ParseURI splits a signing-key URI into the KMS endpoint it names, if
+// any, and the key. The forms are sigstore's (pkg/signature/kms/aws,
+// client.go, "awskms://[ENDPOINT]/[ID/ALIAS/ARN] (endpoint optional)"):
+// awskms:///KEY, and awskms://ENDPOINT/KEY with ENDPOINT a host[:port]
+// that sigstore reaches as https://ENDPOINT. KEY is a key ID, a key ARN,
+// alias/NAME or an alias ARN; New checks it.
+func ParseURI(uri string) (endpoint, key string, err error) {
+	const form = "write awskms:///KEY (three slashes) with KEY a key ARN, key ID, alias/NAME or alias ARN, or awskms://HOST[:PORT]/KEY for another KMS endpoint"
+	rest, ok := strings.CutPrefix(strings.TrimSpace(uri), "awskms://")
+	if !ok {
+		return "", "", hint.New(errors.New("signing-key: the key URI does not start with awskms://"), form)
+	}
+	host, key, ok := strings.Cut(rest, "/")
+	if !ok || key == "" {
+		return "", "", hint.New(errors.New("signing-key: the AWS KMS key URI names no key"), form)
+	}
+	if host == "" {
+		return "", key, nil
+	}
+	// awskms://alias/NAME and awskms://arn:… lost a slash: the first
+	// segment is not a host.
+	if host == "alias" || strings.HasPrefix(host, "arn:") {
+		return "", "", hint.New(fmt.Errorf("signing-key: awskms://%s… reads as the endpoint %q, not a key", host, host), form)
+	}
+	u, err := url.Parse("https://" + host + "/")
+	if err != nil || u.Host != host || u.User != nil || u.Hostname() == "" {
+		return "", "", hint.New(fmt.Errorf("signing-key: %q is not a host or host:port", host), form)
+	}
+	return host, key, nil
 }
 
 // Signer signs digests with a key in AWS KMS. It is safe for concurrent
@@ -92,6 +128,15 @@ func New(o Options) (*Signer, error) {
 	s := &Signer{o: o, region: region}
 	if s.kmsURL, err = endpoint(o.Getenv, "AWS_ENDPOINT_URL_KMS", "kms", region); err != nil {
 		return nil, err
+	}
+	if o.Endpoint = strings.TrimSpace(o.Endpoint); o.Endpoint != "" {
+		// As sigstore: the URI's endpoint is reached over HTTPS.
+		u, err := url.Parse("https://" + o.Endpoint + "/")
+		if err != nil || u.Host != o.Endpoint || u.User != nil {
+			return nil, hint.New(fmt.Errorf("AWS KMS: endpoint %q is not a host or host:port", o.Endpoint),
+				"write awskms://HOST[:PORT]/KEY, or awskms:///KEY with AWS_ENDPOINT_URL_KMS set to the endpoint's URL")
+		}
+		s.kmsURL = u.String()
 	}
 	if s.stsURL, err = endpoint(o.Getenv, "AWS_ENDPOINT_URL_STS", "sts", region); err != nil {
 		return nil, err

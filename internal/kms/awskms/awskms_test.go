@@ -571,3 +571,73 @@ func checkTransient(t *testing.T, err error) {
 		t.Errorf("error = %v (hint %q), want a transient *kmshttp.Error with no hint of the provider's", err, hint.Next(err))
 	}
 }
+
+func TestParseURI(t *testing.T) {
+	t.Parallel()
+	const arn = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	tests := []struct {
+		uri, endpoint, key, wantErr string
+	}{
+		// sigstore's forms (pkg/signature/kms/aws/client.go).
+		{uri: "awskms:///1234abcd-12ab-34cd-56ef-1234567890ab", key: "1234abcd-12ab-34cd-56ef-1234567890ab"},
+		{uri: "awskms://localhost:4566/1234abcd-12ab-34cd-56ef-1234567890ab", endpoint: "localhost:4566", key: "1234abcd-12ab-34cd-56ef-1234567890ab"},
+		{uri: "awskms:///" + arn, key: arn},
+		{uri: "awskms://localhost:4566/" + arn, endpoint: "localhost:4566", key: arn},
+		{uri: "awskms:///alias/ExampleAlias", key: "alias/ExampleAlias"},
+		{uri: "awskms://kms.internal.example/alias/ExampleAlias", endpoint: "kms.internal.example", key: "alias/ExampleAlias"},
+		{uri: "awskms:///arn:aws:kms:us-east-2:111122223333:alias/ExampleAlias", key: "arn:aws:kms:us-east-2:111122223333:alias/ExampleAlias"},
+		{uri: "awskms://[::1]:4566/alias/a", endpoint: "[::1]:4566", key: "alias/a"},
+		{uri: "awskms://alias/ExampleAlias", wantErr: `reads as the endpoint "alias"`},
+		{uri: "awskms://" + arn, wantErr: "reads as the endpoint"},
+		{uri: "awskms://localhost:4566/", wantErr: "names no key"},
+		{uri: "awskms://", wantErr: "names no key"},
+		{uri: "awskms://user@host/alias/a", wantErr: "not a host"},
+		{uri: "gcpkms://x", wantErr: "does not start with awskms://"},
+	}
+	for _, tt := range tests {
+		endpoint, key, err := awskms.ParseURI(tt.uri)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(hint.Next(err), "three slashes") {
+				t.Errorf("ParseURI(%q) error = %v (hint %q), want %q", tt.uri, err, hint.Next(err), tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || endpoint != tt.endpoint || key != tt.key {
+			t.Errorf("ParseURI(%q) = %q, %q, %v; want %q, %q", tt.uri, endpoint, key, err, tt.endpoint, tt.key)
+		}
+	}
+}
+
+// TestSignDigestEndpointInURI signs through the endpoint that
+// awskms://HOST/KEY names, over HTTPS as sigstore reaches it; the URI wins
+// over AWS_ENDPOINT_URL_KMS, and STS keeps its own endpoint.
+func TestSignDigestEndpointInURI(t *testing.T) {
+	t.Parallel()
+	const role = "arn:aws:iam::111122223333:role/app-token"
+	kms := awskmstest.Start(t, awskmstest.Config{Key: appKey(), TLS: true, Aliases: []string{"alias/github-app"},
+		Roles: map[string]string{role: "repo:octo-org/*"}, Signers: []string{role}})
+	w := setup(t, awskmstest.Config{Roles: map[string]string{role: "repo:octo-org/*"}})
+	w.env["AWS_ENDPOINT_URL_KMS"] = "https://kms.invalid" // the URI wins
+	w.env["AWS_ENDPOINT_URL_STS"] = kms.URL()
+	endpoint, key, err := awskms.ParseURI("awskms://" + kms.Host() + "/alias/github-app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := w.options(key, role)
+	o.Endpoint, o.HTTP = endpoint, kms.Client()
+	s, err := awskms.New(o)
+	if err != nil {
+		t.Fatalf("New() error = %v", err)
+	}
+	digest := digestOf("message")
+	sig, err := s.SignDigest(t.Context(), digest)
+	if err != nil {
+		t.Fatalf("SignDigest() error = %v (hint: %s)", err, hint.Next(err))
+	}
+	if err := rsa.VerifyPKCS1v15(&appKey().PublicKey, crypto.SHA256, digest, sig); err != nil {
+		t.Errorf("the signature does not verify: %v", err)
+	}
+	if got, want := ops(kms.Requests()), []string{"sts:AssumeRoleWithWebIdentity", "kms:Sign"}; !slices.Equal(got, want) {
+		t.Errorf("requests = %v, want %v", got, want)
+	}
+}

@@ -11,10 +11,14 @@
 //   - An access token in the environment: Options.AccessToken, else
 //     GOOGLE_OAUTH_ACCESS_TOKEN, as google-github-actions/auth outputs it
 //     with token_format: access_token.
+//   - Else the external_account credentials file that
+//     GOOGLE_APPLICATION_CREDENTIALS names, as google-github-actions/auth
+//     writes it by default into the workspace, which a container action
+//     sees: its subject token source (the runner's OIDC token service),
+//     token URL and service account are used as above.
 //
-// A credentials file (GOOGLE_APPLICATION_CREDENTIALS) is not read: the
-// file google-github-actions/auth writes lies on the runner host, under a
-// path that a container action does not see.
+// Before its first signature, a Signer reads the key version's algorithm,
+// or chooses the version when the key names none.
 package gcpkms
 
 import (
@@ -70,8 +74,11 @@ type Options struct {
 	// identity signs directly.
 	ServiceAccount string
 	// AccessToken is an OAuth 2.0 access token, used when
-	// WorkloadIdentityProvider is empty; empty: GOOGLE_OAUTH_ACCESS_TOKEN.
+	// WorkloadIdentityProvider is empty; empty: GOOGLE_OAUTH_ACCESS_TOKEN,
+	// else the credentials file that GOOGLE_APPLICATION_CREDENTIALS names.
 	AccessToken string
+	// ReadFile reads the credentials file; nil: os.ReadFile.
+	ReadFile func(name string) ([]byte, error)
 
 	kmshttp.Env
 }
@@ -81,7 +88,8 @@ type Options struct {
 // is safe for concurrent use.
 type Signer struct {
 	o        Options
-	key      string // the key version's resource name
+	key      string // the key's resource name (projects/…/cryptoKeys/K)
+	number   string // the key version's number, or "" to choose one
 	provider string // the workload identity provider's name, or ""
 	kmsURL   string
 	stsURL   string
@@ -91,6 +99,10 @@ type Signer struct {
 	token   string // the access token, once obtained
 	who     string // whom the token stands for, for hints
 	secrets []string
+	version string // the key version's resource name, once checked or chosen
+	// federated is whether the token was obtained for the job's OIDC
+	// token (inputs or a credentials file), for hints.
+	federated bool
 }
 
 // New returns a signer for o.Key. It checks the options and makes no
@@ -99,7 +111,7 @@ func New(o Options) (*Signer, error) {
 	o.Env = o.Env.WithDefaults()
 	s := &Signer{o: o}
 	var err error
-	if s.key, err = parseKey(o.Key); err != nil {
+	if s.key, s.number, err = parseKey(o.Key); err != nil {
 		return nil, err
 	}
 	if o.WorkloadIdentityProvider != "" {
@@ -129,7 +141,9 @@ func New(o Options) (*Signer, error) {
 }
 
 // SignDigest returns the RSASSA-PKCS1-v1_5 signature of digest, a SHA-256
-// hash, made by the key version. The first call obtains the access token.
+// hash, made by the key version. The first call obtains the access token,
+// and learns the key version's algorithm (see [Signer.keyVersion]),
+// choosing the version if the key names none.
 func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
 	if len(digest) != 32 {
 		return nil, fmt.Errorf("GCP KMS sign: the digest has %d bytes, not the 32 of SHA-256", len(digest))
@@ -138,12 +152,16 @@ func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	sig, err := s.sign(ctx, token, digest, secrets)
+	name, err := s.keyVersion(ctx, token, who, secrets)
 	if err != nil {
-		return nil, explainSign(err, who, s.provider != "")
+		return nil, err
+	}
+	sig, err := s.sign(ctx, token, name, digest, secrets)
+	if err != nil {
+		return nil, explainSign(err, who, s.federated)
 	}
 	if err := appjwt.CheckSignature(sig); err != nil {
-		return nil, hint.New(fmt.Errorf("GCP KMS sign with %s: %w", s.key, err), algorithmHint)
+		return nil, hint.New(fmt.Errorf("GCP KMS sign with %s: %w", name, err), algorithmHint)
 	}
 	return sig, nil
 }
@@ -156,17 +174,27 @@ func (s *Signer) credentials(ctx context.Context) (token, who string, secrets []
 	if s.token != "" {
 		return s.token, s.who, s.secrets, nil
 	}
-	if s.provider != "" {
+	switch {
+	case s.provider != "":
 		token, who, err = s.federate(ctx)
-	} else {
+	case s.hasAmbient():
 		token, who, err = s.ambient()
+	default:
+		token, who, err = s.fromFile(ctx)
 	}
 	if err != nil {
 		return "", "", nil, err
 	}
 	s.token, s.who = token, who
+	s.federated = s.provider != "" || !s.hasAmbient()
 	s.secrets = append(s.secrets, token)
 	return s.token, s.who, s.secrets, nil
+}
+
+// hasAmbient reports whether an access token is given, in the input or
+// in GOOGLE_OAUTH_ACCESS_TOKEN.
+func (s *Signer) hasAmbient() bool {
+	return strings.TrimSpace(s.o.AccessToken) != "" || strings.TrimSpace(s.o.Getenv(accessTokenEnv)) != ""
 }
 
 // ambient returns the access token the environment holds.
@@ -199,7 +227,7 @@ func (s *Signer) federate(ctx context.Context) (token, who string, err error) {
 	s.o.Mask(idToken)
 	s.secrets = append(s.secrets, idToken)
 
-	fed, err := s.exchange(ctx, idToken)
+	fed, err := s.exchange(ctx, s.stsURL+"/token", "//iam.googleapis.com/"+s.provider, jwtTokenType, idToken)
 	if err != nil {
 		return "", "", err
 	}
@@ -207,10 +235,10 @@ func (s *Signer) federate(ctx context.Context) (token, who string, err error) {
 	s.secrets = append(s.secrets, fed)
 	sub := subject(idToken)
 	if s.o.ServiceAccount == "" {
-		pool, _, _ := strings.Cut(s.provider, "/providers/")
-		return fed, "principal://iam.googleapis.com/" + pool + "/subject/" + sub + " (the job's federated identity, if the provider maps google.subject=assertion.sub)", nil
+		return fed, federatedPrincipal(pool(s.provider), sub), nil
 	}
-	saToken, err := s.impersonate(ctx, fed, sub, oidc.Describe(idToken))
+	u := s.iamURL + "/projects/-/serviceAccounts/" + url.PathEscape(s.o.ServiceAccount) + ":generateAccessToken"
+	saToken, err := s.impersonate(ctx, u, s.o.ServiceAccount, pool(s.provider), fed, sub, oidc.Describe(idToken))
 	if err != nil {
 		return "", "", err
 	}
@@ -218,21 +246,25 @@ func (s *Signer) federate(ctx context.Context) (token, who string, err error) {
 	return saToken, "serviceAccount:" + s.o.ServiceAccount, nil
 }
 
+// jwtTokenType is the subject token type of a GitHub OIDC token.
+const jwtTokenType = "urn:ietf:params:oauth:token-type:jwt"
+
 // exchange trades the job's OIDC token at the Security Token Service
-// (sts.googleapis.com/v1/token, RFC 8693 token exchange, form-encoded as
-// Google's auth libraries send it).
-func (s *Signer) exchange(ctx context.Context, idToken string) (string, error) {
+// (tokenURL, sts.googleapis.com/v1/token; RFC 8693 token exchange,
+// form-encoded as Google's auth libraries send it) for audience, the
+// provider's //iam.googleapis.com/ name.
+func (s *Signer) exchange(ctx context.Context, tokenURL, audience, tokenType, idToken string) (string, error) {
 	form := url.Values{
 		"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
-		"audience":             {"//iam.googleapis.com/" + s.provider},
+		"audience":             {audience},
 		"scope":                {cloudPlatformScope},
 		"requested_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
-		"subject_token_type":   {"urn:ietf:params:oauth:token-type:jwt"},
+		"subject_token_type":   {tokenType},
 		"subject_token":        {idToken},
 	}.Encode()
 	c := s.o.Client("GCP STS")
 	resp, err := c.Do(ctx, "exchange the OIDC token", func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.stsURL+"/token", strings.NewReader(form))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form))
 		if err != nil {
 			return nil, err
 		}
@@ -252,16 +284,15 @@ func (s *Signer) exchange(ctx context.Context, idToken string) (string, error) {
 	return out.AccessToken, nil
 }
 
-// impersonate buys the service account's access token with the federated
-// token (IAM Credentials API, projects.serviceAccounts.generateAccessToken).
-func (s *Signer) impersonate(ctx context.Context, fed, sub, described string) (string, error) {
+// impersonate buys the service account sa's access token with the
+// federated token at u, its generateAccessToken URL (IAM Credentials API,
+// projects.serviceAccounts.generateAccessToken).
+func (s *Signer) impersonate(ctx context.Context, u, sa, pool, fed, sub, described string) (string, error) {
 	body, _ := json.Marshal(map[string]any{"scope": []string{cloudPlatformScope}, "lifetime": tokenLifetime})
-	u := s.iamURL + "/projects/-/serviceAccounts/" + url.PathEscape(s.o.ServiceAccount) + ":generateAccessToken"
 	c := s.o.Client("GCP IAM Credentials")
-	resp, err := c.Do(ctx, "generate an access token for "+s.o.ServiceAccount, s.post(u, fed, body), parseGoogleError, s.secrets...)
+	resp, err := c.Do(ctx, "generate an access token for "+sa, s.post(u, fed, body), parseGoogleError, s.secrets...)
 	if err != nil {
-		pool, _, _ := strings.Cut(s.provider, "/providers/")
-		return "", explainImpersonate(err, s.o.ServiceAccount, pool, sub, described)
+		return "", explainImpersonate(err, sa, pool, sub, described)
 	}
 	var out struct {
 		AccessToken string `json:"accessToken"`
@@ -275,12 +306,12 @@ func (s *Signer) impersonate(ctx context.Context, fed, sub, described string) (s
 // sign calls cryptoKeyVersions.asymmetricSign with digest and its CRC32C,
 // and checks the integrity fields of the answer as the API's reference
 // asks: verifiedDigestCrc32c, signatureCrc32c and name.
-func (s *Signer) sign(ctx context.Context, token string, digest []byte, secrets []string) ([]byte, error) {
+func (s *Signer) sign(ctx context.Context, token, name string, digest []byte, secrets []string) ([]byte, error) {
 	body, _ := json.Marshal(map[string]any{
 		"digest":       map[string]string{"sha256": base64.StdEncoding.EncodeToString(digest)},
 		"digestCrc32c": strconv.FormatUint(uint64(crc32c(digest)), 10),
 	})
-	u := s.kmsURL + "/" + s.key + ":asymmetricSign"
+	u := s.kmsURL + "/" + name + ":asymmetricSign"
 	resp, err := s.o.Client("GCP KMS").Do(ctx, "sign", s.post(u, token, body), parseGoogleError, secrets...)
 	if err != nil {
 		return nil, err
@@ -298,8 +329,8 @@ func (s *Signer) sign(ctx context.Context, token string, digest []byte, secrets 
 		return nil, hint.New(errors.New("GCP KMS sign: the request or its answer was corrupted in transit (CRC32C mismatch)"),
 			"re-run the job; if it persists, check what lies between the runner and Cloud KMS (a proxy that rewrites bodies)")
 	}
-	if out.Name != "" && out.Name != s.key {
-		return nil, fmt.Errorf("GCP KMS sign: the answer is for key %s, not %s", out.Name, s.key)
+	if out.Name != "" && out.Name != name {
+		return nil, fmt.Errorf("GCP KMS sign: the answer is for key %s, not %s", out.Name, name)
 	}
 	return out.Signature, nil
 }
@@ -355,6 +386,17 @@ func parseSTSError(body []byte) (code, message string) {
 		return s, e.Description
 	}
 	return parseGoogleError(body)
+}
+
+// pool returns the workload identity pool of a provider's resource name.
+func pool(provider string) string {
+	p, _, _ := strings.Cut(provider, "/providers/")
+	return p
+}
+
+// federatedPrincipal names the job's federated identity in pool, for hints.
+func federatedPrincipal(pool, sub string) string {
+	return "principal://iam.googleapis.com/" + pool + "/subject/" + sub + " (the job's federated identity, if the provider maps google.subject=assertion.sub)"
 }
 
 // subject returns the sub claim of a JWT, unverified, for naming the

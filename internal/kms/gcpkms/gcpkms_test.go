@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -56,6 +58,9 @@ func project() gcpkmstest.Config {
 			Users: []string{"principal://iam.googleapis.com/" + pool + "/subject/repo:octo-org/app:*"},
 		}},
 		Signers: []string{"serviceAccount:" + sa, "principal://iam.googleapis.com/" + pool + "/subject/" + mainSub},
+		// roles/cloudkms.signerVerifier, as the README advises: the signer
+		// may read the key version's algorithm.
+		PublicKeyViewers: []string{"serviceAccount:" + sa, "principal://iam.googleapis.com/" + pool + "/subject/" + mainSub},
 	}
 }
 
@@ -130,6 +135,8 @@ var (
 	stsOK  = "sts POST /v1/token 200"
 	iamOK  = "iamcredentials POST /v1/projects/-/serviceAccounts/" + sa + ":generateAccessToken 200"
 	signOK = "cloudkms POST /v1/" + gcpkmstest.DefaultKey + ":asymmetricSign 200"
+	// checkOK reads the key version's algorithm before the first signature.
+	checkOK = "cloudkms GET /v1/" + gcpkmstest.DefaultKey + "/publicKey 200"
 )
 
 func TestSignDigest(t *testing.T) {
@@ -144,33 +151,33 @@ func TestSignDigest(t *testing.T) {
 		opts: func(*world) gcpkms.Options {
 			return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}
 		},
-		wantCalls: []string{stsOK, iamOK, signOK},
+		wantCalls: []string{stsOK, iamOK, checkOK, signOK},
 		wantOIDC:  1,
 	}, {
 		name:      "federated identity signs directly",
 		opts:      func(*world) gcpkms.Options { return gcpkms.Options{WorkloadIdentityProvider: provider} },
-		wantCalls: []string{stsOK, signOK},
+		wantCalls: []string{stsOK, checkOK, signOK},
 		wantOIDC:  1,
 	}, {
 		name: "provider's full name and a key without gcpkms://",
 		opts: func(w *world) gcpkms.Options {
 			return gcpkms.Options{Key: w.gcp.KeyName(), WorkloadIdentityProvider: "//iam.googleapis.com/" + provider, ServiceAccount: sa}
 		},
-		wantCalls: []string{stsOK, iamOK, signOK},
+		wantCalls: []string{stsOK, iamOK, checkOK, signOK},
 		wantOIDC:  1,
 	}, {
 		name: "access token input",
 		opts: func(w *world) gcpkms.Options {
 			return gcpkms.Options{AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)}
 		},
-		wantCalls: []string{signOK},
+		wantCalls: []string{checkOK, signOK},
 	}, {
 		name: "access token in GOOGLE_OAUTH_ACCESS_TOKEN",
 		opts: func(w *world) gcpkms.Options {
 			w.env["GOOGLE_OAUTH_ACCESS_TOKEN"] = w.gcp.IssueToken("serviceAccount:" + sa)
 			return gcpkms.Options{}
 		},
-		wantCalls: []string{signOK},
+		wantCalls: []string{checkOK, signOK},
 	}, {
 		name: "endpoint overrides ending in /v1/",
 		opts: func(w *world) gcpkms.Options {
@@ -179,7 +186,7 @@ func TestSignDigest(t *testing.T) {
 			}
 			return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}
 		},
-		wantCalls: []string{stsOK, iamOK, signOK},
+		wantCalls: []string{stsOK, iamOK, checkOK, signOK},
 		wantOIDC:  1,
 	}}
 	for _, tt := range tests {
@@ -229,11 +236,11 @@ func TestNew(t *testing.T) {
 		wantErr  string
 		wantHint string
 	}{
-		{name: "key without a version", opts: gcpkms.Options{Key: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k"},
-			wantErr: "names a key but not a key version", wantHint: "asymmetric signing needs a key version"},
+		{name: "version of another kind", opts: gcpkms.Options{Key: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k/keyVersions/1"},
+			wantErr: "is not the resource name of a key or a key version", wantHint: "{signing-key}"},
 		{name: "empty key", opts: gcpkms.Options{}, wantErr: "no key given", wantHint: "{signing-key}"},
 		{name: "not a key name", opts: gcpkms.Options{Key: "gcpkms://projects/p/keyRings/r"},
-			wantErr: "is not the resource name of a key version", wantHint: "{signing-key}"},
+			wantErr: "is not the resource name of a key or a key version", wantHint: "{signing-key}"},
 		{name: "version not a number", opts: gcpkms.Options{Key: "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/latest"},
 			wantErr: "is not a number", wantHint: "/cryptoKeyVersions/N"},
 		{name: "provider with a project ID", opts: gcpkms.Options{Key: key, WorkloadIdentityProvider: "projects/my-project/locations/global/workloadIdentityPools/github/providers/gh"},
@@ -350,13 +357,65 @@ func TestSignDigestErrors(t *testing.T) {
 		name:     "key for encryption",
 		cfg:      func(c *gcpkmstest.Config) { c.Algorithm = "GOOGLE_SYMMETRIC_ENCRYPTION" },
 		opts:     wif,
+		wantErr:  []string{"has algorithm GOOGLE_SYMMETRIC_ENCRYPTION"},
+		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256", "ASYMMETRIC_SIGN"},
+	}, {
+		name: "key for encryption, signer role only",
+		cfg: func(c *gcpkmstest.Config) {
+			c.Algorithm, c.PublicKeyViewers = "GOOGLE_SYMMETRIC_ENCRYPTION", nil
+		},
+		opts:     wif,
 		wantErr:  []string{"400 FAILED_PRECONDITION"},
 		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256", "ASYMMETRIC_SIGN"},
 	}, {
 		name:     "EC key",
 		cfg:      func(c *gcpkmstest.Config) { c.Algorithm = "EC_SIGN_P256_SHA256" },
 		opts:     wif,
+		wantErr:  []string{"has algorithm EC_SIGN_P256_SHA256"},
+		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256"},
+	}, {
+		name:     "EC key, signer role only",
+		cfg:      func(c *gcpkmstest.Config) { c.Algorithm, c.PublicKeyViewers = "EC_SIGN_P256_SHA256", nil },
+		opts:     wif,
 		wantErr:  []string{"not one of an RSA key of 2048, 3072 or 4096 bits"},
+		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256"},
+	}, {
+		name:     "PSS key version",
+		cfg:      func(c *gcpkmstest.Config) { c.Algorithm = "RSA_SIGN_PSS_2048_SHA256" },
+		opts:     wif,
+		wantErr:  []string{"has algorithm RSA_SIGN_PSS_2048_SHA256", "does not make RS256 signatures"},
+		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256", "RSA_SIGN_PKCS1_3072_SHA256", "RSA_SIGN_PKCS1_4096_SHA256"},
+	}, {
+		name: "PSS key version, read with get (roles/cloudkms.viewer)",
+		cfg: func(c *gcpkmstest.Config) {
+			c.Algorithm, c.Viewers, c.PublicKeyViewers = "RSA_SIGN_PSS_3072_SHA256", c.PublicKeyViewers, nil
+		},
+		opts:     wif,
+		wantErr:  []string{"has algorithm RSA_SIGN_PSS_3072_SHA256"},
+		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256"},
+	}, {
+		name:     "disabled key version, read with get",
+		cfg:      func(c *gcpkmstest.Config) { c.Disabled, c.Viewers = true, c.PublicKeyViewers },
+		opts:     wif,
+		wantErr:  []string{"is DISABLED, not ENABLED"},
+		wantHint: []string{"enable the key version"},
+	}, {
+		name: "no version, and no permission to list",
+		opts: func(w *world) gcpkms.Options {
+			return gcpkms.Options{Key: strings.TrimSuffix(w.gcp.KeyName(), "/cryptoKeyVersions/1"), WorkloadIdentityProvider: provider, ServiceAccount: sa}
+		},
+		wantErr:  []string{"403 PERMISSION_DENIED", "cloudkms.cryptoKeyVersions.list"},
+		wantHint: []string{"name the key version in {signing-key}", "roles/cloudkms.viewer", "serviceAccount:" + sa},
+	}, {
+		name: "no version, and none that signs RS256",
+		cfg: func(c *gcpkmstest.Config) {
+			c.Algorithm, c.Viewers = "RSA_SIGN_PSS_2048_SHA256", c.Signers
+			c.Versions = []gcpkmstest.Version{{ID: "2", Algorithm: "RSA_SIGN_PKCS1_2048_SHA256", State: "DISABLED"}}
+		},
+		opts: func(w *world) gcpkms.Options {
+			return gcpkms.Options{Key: strings.TrimSuffix(w.gcp.KeyName(), "/cryptoKeyVersions/1"), WorkloadIdentityProvider: provider, ServiceAccount: sa}
+		},
+		wantErr:  []string{"has no ENABLED version with algorithm RSA_SIGN_PKCS1_*_SHA256", "1 RSA_SIGN_PSS_2048_SHA256 ENABLED, 2 RSA_SIGN_PKCS1_2048_SHA256 DISABLED"},
 		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256"},
 	}, {
 		name:     "disabled key version",
@@ -377,7 +436,7 @@ func TestSignDigestErrors(t *testing.T) {
 			return gcpkms.Options{AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)}
 		},
 		setup:     func(w *world) { w.gcp.Fail(10, http.StatusServiceUnavailable) },
-		wantErr:   []string{"GCP KMS sign: 503 UNAVAILABLE"},
+		wantErr:   []string{"GCP KMS get the public key of " + gcpkmstest.DefaultKey + ": 503 UNAVAILABLE"},
 		transient: true,
 	}, {
 		name:      "STS keeps failing",
@@ -441,9 +500,9 @@ func TestSignDigestRetries(t *testing.T) {
 		want   []string
 	}{
 		{name: "503 twice", status: http.StatusServiceUnavailable, n: 2,
-			want: []string{"sts POST /v1/token 503", "sts POST /v1/token 503", stsOK, iamOK, signOK}},
+			want: []string{"sts POST /v1/token 503", "sts POST /v1/token 503", stsOK, iamOK, checkOK, signOK}},
 		{name: "429 once", status: http.StatusTooManyRequests, n: 1,
-			want: []string{"sts POST /v1/token 429", stsOK, iamOK, signOK}},
+			want: []string{"sts POST /v1/token 429", stsOK, iamOK, checkOK, signOK}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -506,8 +565,232 @@ func TestSignDigestConcurrent(t *testing.T) {
 	if got := w.oidc.Issued(); got != 1 {
 		t.Errorf("OIDC tokens issued = %d, want 1", got)
 	}
-	if got := len(w.calls()); got != 2+4 {
-		t.Errorf("requests = %d, want 6 (exchange, impersonate, four signatures)", got)
+	if got := len(w.calls()); got != 2+1+4 {
+		t.Errorf("requests = %d, want 7 (exchange, impersonate, the algorithm's check, four signatures)", got)
+	}
+}
+
+// TestKeyVersionForms signs with the forms of sigstore's gcpkms URIs: a
+// version as cryptoKeyVersions/N or versions/N, and none, when the newest
+// ENABLED RSA_SIGN_PKCS1_*_SHA256 version is chosen from the listing
+// (read page by page).
+func TestKeyVersionForms(t *testing.T) {
+	t.Parallel()
+	const key = "projects/app-project/locations/global/keyRings/github/cryptoKeys/app-key"
+	const holder = key + "/cryptoKeyVersions/3" // holds the app's key
+	list := "cloudkms GET /v1/" + key + "/cryptoKeyVersions 200"
+	tests := []struct {
+		name string
+		uri  string
+		want []string
+	}{
+		{name: "cryptoKeyVersions/N", uri: "gcpkms://" + holder,
+			want: []string{"cloudkms GET /v1/" + holder + "/publicKey 200", "cloudkms POST /v1/" + holder + ":asymmetricSign 200"}},
+		{name: "versions/N", uri: "gcpkms://" + key + "/versions/3",
+			want: []string{"cloudkms GET /v1/" + holder + "/publicKey 200", "cloudkms POST /v1/" + holder + ":asymmetricSign 200"}},
+		{name: "no version", uri: "gcpkms://" + key,
+			want: []string{list, list, list, "cloudkms POST /v1/" + holder + ":asymmetricSign 200"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := project()
+			cfg.KeyName = holder
+			cfg.Viewers = []string{"serviceAccount:" + sa}
+			cfg.Versions = []gcpkmstest.Version{
+				{ID: "1", Algorithm: "RSA_SIGN_PKCS1_2048_SHA256"},
+				{ID: "2", Algorithm: "RSA_SIGN_PKCS1_2048_SHA256", State: "DESTROYED"},
+				{ID: "4", Algorithm: "RSA_SIGN_PSS_2048_SHA256"},
+				{ID: "5", Algorithm: "RSA_SIGN_PKCS1_4096_SHA256", State: "DISABLED"},
+			}
+			w := newWorld(t, mainJob, cfg)
+			s, err := gcpkms.New(w.options(gcpkms.Options{Key: tt.uri, AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)}))
+			if err != nil {
+				t.Fatalf("New() error = %v", err)
+			}
+			digest := digestOf("message")
+			sig, err := s.SignDigest(t.Context(), digest)
+			if err != nil {
+				t.Fatalf("SignDigest() error = %v (hint: %s)", err, hint.Next(err))
+			}
+			if err := rsa.VerifyPKCS1v15(&appKey().PublicKey, crypto.SHA256, digest, sig); err != nil {
+				t.Errorf("the signature is not the app key's: %v", err)
+			}
+			if got := w.calls(); !slices.Equal(got, tt.want) {
+				t.Errorf("requests = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseURI(t *testing.T) {
+	t.Parallel()
+	const key = "projects/p/locations/global/keyRings/r/cryptoKeys/k"
+	tests := []struct {
+		uri, want, wantErr string
+	}{
+		{uri: "gcpkms://" + key + "/cryptoKeyVersions/2", want: key + "/cryptoKeyVersions/2"},
+		{uri: "gcpkms://" + key + "/versions/2", want: key + "/cryptoKeyVersions/2"},
+		{uri: "gcpkms://" + key, want: key},
+		{uri: key, wantErr: "does not start with gcpkms://"},
+		{uri: "gcpkms://" + key + "/versions/latest", wantErr: "is not a number"},
+		{uri: "gcpkms://projects/p/locations/global/keyRings/r", wantErr: "not the resource name of a key or a key version"},
+	}
+	for _, tt := range tests {
+		got, err := gcpkms.ParseURI(tt.uri)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseURI(%q) error = %v, want %q", tt.uri, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseURI(%q) = %q, %v, want %q", tt.uri, got, err, tt.want)
+		}
+	}
+}
+
+// TestCredentialsFile signs with the external_account file that
+// google-github-actions/auth writes by default, named by
+// GOOGLE_APPLICATION_CREDENTIALS (or gcloud's variables), when no input
+// and no GOOGLE_OAUTH_ACCESS_TOKEN give credentials.
+func TestCredentialsFile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		sa        string
+		env       string // the variable that names the file
+		file      func(w *world, path string) []byte
+		setup     func(w *world)
+		wantCalls []string
+		wantErr   string
+		wantHint  string
+	}{
+		{name: "impersonating a service account", sa: sa, env: "GOOGLE_APPLICATION_CREDENTIALS",
+			wantCalls: []string{stsOK, iamOK, checkOK, signOK}},
+		{name: "the federated identity signs", env: "GOOGLE_APPLICATION_CREDENTIALS",
+			wantCalls: []string{stsOK, checkOK, signOK}},
+		{name: "named by GOOGLE_GHA_CREDS_PATH", sa: sa, env: "GOOGLE_GHA_CREDS_PATH",
+			wantCalls: []string{stsOK, iamOK, checkOK, signOK}},
+		{name: "the token service fails twice", sa: sa, env: "GOOGLE_APPLICATION_CREDENTIALS",
+			setup:     func(w *world) { w.oidc.FailWith(2, http.StatusServiceUnavailable) },
+			wantCalls: []string{stsOK, iamOK, checkOK, signOK}},
+		{name: "GOOGLE_OAUTH_ACCESS_TOKEN wins", sa: sa, env: "GOOGLE_APPLICATION_CREDENTIALS",
+			setup:     func(w *world) { w.env["GOOGLE_OAUTH_ACCESS_TOKEN"] = w.gcp.IssueToken("serviceAccount:" + sa) },
+			wantCalls: []string{checkOK, signOK}},
+		{name: "subject token from a file", env: "GOOGLE_APPLICATION_CREDENTIALS",
+			file: func(w *world, path string) []byte {
+				tok, err := oidc.Fetcher{Getenv: func(k string) string { return w.env[k] }}.Fetch(t.Context(), "https://iam.googleapis.com/"+provider)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path+".jwt", []byte(tok+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return []byte(`{"type":"external_account","audience":"//iam.googleapis.com/` + provider + `",` +
+					`"subject_token_type":"urn:ietf:params:oauth:token-type:jwt","token_url":"` + w.gcp.URL() + `/sts/v1/token",` +
+					`"credential_source":{"file":"` + path + `.jwt"}}`)
+			},
+			wantCalls: []string{stsOK, checkOK, signOK}},
+		{name: "the file's provider does not exist", env: "GOOGLE_APPLICATION_CREDENTIALS",
+			file: func(w *world, _ string) []byte {
+				return w.gcp.ExternalAccountFile("projects/123456789/locations/global/workloadIdentityPools/gone/providers/gone", "", w.oidc.Env())
+			},
+			wantErr: "invalid_target", wantHint: "the workload identity provider of the credentials file (google-github-actions/auth's workload_identity_provider)"},
+		{name: "the file is missing", env: "GOOGLE_APPLICATION_CREDENTIALS",
+			file:    func(*world, string) []byte { return nil },
+			wantErr: "does not exist", wantHint: "after actions/checkout"},
+		{name: "a service account key file", env: "GOOGLE_APPLICATION_CREDENTIALS",
+			file: func(*world, string) []byte {
+				return []byte(`{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----\nMIIE\n"}`)
+			},
+			wantErr: `of type "service_account"`, wantHint: "workload_identity_provider"},
+		{name: "a token_url in clear text", env: "GOOGLE_APPLICATION_CREDENTIALS",
+			file: func(w *world, _ string) []byte {
+				return []byte(`{"type":"external_account","audience":"//iam.googleapis.com/` + provider + `","token_url":"http://sts.example/v1/token","credential_source":{"file":"x"}}`)
+			},
+			wantErr: "http://sts.example is not https"},
+		{name: "no file", wantErr: "no credentials", wantHint: "google-github-actions/auth"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, mainJob, project())
+			path := filepath.Join(t.TempDir(), "gha-creds-0123456789abcdef.json")
+			var b []byte
+			if tt.file != nil {
+				b = tt.file(w, path)
+			} else {
+				b = w.gcp.ExternalAccountFile(provider, tt.sa, w.oidc.Env())
+			}
+			if b != nil {
+				if err := os.WriteFile(path, b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.env != "" {
+				w.env[tt.env] = path
+			}
+			if tt.setup != nil {
+				tt.setup(w)
+			}
+			s, err := gcpkms.New(w.options(gcpkms.Options{}))
+			if err != nil {
+				t.Fatalf("New() error = %v", err)
+			}
+			_, err = s.SignDigest(t.Context(), digestOf("message"))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(hint.Next(err), tt.wantHint) {
+					t.Fatalf("SignDigest() error = %v (hint %q), want %q (hint %q)", err, hint.Next(err), tt.wantErr, tt.wantHint)
+				}
+				w.checkNoSecret(t, err)
+				return
+			}
+			if err != nil {
+				t.Fatalf("SignDigest() error = %v (hint: %s)", err, hint.Next(err))
+			}
+			if got := w.calls(); !slices.Equal(got, tt.wantCalls) {
+				t.Errorf("requests = %q, want %q", got, tt.wantCalls)
+			}
+			for _, sec := range w.secrets() {
+				if strings.HasPrefix(sec, "ya29.a0-ambient-") || sec == w.oidc.Env()["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] && (tt.file != nil || !slices.Contains(tt.wantCalls, stsOK)) {
+					continue // issued by the test itself, or unused (the runner masks it)
+				}
+				if !slices.Contains(w.masked, sec) {
+					t.Errorf("a credential (%d chars) was not masked", len(sec))
+				}
+			}
+		})
+	}
+}
+
+// TestCredentialsFileFromJobContainer reads the file that auth, run in a
+// container job, named by its path in that container (/__w/REPO/REPO/…),
+// which the runner does not translate: the file is in the workspace.
+func TestCredentialsFileFromJobContainer(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, mainJob, project())
+	file := w.gcp.ExternalAccountFile(provider, sa, w.oidc.Env())
+	w.env["GITHUB_WORKSPACE"] = "/github/workspace"
+	w.env["GOOGLE_APPLICATION_CREDENTIALS"] = "/__w/app/app/gha-creds-0123456789abcdef.json"
+	var read []string
+	o := w.options(gcpkms.Options{})
+	o.ReadFile = func(name string) ([]byte, error) {
+		read = append(read, name)
+		if name == "/github/workspace/gha-creds-0123456789abcdef.json" {
+			return file, nil
+		}
+		return nil, os.ErrNotExist
+	}
+	s, err := gcpkms.New(o)
+	if err != nil {
+		t.Fatalf("New() error = %v", err)
+	}
+	if _, err := s.SignDigest(t.Context(), digestOf("message")); err != nil {
+		t.Fatalf("SignDigest() error = %v (hint: %s)", err, hint.Next(err))
+	}
+	if want := []string{"/__w/app/app/gha-creds-0123456789abcdef.json", "/github/workspace/gha-creds-0123456789abcdef.json"}; !slices.Equal(read, want) {
+		t.Errorf("files read = %q, want %q", read, want)
 	}
 }
 

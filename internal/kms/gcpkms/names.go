@@ -13,36 +13,56 @@ import (
 const Scheme = "gcpkms://"
 
 // keyForm is the shape of a key version's resource name, for hints.
-const keyForm = "gcpkms://projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY/cryptoKeyVersions/VERSION"
+const keyForm = "gcpkms://projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY/cryptoKeyVersions/VERSION (or without /cryptoKeyVersions/VERSION: the newest enabled RSA_SIGN_PKCS1_*_SHA256 version)"
 
 // providerForm is the shape of a workload identity provider's name.
 const providerForm = "projects/PROJECT_NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER"
 
-// parseKey returns the resource name of the key version that name (with
-// or without the gcpkms:// prefix) designates. Cloud KMS names are
-// documented in "Resource names" (cloud.google.com/kms/docs/resource-hierarchy):
-// projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V.
-func parseKey(name string) (string, error) {
+// ParseURI returns the resource name that a signing-key URI names: a key
+// version, projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V,
+// or a key, projects/P/locations/L/keyRings/R/cryptoKeys/K, whose version
+// the signer then chooses. It accepts the forms of sigstore's gcpkms
+// scheme (pkg/signature/kms/gcp/client.go: a version written as
+// cryptoKeyVersions/V or versions/V, or none) and writes versions/V as
+// cryptoKeyVersions/V, the resource's name in the Cloud KMS API.
+func ParseURI(uri string) (string, error) {
+	if !strings.HasPrefix(strings.TrimSpace(uri), Scheme) {
+		return "", hint.New(errors.New("GCP KMS: the key URI does not start with "+Scheme),
+			"set {signing-key} to "+keyForm)
+	}
+	key, version, err := parseKey(uri)
+	if err != nil || version == "" {
+		return key, err
+	}
+	return key + "/cryptoKeyVersions/" + version, nil
+}
+
+// parseKey returns the resource name of the key that name (with or
+// without the gcpkms:// prefix) designates, and its version's number, or
+// "" if name names no version. Cloud KMS names are documented in
+// "Resource names" (cloud.google.com/kms/docs/resource-hierarchy):
+// projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V;
+// sigstore also writes the version as versions/V.
+func parseKey(name string) (key, version string, err error) {
 	name = strings.TrimPrefix(strings.TrimSpace(name), Scheme)
 	if name == "" {
-		return "", hint.New(errors.New("GCP KMS: no key given"),
+		return "", "", hint.New(errors.New("GCP KMS: no key given"),
 			"set {signing-key} to "+keyForm)
 	}
 	parts := strings.Split(name, "/")
-	labels := []string{"projects", "locations", "keyRings", "cryptoKeys", "cryptoKeyVersions"}
-	if len(parts) == 8 && matchLabels(parts, labels[:4]) && allIDs(parts) {
-		return "", hint.New(fmt.Errorf("GCP KMS: key %s names a key but not a key version", name),
-			"asymmetric signing needs a key version: append /cryptoKeyVersions/VERSION to {signing-key} (the version into which the app's private key was imported, often 1)")
+	labels := []string{"projects", "locations", "keyRings", "cryptoKeys"}
+	if len(parts) == 8 && matchLabels(parts, labels) && allIDs(parts) {
+		return name, "", nil
 	}
-	if len(parts) != 10 || !matchLabels(parts, labels) || !allIDs(parts) {
-		return "", hint.New(fmt.Errorf("GCP KMS: %q is not the resource name of a key version", name),
+	if len(parts) != 10 || !matchLabels(parts, labels) || parts[8] != "cryptoKeyVersions" && parts[8] != "versions" || !allIDs(parts) {
+		return "", "", hint.New(fmt.Errorf("GCP KMS: %q is not the resource name of a key or a key version", name),
 			"set {signing-key} to "+keyForm)
 	}
 	if !digits(parts[9]) {
-		return "", hint.New(fmt.Errorf("GCP KMS: key version %q is not a number", parts[9]),
-			"end {signing-key} with /cryptoKeyVersions/N, where N is the version's number")
+		return "", "", hint.New(fmt.Errorf("GCP KMS: key version %q is not a number", parts[9]),
+			"end {signing-key} with /cryptoKeyVersions/N, where N is the version's number, or leave the version out to use the newest enabled RSA_SIGN_PKCS1_*_SHA256 version")
 	}
-	return name, nil
+	return strings.Join(parts[:8], "/"), parts[9], nil
 }
 
 // parseProvider returns the resource name of a workload identity pool

@@ -70,27 +70,41 @@ type Signer struct {
 	token string // the Vault token, once known
 }
 
+// TransitPathEnv names the Transit mount for a URI that names only a key,
+// as in cosign: sigstore's hashivault provider
+// (pkg/signature/kms/hashivault/client.go) reads it when no mount option
+// is given, and falls back to "transit".
+const TransitPathEnv = "TRANSIT_SECRET_ENGINE_PATH"
+
 // ParseURI splits a key URI, hashivault://KEY or hashivault://MOUNT/KEY,
-// into the mount and the key; KEY alone is a key of the mount "transit".
-// The last segment is the key, since a Transit key's name holds no slash,
-// and the segments before it are the mount, which may hold slashes
+// into the mount and the key. KEY alone, sigstore's form, is a key of the
+// mount that getenv's TRANSIT_SECRET_ENGINE_PATH names, or of "transit";
+// a mount in the URI wins over the variable. The last segment is the key,
+// since a Transit key's name holds no slash, and the segments before it
+// are the mount, which may hold slashes
 // ("teams/platform/transit/github-app"). New checks the parts.
-func ParseURI(uri string) (mount, key string, err error) {
+func ParseURI(uri string, getenv func(string) string) (mount, key string, err error) {
 	rest, ok := strings.CutPrefix(uri, "hashivault://")
 	if !ok {
 		return "", "", hint.New(errors.New("signing-key: the key URI does not start with hashivault://"),
-			"set {signing-key} to hashivault://KEY (a key of the mount transit) or hashivault://MOUNT/KEY")
+			"set {signing-key} to hashivault://KEY (a key of the mount transit, or of "+TransitPathEnv+") or hashivault://MOUNT/KEY")
 	}
 	rest = strings.Trim(rest, "/")
 	if rest == "" {
 		return "", "", hint.New(errors.New("signing-key: the Vault key URI names no key"),
-			"set {signing-key} to hashivault://KEY (a key of the mount transit) or hashivault://MOUNT/KEY")
+			"set {signing-key} to hashivault://KEY (a key of the mount transit, or of "+TransitPathEnv+") or hashivault://MOUNT/KEY")
 	}
 	i := strings.LastIndexByte(rest, '/')
-	if i < 0 {
-		return DefaultMount, rest, nil
+	if i >= 0 {
+		return rest[:i], rest[i+1:], nil
 	}
-	return rest[:i], rest[i+1:], nil
+	mount = DefaultMount
+	if getenv != nil {
+		if m := strings.Trim(strings.TrimSpace(getenv(TransitPathEnv)), "/"); m != "" {
+			mount = m
+		}
+	}
+	return mount, rest, nil
 }
 
 // New returns a Signer for o. It checks o and Vault's address, and sends
@@ -307,7 +321,7 @@ func (s *Signer) signHint(err error, path string) error {
 	case strings.Contains(msg, "key not found"):
 		return hint.New(err, "{signing-key} names no key of the Transit mount "+s.o.Mount+": check the key's name and mount (hashivault://MOUNT/KEY), and VAULT_NAMESPACE")
 	case e.Status == http.StatusNotFound:
-		return hint.New(err, "{signing-key} names no Transit mount at "+s.o.Mount+" (vault secrets list): use hashivault://MOUNT/KEY, and set VAULT_NAMESPACE if the mount lives in a namespace")
+		return hint.New(err, "{signing-key} names no Transit mount at "+s.o.Mount+" (vault secrets list): use hashivault://MOUNT/KEY or set "+TransitPathEnv+" to the mount, and set VAULT_NAMESPACE if the mount lives in a namespace")
 	}
 	return err
 }

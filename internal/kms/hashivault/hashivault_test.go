@@ -433,21 +433,36 @@ func TestNew(t *testing.T) {
 func TestParseURI(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		in, mount, key string
-		wantErr        bool
+		in, mountEnv, mount, key string
+		wantErr                  bool
 	}{
 		{in: "hashivault://github-app", mount: "transit", key: "github-app"},
 		{in: "hashivault://transit-prod/github-app", mount: "transit-prod", key: "github-app"},
 		{in: "hashivault://teams/platform/transit/github-app", mount: "teams/platform/transit", key: "github-app"},
 		{in: "hashivault:///github-app/", mount: "transit", key: "github-app"},
+		// cosign's mount variable, for the URI that names only the key.
+		{in: "hashivault://github-app", mountEnv: "signing", mount: "signing", key: "github-app"},
+		{in: "hashivault://github-app", mountEnv: "/teams/signing/", mount: "teams/signing", key: "github-app"},
+		{in: "hashivault://github-app", mountEnv: " ", mount: "transit", key: "github-app"},
+		// A mount in the URI wins.
+		{in: "hashivault://transit-prod/github-app", mountEnv: "signing", mount: "transit-prod", key: "github-app"},
 		{in: "hashivault://", wantErr: true},
 		{in: "github-app", wantErr: true},
 		{in: "azurekms://v/github-app", wantErr: true},
 	}
 	for _, tt := range tests {
-		mount, key, err := hashivault.ParseURI(tt.in)
-		if (err != nil) != tt.wantErr || mount != tt.mount || key != tt.key {
-			t.Errorf("ParseURI(%q) = %q, %q, %v; want %q, %q, error %v", tt.in, mount, key, err, tt.mount, tt.key, tt.wantErr)
+		getenv := func(k string) string {
+			if k == hashivault.TransitPathEnv {
+				return tt.mountEnv
+			}
+			return ""
 		}
+		mount, key, err := hashivault.ParseURI(tt.in, getenv)
+		if (err != nil) != tt.wantErr || mount != tt.mount || key != tt.key {
+			t.Errorf("ParseURI(%q) with %s=%q = %q, %q, %v; want %q, %q, error %v", tt.in, hashivault.TransitPathEnv, tt.mountEnv, mount, key, err, tt.mount, tt.key, tt.wantErr)
+		}
+	}
+	if mount, _, _ := hashivault.ParseURI("hashivault://k", nil); mount != "transit" {
+		t.Errorf("ParseURI() with a nil getenv: mount %q, want transit", mount)
 	}
 }

@@ -21,9 +21,10 @@ var Provider = kmsprovider.Spec{
 	New:      newFromURI,
 }
 
-// newFromURI returns the signer of hashivault://[MOUNT/]KEY.
+// newFromURI returns the signer of hashivault://[MOUNT/]KEY; with no
+// MOUNT, $TRANSIT_SECRET_ENGINE_PATH or transit.
 func newFromURI(uri string, values map[string]string, env kmshttp.Env) (appjwt.Signer, error) {
-	mount, key, err := ParseURI(uri)
+	mount, key, err := ParseURI(uri, env.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -41,10 +42,12 @@ type Server struct {
 	key    *rsa.PrivateKey
 	secret string // ACTIONS_ID_TOKEN_REQUEST_TOKEN
 
-	mu     sync.Mutex
-	job    Job
-	issued []string
-	failN  int // the next failN requests answer 500
+	mu       sync.Mutex
+	job      Job
+	issued   []string
+	failN    int // the next failN requests answer failCode
+	failCode int
+	queries  []url.Values // the query of every request, in order
 }
 
 var signingKey = sync.OnceValue(func() *rsa.PrivateKey {
@@ -89,10 +92,22 @@ func (s *Server) Issued() int {
 }
 
 // Fail makes the next n requests answer 500.
-func (s *Server) Fail(n int) {
+func (s *Server) Fail(n int) { s.FailWith(n, http.StatusInternalServerError) }
+
+// FailWith makes the next n requests answer status, such as 503 or 429.
+func (s *Server) FailWith(n, status int) {
 	s.mu.Lock()
-	s.failN = n
+	s.failN, s.failCode = n, status
 	s.mu.Unlock()
+}
+
+// Queries returns the query of every request received, in order, so that
+// a test can see which audience was asked for, or whether an empty
+// audience= was sent.
+func (s *Server) Queries() []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]url.Values(nil), s.queries...)
 }
 
 // Subject returns the sub claim of the job's tokens.
@@ -112,9 +127,10 @@ func (j Job) subject() string {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.queries = append(s.queries, r.URL.Query())
 	if s.failN > 0 {
 		s.failN--
-		http.Error(w, `{"message":"internal error"}`, http.StatusInternalServerError)
+		http.Error(w, `{"message":"internal error"}`, s.failCode)
 		return
 	}
 	if r.URL.Path != "/token" || r.Method != http.MethodGet {

@@ -47,3 +47,30 @@ func TestMatchSubject(t *testing.T) {
 		}
 	}
 }
+
+// TestFailWithAndQueries checks the injected failures (their status, then
+// the service recovers) and the record of each request's query.
+func TestFailWithAndQueries(t *testing.T) {
+	t.Parallel()
+	s := Start(t, Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+	s.FailWith(1, http.StatusServiceUnavailable)
+	env := s.Env()
+	var got []int
+	for range 2 {
+		req, _ := http.NewRequest("GET", env["ACTIONS_ID_TOKEN_REQUEST_URL"]+"&audience=a", nil)
+		req.Header.Set("Authorization", "Bearer "+env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got = append(got, resp.StatusCode)
+	}
+	if got[0] != http.StatusServiceUnavailable || got[1] != http.StatusOK {
+		t.Errorf("statuses = %v, want [503 200]", got)
+	}
+	q := s.Queries()
+	if len(q) != 2 || q[1].Get("audience") != "a" || q[1].Get("api-version") != "2.0" {
+		t.Errorf("Queries() = %v, want two with audience a", q)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -70,6 +71,10 @@ type Config struct {
 	NoProvider bool
 	// Now is the service's clock; nil: time.Now.
 	Now func() time.Time
+	// TLS serves HTTPS (with httptest's certificate for 127.0.0.1, see
+	// [Server.CertificatePEM]), as an endpoint named in awskms://HOST/KEY
+	// is reached.
+	TLS bool
 }
 
 // Credentials are an access key the emulator issued.
@@ -141,10 +146,31 @@ func Start(tb testing.TB, cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	s := &Server{tb: tb, cfg: cfg, keys: map[string]*access{}}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	if cfg.TLS {
+		s.ts = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	} else {
+		s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	}
 	tb.Cleanup(s.ts.Close)
 	return s
 }
+
+// Host returns the emulator's host:port, as awskms://HOST/KEY names it.
+func (s *Server) Host() string {
+	return strings.TrimPrefix(strings.TrimPrefix(s.ts.URL, "https://"), "http://")
+}
+
+// CertificatePEM returns the PEM of the certificate a TLS emulator serves,
+// for a client to trust (input ca-certificates); "" without TLS.
+func (s *Server) CertificatePEM() string {
+	if s.ts.Certificate() == nil {
+		return ""
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.ts.Certificate().Raw}))
+}
+
+// Client returns an HTTP client that trusts the emulator's certificate.
+func (s *Server) Client() *http.Client { return s.ts.Client() }
 
 // URL returns the emulator's address, for both services.
 func (s *Server) URL() string { return s.ts.URL }

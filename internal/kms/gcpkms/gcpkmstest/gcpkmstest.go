@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,12 +47,31 @@ type Config struct {
 	Algorithm string
 	// Disabled makes the key version DISABLED.
 	Disabled bool
-	// Signers are the principals with roles/cloudkms.signer on the key.
+	// Versions are the key's other versions, besides KeyName's, which
+	// cryptoKeyVersions.list shows and which sign with keys of their own.
+	Versions []Version
+	// Signers are the principals with roles/cloudkms.signer on the key:
+	// cloudkms.cryptoKeyVersions.useToSign, and neither .get, .list nor
+	// .viewPublicKey (IAM's "Cloud KMS roles and permissions" page).
 	Signers []string
+	// Viewers are the principals with roles/cloudkms.viewer on the key:
+	// cloudkms.cryptoKeyVersions.get and .list.
+	Viewers []string
+	// PublicKeyViewers are the principals with
+	// cloudkms.cryptoKeyVersions.viewPublicKey on the key
+	// (roles/cloudkms.signerVerifier or roles/cloudkms.publicKeyViewer).
+	PublicKeyViewers []string
 	// Providers are the workload identity providers.
 	Providers []Provider
 	// ServiceAccounts are the service accounts that may be impersonated.
 	ServiceAccounts []ServiceAccount
+}
+
+// Version is a key version besides the one that holds the app's key.
+type Version struct {
+	ID        string // its number: "2"
+	Algorithm string // such as RSA_SIGN_PKCS1_2048_SHA256 or RSA_SIGN_PSS_2048_SHA256
+	State     string // ENABLED, DISABLED, DESTROYED…; "": ENABLED
 }
 
 // Provider is an OIDC workload identity pool provider for GitHub Actions.
@@ -254,4 +274,45 @@ func match(patterns []string, principal string) bool {
 		}
 	}
 	return false
+}
+
+// ExternalAccountFile returns the credentials file that
+// google-github-actions/auth writes by default (create_credentials_file:
+// true) for provider, impersonating serviceAccount unless it is "", in a
+// job whose OIDC variables are oidcEnv (ACTIONS_ID_TOKEN_REQUEST_URL and
+// _TOKEN). Its fields are those of auth's createCredentialsFile
+// (src/client/workload_identity_federation.ts): type external_account,
+// audience //iam.googleapis.com/PROVIDER, subject_token_type jwt,
+// token_url STS/token, a url credential_source (the request URL with
+// audience=https://iam.googleapis.com/PROVIDER, auth's default OIDC
+// audience, the request token as a bearer header, json format with the
+// token in "value") and service_account_impersonation_url. Its endpoints
+// are the emulator's instead of googleapis.com's.
+func (s *Server) ExternalAccountFile(provider, serviceAccount string, oidcEnv map[string]string) []byte {
+	u, err := url.Parse(oidcEnv["ACTIONS_ID_TOKEN_REQUEST_URL"])
+	if err != nil {
+		s.tb.Fatalf("gcpkmstest.ExternalAccountFile: %v", err)
+	}
+	q := u.Query()
+	q.Set("audience", "https://iam.googleapis.com/"+provider)
+	u.RawQuery = q.Encode()
+	f := map[string]any{
+		"type":               "external_account",
+		"audience":           "//iam.googleapis.com/" + provider,
+		"subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+		"token_url":          s.ts.URL + "/sts/v1/token",
+		"credential_source": map[string]any{
+			"url":     u.String(),
+			"headers": map[string]string{"Authorization": "Bearer " + oidcEnv["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]},
+			"format":  map[string]string{"type": "json", "subject_token_field_name": "value"},
+		},
+	}
+	if serviceAccount != "" {
+		f["service_account_impersonation_url"] = s.ts.URL + "/iamcredentials/v1/projects/-/serviceAccounts/" + serviceAccount + ":generateAccessToken"
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		s.tb.Fatalf("gcpkmstest.ExternalAccountFile: %v", err)
+	}
+	return b
 }

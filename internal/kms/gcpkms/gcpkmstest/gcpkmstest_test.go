@@ -107,3 +107,51 @@ func TestKMSRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyVersionReads checks get, getPublicKey and list: each answers the
+// principal with its permission, and 403 to one without.
+func TestKeyVersionReads(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := gcpkmstest.Start(t, gcpkmstest.Config{
+		Key:              key,
+		Algorithm:        "RSA_SIGN_PSS_2048_SHA256",
+		Versions:         []gcpkmstest.Version{{ID: "2", Algorithm: "RSA_SIGN_PKCS1_2048_SHA256"}, {ID: "3", Algorithm: "RSA_SIGN_PKCS1_2048_SHA256", State: "DISABLED"}},
+		Viewers:          []string{"serviceAccount:viewer@p.iam.gserviceaccount.com"},
+		PublicKeyViewers: []string{"serviceAccount:verifier@p.iam.gserviceaccount.com"},
+	})
+	viewer := s.IssueToken("serviceAccount:viewer@p.iam.gserviceaccount.com")
+	verifier := s.IssueToken("serviceAccount:verifier@p.iam.gserviceaccount.com")
+	base := s.URL() + "/cloudkms/v1/"
+	parent := strings.TrimSuffix(s.KeyName(), "/cryptoKeyVersions/1")
+	tests := []struct {
+		name, url, bearer string
+		want              int
+		body              string
+	}{
+		{"get", base + s.KeyName(), viewer, 200, `"algorithm":"RSA_SIGN_PSS_2048_SHA256"`},
+		{"get without permission", base + s.KeyName(), verifier, 403, "cloudkms.cryptoKeyVersions.get"},
+		{"getPublicKey", base + s.KeyName() + "/publicKey", verifier, 200, `"pem":"-----BEGIN PUBLIC KEY-----`},
+		{"getPublicKey without permission", base + s.KeyName() + "/publicKey", viewer, 403, "viewPublicKey"},
+		{"getPublicKey of a disabled version", base + parent + "/cryptoKeyVersions/3/publicKey", verifier, 400, "FAILED_PRECONDITION"},
+		{"list, first page", base + parent + "/cryptoKeyVersions", viewer, 200, `"nextPageToken":"page-2"`},
+		{"list, last page", base + parent + "/cryptoKeyVersions?pageToken=page-2", viewer, 200, `"state":"DISABLED"`},
+		{"list without permission", base + parent + "/cryptoKeyVersions", verifier, 403, "cloudkms.cryptoKeyVersions.list"},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(http.MethodGet, tt.url, nil)
+		req.Header.Set("Authorization", "Bearer "+tt.bearer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want || !strings.Contains(string(b), tt.body) {
+			t.Errorf("%s = %d %s, want %d with %s", tt.name, resp.StatusCode, b, tt.want, tt.body)
+		}
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"hash/crc32"
 	"net/http"
 	"slices"
@@ -25,16 +27,60 @@ var ecKey = sync.OnceValue(func() *ecdsa.PrivateKey {
 	return k
 })
 
-// serveKMS answers cryptoKeyVersions.asymmetricSign
-// (cloud.google.com/kms/docs/reference/rest/v1/projects.locations.keyRings.cryptoKeys.cryptoKeyVersions/asymmetricSign):
-// POST /v1/NAME:asymmetricSign with {"digest":{"sha256":"…"},
-// "digestCrc32c":"…"} → {"signature","signatureCrc32c",
-// "verifiedDigestCrc32c","name","protectionLevel"}. Authorization needs
-// cloudkms.cryptoKeyVersions.useToSign on NAME (roles/cloudkms.signer) and
-// the cloud-platform or cloudkms scope.
+// otherKey is the RSA key of every version but KeyName's.
+var otherKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// defaultPageSize is how many versions a list answers when the request
+// names no pageSize. Assumed: the reference says only that the server
+// picks a default; a small one makes clients follow nextPageToken.
+const defaultPageSize = 2
+
+// version is a key version as the emulator holds it.
+type version struct {
+	name      string
+	algorithm string
+	state     string
+	key       *rsa.PrivateKey // nil for EC and symmetric versions
+}
+
+// versions returns the key's versions: KeyName's, then Config.Versions.
+func (s *Server) versions() []version {
+	state := "ENABLED"
+	if s.cfg.Disabled {
+		state = "DISABLED"
+	}
+	out := []version{{name: s.cfg.KeyName, algorithm: s.cfg.Algorithm, state: state, key: s.cfg.Key}}
+	parent := s.cryptoKey()
+	for _, v := range s.cfg.Versions {
+		st := v.State
+		if st == "" {
+			st = "ENABLED"
+		}
+		out = append(out, version{name: parent + "/cryptoKeyVersions/" + v.ID, algorithm: v.Algorithm, state: st, key: otherKey()})
+	}
+	return out
+}
+
+// cryptoKey returns the name of the key that holds the versions.
+func (s *Server) cryptoKey() string {
+	parent, _, _ := strings.Cut(s.cfg.KeyName, "/cryptoKeyVersions/")
+	return parent
+}
+
+// serveKMS answers the Cloud KMS methods of a key version
+// (cloud.google.com/kms/docs/reference/rest/v1/projects.locations.keyRings.cryptoKeys.cryptoKeyVersions):
+// asymmetricSign (POST NAME:asymmetricSign), get (GET NAME), getPublicKey
+// (GET NAME/publicKey) and list (GET KEY/cryptoKeyVersions). Each needs
+// the cloud-platform or cloudkms scope, and its own permission on the key.
 func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request) {
-	name, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/cloudkms/v1/"), ":asymmetricSign")
-	if !ok || r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/cloudkms/v1/projects/") {
+	path := strings.TrimPrefix(r.URL.Path, "/cloudkms/v1/")
+	if !strings.HasPrefix(r.URL.Path, "/cloudkms/v1/projects/") {
 		googleError(w, http.StatusNotFound, "Method not found.", "NOT_FOUND")
 		return
 	}
@@ -48,10 +94,151 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request) {
 		googleError(w, http.StatusForbidden, "Request had insufficient authentication scopes.", "PERMISSION_DENIED")
 		return
 	}
-	// Cloud KMS answers 403 both for a key the caller may not use and for
-	// one that does not exist ("or it may not exist").
-	if name != s.cfg.KeyName || !match(s.cfg.Signers, g.principal) {
-		googleError(w, http.StatusForbidden, "Permission 'cloudkms.cryptoKeyVersions.useToSign' denied on resource '"+name+"' (or it may not exist).", "PERMISSION_DENIED")
+	switch name, sign := strings.CutSuffix(path, ":asymmetricSign"); {
+	case sign && r.Method == http.MethodPost:
+		s.sign(w, r, g, name)
+	case r.Method != http.MethodGet:
+		googleError(w, http.StatusNotFound, "Method not found.", "NOT_FOUND")
+	case strings.HasSuffix(path, "/publicKey"):
+		s.getPublicKey(w, g, strings.TrimSuffix(path, "/publicKey"))
+	case strings.HasSuffix(path, "/cryptoKeyVersions"):
+		s.list(w, r, g, strings.TrimSuffix(path, "/cryptoKeyVersions"))
+	default:
+		s.get(w, g, path)
+	}
+}
+
+// find returns the version named name, if the principal holds one of
+// roles on the key. Cloud KMS answers 403 both for a key the caller may
+// not use and for one that does not exist ("or it may not exist").
+func (s *Server) find(w http.ResponseWriter, g grant, name, permission string, roles ...[]string) (version, bool) {
+	i := slices.IndexFunc(s.versions(), func(v version) bool { return v.name == name })
+	if i < 0 || !slices.ContainsFunc(roles, func(r []string) bool { return match(r, g.principal) }) {
+		googleError(w, http.StatusForbidden, "Permission '"+permission+"' denied on resource '"+name+"' (or it may not exist).", "PERMISSION_DENIED")
+		return version{}, false
+	}
+	return s.versions()[i], true
+}
+
+// versionJSON is a CryptoKeyVersion resource as the REST reference shows
+// it: name, state, protectionLevel, algorithm, createTime (and, for an
+// imported version, importJob and importTime, which are left out).
+func versionJSON(v version) map[string]any {
+	return map[string]any{
+		"name":            v.name,
+		"state":           v.state,
+		"protectionLevel": "HSM",
+		"algorithm":       v.algorithm,
+		"createTime":      "2026-01-02T03:04:05.678901Z",
+	}
+}
+
+// get answers cryptoKeyVersions.get: GET /v1/NAME → a CryptoKeyVersion;
+// it needs cloudkms.cryptoKeyVersions.get.
+func (s *Server) get(w http.ResponseWriter, g grant, name string) {
+	v, ok := s.find(w, g, name, "cloudkms.cryptoKeyVersions.get", s.cfg.Viewers)
+	if ok {
+		writeJSON(w, http.StatusOK, versionJSON(v))
+	}
+}
+
+// getPublicKey answers cryptoKeyVersions.getPublicKey: GET
+// /v1/NAME/publicKey → {"pem","algorithm","pemCrc32c","name",
+// "protectionLevel"}; it needs cloudkms.cryptoKeyVersions.viewPublicKey.
+// A version that is not ENABLED answers FAILED_PRECONDITION.
+func (s *Server) getPublicKey(w http.ResponseWriter, g grant, name string) {
+	v, ok := s.find(w, g, name, "cloudkms.cryptoKeyVersions.viewPublicKey", s.cfg.PublicKeyViewers)
+	if !ok {
+		return
+	}
+	if v.state != "ENABLED" {
+		// Assumed wording; the status is FAILED_PRECONDITION.
+		googleError(w, http.StatusBadRequest, "The request cannot be fulfilled. CryptoKeyVersion "+name+" is not enabled, current state is: "+v.state+".", "FAILED_PRECONDITION")
+		return
+	}
+	var pub any = &ecKey().PublicKey
+	if v.key != nil {
+		pub = &v.key.PublicKey
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		s.tb.Errorf("gcpkmstest: public key: %v", err)
+		googleError(w, http.StatusInternalServerError, "Internal error encountered.", "INTERNAL")
+		return
+	}
+	p := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	writeJSON(w, http.StatusOK, map[string]any{
+		"pem":             string(p),
+		"algorithm":       v.algorithm,
+		"pemCrc32c":       strconv.FormatUint(uint64(crc32.Checksum(p, castagnoli)), 10),
+		"name":            name,
+		"protectionLevel": "HSM",
+	})
+}
+
+// list answers cryptoKeyVersions.list: GET /v1/KEY/cryptoKeyVersions
+// [?pageSize=N&pageToken=T] → {"cryptoKeyVersions":[…],"nextPageToken",
+// "totalSize"}; it needs cloudkms.cryptoKeyVersions.list. Versions come in
+// order of their numbers.
+func (s *Server) list(w http.ResponseWriter, r *http.Request, g grant, key string) {
+	if key != s.cryptoKey() || !match(s.cfg.Viewers, g.principal) {
+		googleError(w, http.StatusForbidden, "Permission 'cloudkms.cryptoKeyVersions.list' denied on resource '"+key+"' (or it may not exist).", "PERMISSION_DENIED")
+		return
+	}
+	all := s.versions()
+	slices.SortFunc(all, func(a, b version) int { return number(a.name) - number(b.name) })
+	size, start := defaultPageSize, 0
+	if v := r.URL.Query().Get("pageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			googleError(w, http.StatusBadRequest, "Invalid value at 'page_size'.", "INVALID_ARGUMENT") // Assumed wording.
+			return
+		}
+		if n > 0 {
+			size = n
+		}
+	}
+	if t := r.URL.Query().Get("pageToken"); t != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(t, "page-"))
+		if err != nil || n < 0 || n > len(all) {
+			googleError(w, http.StatusBadRequest, "Invalid page token.", "INVALID_ARGUMENT") // Assumed wording.
+			return
+		}
+		start = n
+	}
+	end := min(start+size, len(all))
+	var page []map[string]any
+	for _, v := range all[start:end] {
+		page = append(page, versionJSON(v))
+	}
+	out := map[string]any{"totalSize": len(all)}
+	if len(page) > 0 {
+		out["cryptoKeyVersions"] = page // omitted when empty, as proto3 JSON omits it
+	}
+	if end < len(all) {
+		out["nextPageToken"] = "page-" + strconv.Itoa(end)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// number returns the version number that ends a version's name.
+func number(name string) int {
+	i := strings.LastIndexByte(name, '/')
+	n, _ := strconv.Atoi(name[i+1:])
+	return n
+}
+
+// sign answers cryptoKeyVersions.asymmetricSign: POST /v1/NAME:asymmetricSign
+// with {"digest":{"sha256":"…"}, "digestCrc32c":"…"} → {"signature",
+// "signatureCrc32c", "verifiedDigestCrc32c", "name", "protectionLevel"}.
+// It needs cloudkms.cryptoKeyVersions.useToSign (roles/cloudkms.signer).
+// The signature is the version's algorithm's: RSASSA-PKCS1-v1_5 for
+// RSA_SIGN_PKCS1_*, RSASSA-PSS with a salt as long as the digest for
+// RSA_SIGN_PSS_* ("Key purposes and algorithms",
+// cloud.google.com/kms/docs/algorithms), ECDSA for EC_SIGN_*.
+func (s *Server) sign(w http.ResponseWriter, r *http.Request, g grant, name string) {
+	v, ok := s.find(w, g, name, "cloudkms.cryptoKeyVersions.useToSign", s.cfg.Signers)
+	if !ok {
 		return
 	}
 	var body struct {
@@ -66,12 +253,12 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request) {
 		googleError(w, http.StatusBadRequest, "Invalid JSON payload received.", "INVALID_ARGUMENT")
 		return
 	}
-	if s.cfg.Disabled {
+	if v.state != "ENABLED" {
 		// Assumed wording; the status is FAILED_PRECONDITION.
-		googleError(w, http.StatusBadRequest, "The request cannot be fulfilled. CryptoKeyVersion "+name+" is not enabled, current state is: DISABLED.", "FAILED_PRECONDITION")
+		googleError(w, http.StatusBadRequest, "The request cannot be fulfilled. CryptoKeyVersion "+name+" is not enabled, current state is: "+v.state+".", "FAILED_PRECONDITION")
 		return
 	}
-	if s.cfg.Algorithm == "GOOGLE_SYMMETRIC_ENCRYPTION" {
+	if v.algorithm == "GOOGLE_SYMMETRIC_ENCRYPTION" {
 		// Assumed wording; the status is FAILED_PRECONDITION.
 		googleError(w, http.StatusBadRequest, "The request cannot be fulfilled. CryptoKey purpose ENCRYPT_DECRYPT does not support asymmetricSign; it requires ASYMMETRIC_SIGN.", "FAILED_PRECONDITION")
 		return
@@ -79,7 +266,7 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request) {
 	digest := body.Digest.SHA256
 	if len(digest) != 32 || body.Digest.SHA384 != nil || body.Digest.SHA512 != nil {
 		// Assumed wording.
-		googleError(w, http.StatusBadRequest, "The digest must be a SHA-256 digest (32 bytes) for algorithm "+s.cfg.Algorithm+".", "INVALID_ARGUMENT")
+		googleError(w, http.StatusBadRequest, "The digest must be a SHA-256 digest (32 bytes) for algorithm "+v.algorithm+".", "INVALID_ARGUMENT")
 		return
 	}
 	verified := false
@@ -95,10 +282,13 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request) {
 	}
 	var sig []byte
 	var err error
-	if strings.HasPrefix(s.cfg.Algorithm, "EC_SIGN_") {
+	switch {
+	case strings.HasPrefix(v.algorithm, "EC_SIGN_"):
 		sig, err = ecdsa.SignASN1(rand.Reader, ecKey(), digest)
-	} else {
-		sig, err = rsa.SignPKCS1v15(nil, s.cfg.Key, crypto.SHA256, digest)
+	case strings.HasPrefix(v.algorithm, "RSA_SIGN_PSS_"):
+		sig, err = rsa.SignPSS(rand.Reader, v.key, crypto.SHA256, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+	default:
+		sig, err = rsa.SignPKCS1v15(nil, v.key, crypto.SHA256, digest)
 	}
 	if err != nil {
 		s.tb.Errorf("gcpkmstest: sign: %v", err)

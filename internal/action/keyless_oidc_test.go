@@ -1,0 +1,118 @@
+package action
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/ghapptoken/app-token-action/internal/appjwt"
+	"github.com/ghapptoken/app-token-action/internal/kms/awskms/awskmstest"
+	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
+	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+)
+
+// TestKeylessOIDCRetried runs the main step with the app's key in AWS KMS
+// and a role to assume while the runner's token service fails: it is
+// retried as the toolkit's core.getIDToken retries it (up to ten
+// attempts), so a few failures cost nothing but waits, and ten fail the
+// step with advice to re-run (issue 17, defect 6).
+func TestKeylessOIDCRetried(t *testing.T) {
+	t.Parallel()
+	const role = "arn:aws:iam::111122223333:role/app-token"
+	tests := []struct {
+		name      string
+		fail      int
+		status    int
+		ok        bool
+		wantTries int
+		wantOps   []string
+	}{
+		{name: "three 503s", fail: 3, status: http.StatusServiceUnavailable, ok: true, wantTries: 4,
+			wantOps: []string{"sts:AssumeRoleWithWebIdentity", "kms:Sign"}},
+		{name: "a 429", fail: 1, status: http.StatusTooManyRequests, ok: true, wantTries: 2,
+			wantOps: []string{"sts:AssumeRoleWithWebIdentity", "kms:Sign"}},
+		{name: "ten 500s", fail: 10, status: http.StatusInternalServerError, wantTries: 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			world := testWorld(t)
+			h := newHarness(t, world)
+			job := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+			aws := awskmstest.Start(t, awskmstest.Config{Key: world.App.Key, Aliases: []string{"alias/github-app"},
+				Roles: map[string]string{role: "repo:octo-org/app:*"}, Signers: []string{role}})
+			h.runner.Set("private-key", "")
+			h.runner.Set("signing-key", "awskms:///alias/github-app")
+			h.runner.Set("aws-role-arn", role)
+			for _, m := range []map[string]string{aws.Env(), job.Env()} {
+				for k, v := range m {
+					h.env[k] = v
+				}
+			}
+			job.FailWith(tt.fail, tt.status)
+			h.moreSecrets = func() []string { return append(job.Secrets(), aws.Secrets()...) }
+
+			var wantErr, wantHint []string
+			if !tt.ok {
+				wantErr, wantHint = []string{"answered 500 (10 attempts)"}, []string{"re-run the job"}
+			}
+			main := runKeylessMain(t, h, tt.ok, wantErr, wantHint)
+			if got := len(job.Queries()); got != tt.wantTries {
+				t.Errorf("token service requests = %d, want %d", got, tt.wantTries)
+			}
+			var ops []string
+			for _, q := range aws.Requests() {
+				ops = append(ops, q.Op)
+			}
+			if !slices.Equal(ops, tt.wantOps) {
+				t.Errorf("AWS requests = %v, want %v", ops, tt.wantOps)
+			}
+			runKeylessPost(t, h, tt.ok, append(job.Secrets()[1:], aws.Secrets()...), main)
+		})
+	}
+}
+
+// TestKeylessOIDCNoEmptyAudience runs a Vault login in a job whose
+// repository the step cannot name (no GITHUB_REPOSITORY_OWNER or
+// GITHUB_REPOSITORY; the owner input names the installation) and no
+// vault-audience: the token is asked for without
+// an audience parameter, as the toolkit does, never with an empty one
+// (issue 17, defect 6).
+func TestKeylessOIDCNoEmptyAudience(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, testWorld(t))
+	key, err := appjwt.ParseKey(h.srv.PrivateKeyPEM())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := hashivaulttest.Start(t, hashivaulttest.Config{
+		Key: key,
+		Roles: map[string]hashivaulttest.Role{"app-token": {
+			BoundAudiences: []string{"https://github.com/octo-org"},
+			BoundClaims:    map[string]string{"sub": "repo:octo-org/app:*"},
+			TokenPolicies:  []string{"sign"},
+		}},
+		Policies: map[string][]string{"sign": {"transit/sign/github-app"}},
+	})
+	job := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+	h.runner.Set("private-key", "")
+	h.runner.Set("signing-key", "hashivault://github-app")
+	h.runner.Set("vault-role", "app-token")
+	h.runner.Set("vault-address", v.URL())
+	h.runner.Set("owner", "octo-org")
+	delete(h.env, "GITHUB_REPOSITORY_OWNER")
+	delete(h.env, "GITHUB_REPOSITORY")
+	for k, val := range job.Env() {
+		h.env[k] = val
+	}
+	h.moreSecrets = func() []string { return append(job.Secrets(), v.Secrets()...) }
+	main := h.runTracked(false)
+	q := job.Queries()
+	if len(q) != 1 {
+		t.Fatalf("token service requests = %d, want 1 (step error: %v)", len(q), redactSecrets(h, errorText(main.err)))
+	}
+	if _, sent := q[0]["audience"]; sent {
+		t.Errorf("token request query = %v, want no audience parameter", q[0])
+	}
+	checkKeylessLeaks(t, h, nil, main)
+}
