@@ -55,6 +55,7 @@ type Config struct {
 	ServerURL       string // GITHUB_SERVER_URL, else https://github.com; no trailing slash
 	Summary         bool   // input summary, default true
 	GitUser         bool   // input git-user, default false
+	InstallCLI      bool   // input install-cli, default false: leave the command line and a CLIFile for later steps
 	Debug           bool   // RUNNER_DEBUG == "1"
 
 	// CACertificates is input ca-certificates, checked: PEM text of one or
@@ -144,7 +145,7 @@ var inputNames = []string{
 	"vault-role", "vault-auth-path", "vault-address", "vault-audience",
 	"azure-client-id", "azure-tenant-id", "azure-access-token", "owner", "repositories", "repository-ids",
 	"installation-id", "enterprise", "skip-token-revoke", "github-api-url", "summary", "git-user",
-	"ca-certificates",
+	"ca-certificates", "install-cli",
 }
 
 // listInputs are the inputs whose value, once set, must name something:
@@ -435,7 +436,10 @@ func (l *loader) flags() error {
 	if l.c.Summary, err = l.bool("summary", true); err != nil {
 		return err
 	}
-	l.c.GitUser, err = l.bool("git-user", false)
+	if l.c.GitUser, err = l.bool("git-user", false); err != nil {
+		return err
+	}
+	l.c.InstallCLI, err = l.bool("install-cli", false)
 	return err
 }
 

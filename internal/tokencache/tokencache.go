@@ -192,6 +192,11 @@ func (c Cache) update(change func([]Entry) []Entry) error {
 	}
 	defer unlock()
 	entries, err := c.read()
+	if _, bad := errors.AsType[*json.SyntaxError](err); bad {
+		// Nothing can be read from a damaged cache, nor revoked: start
+		// anew rather than fail every git command from now on.
+		entries, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}
