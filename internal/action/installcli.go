@@ -75,6 +75,12 @@ func installCLI(e Env, cfg *config.Config) error {
 		}
 	}
 	host, ok := hostTemp(e.Action.Getenv)
+	if e.Action.Getenv("GITHUB_PATH") == "" || e.Action.Getenv("GITHUB_ENV") == "" {
+		// go-githubactions would fall back to the ::add-path:: and
+		// ::set-env:: commands, which the runner has refused since 2020.
+		e.Action.Warningf("install-cli: GITHUB_PATH or GITHUB_ENV is not set; run the command line as \"$RUNNER_TEMP/%s/%s\"", tokencache.DirName, cliName)
+		return nil
+	}
 	if !ok {
 		e.Action.Warningf("install-cli: the host path of the runner's temp directory is unknown (RUNNER_WORKSPACE is %q); run the command line as \"$RUNNER_TEMP/%s/%s\"",
 			e.Action.Getenv("RUNNER_WORKSPACE"), tokencache.DirName, cliName)
