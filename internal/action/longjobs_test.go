@@ -403,4 +403,3 @@ func redactMasks(log string) string {
 	}
 	return b.String()
 }
-
