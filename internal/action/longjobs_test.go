@@ -403,3 +403,27 @@ func redactMasks(log string) string {
 	}
 	return b.String()
 }
+
+// TestHostTemp checks the host path install-cli exports, from the
+// variables a container action sees (see hostTemp for the runner source).
+func TestHostTemp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		env    map[string]string
+		want   string
+		wantOK bool
+	}{
+		{"hosted runner container action", map[string]string{"RUNNER_TEMP": "/github/runner_temp", "RUNNER_WORKSPACE": "/home/runner/work/app"}, "/home/runner/work/_temp", true},
+		{"self-hosted work directory", map[string]string{"RUNNER_TEMP": "/github/runner_temp", "RUNNER_WORKSPACE": "/srv/actions/_work/app"}, "/srv/actions/_work/_temp", true},
+		{"no workspace", map[string]string{"RUNNER_TEMP": "/github/runner_temp"}, "", false},
+		{"translated workspace", map[string]string{"RUNNER_TEMP": "/github/runner_temp", "RUNNER_WORKSPACE": "/github/workspace"}, "", false},
+		{"not in a container", map[string]string{"RUNNER_TEMP": "/home/runner/work/_temp", "RUNNER_WORKSPACE": "/home/runner/work/app"}, "/home/runner/work/_temp", true},
+	}
+	for _, tt := range tests {
+		got, ok := hostTemp(func(k string) string { return tt.env[k] })
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("%s: hostTemp() = %q, %t, want %q, %t", tt.name, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
