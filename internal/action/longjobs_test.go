@@ -3,6 +3,7 @@ package action
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"net/http"
@@ -342,6 +343,14 @@ func TestLongJob(t *testing.T) {
 
 			// exec: the command's GH_TOKEN is live at the start; the command
 			// outlives it, and its git gets a fresh token from exec.
+			// Set the job up to fail without exec's git configuration: a
+			// helper and an extra header (as actions/checkout leaves) that
+			// send a refused credential.
+			host.must("git config --global credential." + gs.URL + ".helper '!f() { echo username=x-access-token; echo password=refused; }; f'")
+			host.must("git config --global http." + gs.URL + "/.extraheader 'AUTHORIZATION: basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:refused")) + "'")
+			if out, code := host.run("cd work && git ls-remote -q origin"); code == 0 {
+				t.Fatalf("git with the refused helper and header succeeded: the exec check below proves nothing\n%s", out)
+			}
 			waitExpired(t, h.srv)
 			before := len(gs.accepted())
 			host.must(`cd work && app-token exec --min-lifetime=2s -- sh -c '
