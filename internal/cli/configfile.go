@@ -25,14 +25,20 @@ const configFileName = "config.json"
 // action's install-cli input left in $RUNNER_TEMP/app-token, if any. With
 // none, it returns an empty file.
 func (o *tokenFlags) configFile(c Command, name string) (config.CLIFile, error) {
-	path, must := o.config, true
+	path := o.config
+	inJob := c.getenv("GITHUB_ACTIONS") == "true" && c.getenv("RUNNER_TEMP") != ""
+	jobFile := filepath.Join(c.getenv("RUNNER_TEMP"), tokencache.DirName, configFileName)
 	if path == "" {
 		path = c.getenv(configEnv)
+		if _, err := os.Stat(path); path != "" && inJob && errors.Is(err, fs.ErrNotExist) {
+			// A job container sees the runner's temp directory at another
+			// path than the host path the action exported.
+			path = jobFile
+		}
 	}
-	if path == "" && c.getenv("GITHUB_ACTIONS") == "true" && c.getenv("RUNNER_TEMP") != "" {
-		// A job container sees the runner's temp directory at another
-		// path than the host, which the action exported.
-		path, must = filepath.Join(c.getenv("RUNNER_TEMP"), tokencache.DirName, configFileName), false
+	must := path != ""
+	if !must && inJob {
+		path = jobFile
 	}
 	if path == "" {
 		return config.CLIFile{}, nil

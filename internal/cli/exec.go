@@ -80,6 +80,9 @@ func (o *cachedFlags) exec(ctx context.Context, c Command, fs *flag.FlagSet, w *
 	if len(args) == 0 {
 		return usage("exec", "names no command to run: app-token exec [flags] -- CMD [ARGS]")
 	}
+	if err := o.checkMinLifetime("exec"); err != nil {
+		return err
+	}
 	req, err := o.request(c, "exec", fs, w)
 	if err != nil {
 		return err

@@ -47,6 +47,7 @@ func TestExec(t *testing.T) {
 		{"killed by a signal", []string{"--", "sh", "-c", "kill -KILL $$"}, 128 + 9, ""},
 		{"no such command", []string{"--", "no-such-command-app-token"}, 127, "app-token: exec:"},
 		{"no command", nil, 2, "names no command"},
+		{"min lifetime past the hour", []string{"--min-lifetime", "2h", "--", "true"}, 2, "--min-lifetime 2h0m0s is not between 0s and 59m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -77,6 +77,9 @@ func (o *cachedFlags) credential(ctx context.Context, c Command, fs *flag.FlagSe
 	if len(args) != 1 {
 		return usage("git-credential", fmt.Sprintf("takes one operation, get, store or erase, got %d arguments", len(args)))
 	}
+	if err := o.checkMinLifetime("git-credential"); err != nil {
+		return err
+	}
 	attrs, err := readCredential(c.stdin())
 	if err != nil {
 		return err
@@ -125,6 +128,18 @@ func writeCredential(c Command, token string, expires time.Time) error {
 	// expires; older versions ignore the attribute.
 	_, err := fmt.Fprintf(c.Stdout, "username=x-access-token\npassword=%s\npassword_expiry_utc=%d\n", token, expires.Unix())
 	return err
+}
+
+// maxMinLifetime bounds --min-lifetime: GitHub's tokens live one hour, and
+// a longer wish could never be met.
+const maxMinLifetime = 59 * time.Minute
+
+// checkMinLifetime checks --min-lifetime for command name.
+func (o *cachedFlags) checkMinLifetime(name string) error {
+	if o.minLifetime < 0 || o.minLifetime > maxMinLifetime {
+		return usage(name, fmt.Sprintf("--min-lifetime %s is not between 0s and %s: GitHub's tokens live one hour", o.minLifetime, maxMinLifetime))
+	}
+	return nil
 }
 
 // readCredential reads git's request: key=value lines up to a blank line

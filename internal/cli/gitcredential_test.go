@@ -100,3 +100,28 @@ func TestForServer(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGitCredential measures one git credential get in process: from
+// the cache (what nearly every git command of a long job costs), and with
+// a mint (what one in every hour costs; two requests to the emulator).
+func BenchmarkGitCredential(b *testing.B) {
+	for _, cached := range []bool{true, false} {
+		b.Run(map[bool]string{true: "cached", false: "mint"}[cached], func(b *testing.B) {
+			h := newHarness(b, runnertest.World())
+			h.env["APP_TOKEN_CACHE"] = filepath.Join(h.dir, "tokens.json")
+			h.env["GITHUB_SERVER_URL"] = "https://github.com"
+			args := []string{"git-credential", "--client-id", runnertest.ClientID, "--private-key-file", h.keyFile, "--owner", "octocat", "get"}
+			var out, errOut strings.Builder
+			c := h.command("", &out, &errOut)
+			for b.Loop() {
+				if !cached {
+					os.Remove(h.env["APP_TOKEN_CACHE"])
+				}
+				c.Stdin = strings.NewReader("protocol=https\nhost=github.com\n\n")
+				if code := c.Main(b.Context(), args); code != 0 {
+					b.Fatalf("exit %d: %s", code, errOut.String())
+				}
+			}
+		})
+	}
+}
