@@ -297,6 +297,15 @@ func TestLongJob(t *testing.T) {
 				t.Fatalf("main step: %v\n%s", main.err, main.log)
 			}
 			installed := filepath.Join(h.dir, "app-token")
+			for name, want := range map[string]os.FileMode{"": 0o700 | os.ModeDir, "app-token": 0o755, "config.json": 0o600} {
+				fi, err := os.Stat(filepath.Join(installed, name))
+				if err != nil {
+					t.Fatalf("install-cli: %v", err)
+				}
+				if fi.Mode() != want {
+					t.Errorf("install-cli: mode of %q = %v, want %v", name, fi.Mode(), want)
+				}
+			}
 			host := newHostStep(t, h, hostEnv)
 			if got := host.must("command -v app-token"); strings.TrimSpace(got) != filepath.Join(installed, "app-token") {
 				t.Errorf("app-token on PATH = %q, want the installed copy in %s", got, installed)

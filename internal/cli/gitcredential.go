@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/tokencache"
 )
 
@@ -99,12 +100,18 @@ func (o *cachedFlags) credential(ctx context.Context, c Command, fs *flag.FlagSe
 		}
 		return writeCredential(c, t.Token, t.ExpiresAt)
 	}
-	req, err := o.request(c, "git-credential", fs, w)
+	// A request for another host is none of this helper's business, even
+	// when no app is configured: git asks its next helper.
+	file, err := o.configFile(c, "git-credential")
 	if err != nil {
 		return err
 	}
-	if !forServer(req.cfg.ServerURL, attrs) {
+	if !forServer(serverURL(c, file), attrs) {
 		return nil
+	}
+	req, err := o.request(c, "git-credential", fs, w)
+	if err != nil {
+		return err
 	}
 	cache, err := c.tokenCache()
 	if err != nil {
@@ -160,6 +167,17 @@ func readCredential(r io.Reader) (map[string]string, error) {
 		return nil, fmt.Errorf("git-credential: read git's request: %w", err)
 	}
 	return attrs, nil
+}
+
+// serverURL returns the GitHub server of c's environment: $GITHUB_SERVER_URL,
+// else the configuration file's, else github.com, as config resolves it.
+func serverURL(c Command, file config.CLIFile) string {
+	for _, u := range []string{c.getenv("GITHUB_SERVER_URL"), file.ServerURL} {
+		if u = strings.TrimRight(u, "/"); u != "" {
+			return u
+		}
+	}
+	return "https://github.com"
 }
 
 // forServer reports whether git's request attrs is for the GitHub server

@@ -74,6 +74,12 @@ func TestGitCredential(t *testing.T) {
 		t.Errorf("get after erase: exit %d, %d tokens, want a new one", r.code, len(h.srv.Tokens()))
 	}
 
+	// With no app configured at all, another host's request still gets
+	// a silent nothing, as git expects of a helper set for every host.
+	if r := h.run("protocol=https\nhost=gitlab.example.com\n\n", "git-credential", "get"); r.code != 0 || r.stdout != "" || r.stderr != "" {
+		t.Errorf("unconfigured get for another host: exit %d, stdout %q, stderr %q, want 0 and nothing", r.code, r.stdout, r.stderr)
+	}
+
 	// Git sends one operation; anything else is a usage error.
 	if r := h.run(request, flags...); r.code != 2 {
 		t.Errorf("git-credential with no operation: exit %d, want 2", r.code)
