@@ -109,7 +109,7 @@ func (o *cachedFlags) exec(ctx context.Context, c Command, fs *flag.FlagSet, w *
 		c.warn("git inside the command will not get new tokens: %s", err.Error())
 	} else {
 		defer broker.close()
-		env = append(env, brokerURLEnv+"="+broker.url, brokerSecretEnv+"="+broker.secret)
+		env = append(env, brokerAddrEnv+"="+broker.addr, brokerSecretEnv+"="+broker.secret)
 		if helper, err := selfHelper(); err != nil {
 			c.warn("git inside the command will not get new tokens: %s", err.Error())
 		} else {

@@ -7,8 +7,10 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/runnertest"
+	"github.com/ghapptoken/app-token-action/internal/tokencache"
 )
 
 // runExec runs app-token exec in process with the child environment env
@@ -76,5 +78,47 @@ func TestExecForwardsSignals(t *testing.T) {
 	code, _, stderr := runExec(t, h, env, "--", "sh", "-c", `trap 'exit 42' TERM; kill -TERM $PPID; i=0; while [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; exit 1`)
 	if code != 42 {
 		t.Errorf("exit status %d, want 42 from the command's SIGTERM trap\n%s", code, stderr)
+	}
+}
+
+// TestBroker checks exec's token broker: the secret is required, get
+// answers the cache's token for the request's server, erase drops it.
+func TestBroker(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runnertest.World())
+	var stderr bytes.Buffer
+	c := h.command("", &stderr, &stderr)
+	fs := newFlagSet("exec")
+	o := &cachedFlags{}
+	o.register(fs, time.Minute)
+	if err := fs.Parse([]string{"--client-id", runnertest.ClientID, "--private-key-file", h.keyFile, "--owner", "octocat"}); err != nil {
+		t.Fatal(err)
+	}
+	req, err := o.request(c, "exec", fs, newWords())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := tokencache.Cache{Path: filepath.Join(h.dir, "tokens.json")}
+	b, err := startBroker(t.Context(), c, req, cache, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	if _, err := askBroker(t.Context(), b.addr, strings.Repeat("0", len(b.secret)), "get", ""); err == nil || len(h.srv.Tokens()) != 0 {
+		t.Fatalf("get with a wrong secret: %v, %d tokens minted; want an error and none", err, len(h.srv.Tokens()))
+	}
+	got, err := askBroker(t.Context(), b.addr, b.secret, "get", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := h.srv.Tokens()
+	if len(tokens) != 1 || got.Token != tokens[0].Value || !got.ExpiresAt.Equal(tokens[0].ExpiresAt) || got.ServerURL != "https://github.com" {
+		t.Errorf("get = expiry %v, server %q (token matches: %t); want the one minted token for https://github.com", got.ExpiresAt, got.ServerURL, len(tokens) == 1 && got.Token == tokens[0].Value)
+	}
+	if _, err := askBroker(t.Context(), b.addr, b.secret, "erase", got.Token); err != nil {
+		t.Fatal(err)
+	}
+	if entries, err := cache.Entries(); err != nil || len(entries) != 0 {
+		t.Errorf("after erase the cache holds %d tokens (%v)", len(entries), err)
 	}
 }

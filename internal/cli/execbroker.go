@@ -1,16 +1,15 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,24 +19,35 @@ import (
 // Environment variables through which exec's command, and git-credential
 // run inside it, reach exec's token broker.
 const (
-	brokerURLEnv    = "APP_TOKEN_EXEC_URL"
+	brokerAddrEnv   = "APP_TOKEN_EXEC_ADDR"
 	brokerSecretEnv = "APP_TOKEN_EXEC_SECRET"
 )
 
+// brokerTimeout bounds one exchange with the broker, a mint included.
+const brokerTimeout = 5 * time.Minute
+
 // broker serves exec's command with tokens while it runs: the key stays in
 // exec, and git-credential inside the command asks exec for a token over
-// loopback HTTP, with a secret only the command's environment holds.
+// a loopback connection, with a secret only the command's environment
+// holds. One exchange is one line each way (a plain protocol, not HTTP,
+// so that the binary carries no HTTP server):
+//
+//	→ SECRET get
+//	← ok EXPIRES-UNIX SERVER-URL TOKEN
+//	→ SECRET erase PASSWORD
+//	← ok
+//
+// and "error MESSAGE" for a failure.
 type broker struct {
-	url, secret string
-	srv         *http.Server
+	addr, secret string
+	ln           net.Listener
 }
 
-// brokerToken is the broker's answer: a token, its expiry and the GitHub
-// server it is for.
+// brokerToken is the broker's answer to get.
 type brokerToken struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
-	ServerURL string    `json:"server_url"`
+	Token     string
+	ExpiresAt time.Time
+	ServerURL string
 }
 
 // startBroker starts exec's token broker for req on a loopback port.
@@ -48,72 +58,91 @@ func startBroker(ctx context.Context, c Command, req *appRequest, cache tokencac
 	}
 	raw := make([]byte, 32)
 	rand.Read(raw)
-	b := &broker{url: "http://" + ln.Addr().String(), secret: hex.EncodeToString(raw)}
+	b := &broker{addr: ln.Addr().String(), secret: hex.EncodeToString(raw), ln: ln}
 	scope := scopeKey(req)
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
-		e, err := c.cachedToken(r.Context(), req, cache, scope, minLeft)
+	ctx = context.WithoutCancel(ctx) // the command may outlive a cancellation of exec's context
+	serve := func(conn net.Conn) {
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(brokerTimeout))
+		line, err := bufio.NewReaderSize(conn, 4096).ReadString('\n')
 		if err != nil {
-			c.warn("exec: a token for git inside the command: %s", err.Error())
-			http.Error(w, "no token", http.StatusBadGateway)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(brokerToken{Token: e.Token, ExpiresAt: e.ExpiresAt, ServerURL: req.cfg.ServerURL})
-	})
-	mux.HandleFunc("POST /erase", func(w http.ResponseWriter, r *http.Request) {
-		value, _ := io.ReadAll(io.LimitReader(r.Body, maxInput))
-		if _, err := cache.Erase(scope, string(value)); err != nil {
-			c.warn("exec: %s", err.Error())
+		secret, rest, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+		op, password, _ := strings.Cut(rest, " ")
+		if subtle.ConstantTimeCompare([]byte(secret), []byte(b.secret)) != 1 {
+			fmt.Fprintf(conn, "error wrong secret\n")
+			return
 		}
-	})
-	b.srv = &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if subtle.ConstantTimeCompare([]byte(got), []byte(b.secret)) != 1 {
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
+		switch op {
+		case "get":
+			e, err := c.cachedToken(ctx, req, cache, scope, minLeft)
+			if err != nil {
+				c.warn("exec: a token for git inside the command: %s", err.Error())
+				fmt.Fprintf(conn, "error no token\n")
 				return
 			}
-			mux.ServeHTTP(w, r)
-		}),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-		ReadHeaderTimeout: 10 * time.Second,
+			fmt.Fprintf(conn, "ok %d %s %s\n", e.ExpiresAt.Unix(), req.cfg.ServerURL, e.Token)
+		case "erase":
+			if _, err := cache.Erase(scope, password); err != nil {
+				c.warn("exec: %s", err.Error())
+			}
+			fmt.Fprintf(conn, "ok\n")
+		default:
+			fmt.Fprintf(conn, "error unknown operation\n")
+		}
 	}
-	go b.srv.Serve(ln)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return // closed
+			}
+			go serve(conn)
+		}
+	}()
 	return b, nil
 }
 
-func (b *broker) close() { b.srv.Close() }
+func (b *broker) close() { b.ln.Close() }
 
 // askBroker sends git's operation op (get or erase) to the exec whose
-// broker url and secret name; for get it returns the token.
-func askBroker(ctx context.Context, url, secret, op, password string) (brokerToken, error) {
-	path := "/token"
-	if op == "erase" {
-		path = "/erase"
-	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, url+path, strings.NewReader(password))
-	if err != nil {
+// broker addr and secret name; for get it returns the token.
+func askBroker(ctx context.Context, addr, secret, op, password string) (brokerToken, error) {
+	fail := func(err error) (brokerToken, error) {
 		return brokerToken{}, fmt.Errorf("ask app-token exec for a token: %w", err)
 	}
-	r.Header.Set("Authorization", "Bearer "+secret)
-	client := &http.Client{Timeout: 5 * time.Minute}
-	resp, err := client.Do(r)
+	if strings.ContainsAny(password, "\r\n") {
+		password = ""
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return brokerToken{}, fmt.Errorf("ask app-token exec for a token: %w", err)
+		return fail(err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return brokerToken{}, fmt.Errorf("ask app-token exec for a token: %s", resp.Status)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(brokerTimeout))
+	if _, err := fmt.Fprintf(conn, "%s %s %s\n", secret, op, password); err != nil {
+		return fail(err)
 	}
-	var t brokerToken
-	if op == "get" {
-		if err := json.NewDecoder(io.LimitReader(resp.Body, maxInput)).Decode(&t); err != nil {
-			return brokerToken{}, fmt.Errorf("ask app-token exec for a token: %w", err)
-		}
-		if t.Token == "" || strings.ContainsAny(t.Token, "\r\n") {
-			return brokerToken{}, errors.New("ask app-token exec for a token: no usable token in the answer")
-		}
+	line, err := bufio.NewReaderSize(conn, 4096).ReadString('\n')
+	if err != nil {
+		return fail(err)
 	}
-	return t, nil
+	status, rest, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+	if status != "ok" {
+		return fail(errors.New(rest))
+	}
+	if op != "get" {
+		return brokerToken{}, nil
+	}
+	fields := strings.SplitN(rest, " ", 3)
+	if len(fields) != 3 || fields[2] == "" {
+		return fail(errors.New("no usable token in the answer"))
+	}
+	unix, err := strconv.ParseInt(fields[0], 10, 64)
+	if err != nil {
+		return fail(errors.New("no usable expiry in the answer"))
+	}
+	return brokerToken{Token: fields[2], ExpiresAt: time.Unix(unix, 0), ServerURL: fields[1]}, nil
 }

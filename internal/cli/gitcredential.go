@@ -92,9 +92,9 @@ func (o *cachedFlags) credential(ctx context.Context, c Command, fs *flag.FlagSe
 		// know; store needs nothing, as the cache holds the token.
 		return nil
 	}
-	if url := c.getenv(brokerURLEnv); url != "" {
+	if addr := c.getenv(brokerAddrEnv); addr != "" {
 		// Inside app-token exec's command: exec holds the key and mints.
-		t, err := askBroker(ctx, url, c.getenv(brokerSecretEnv), args[0], attrs["password"])
+		t, err := askBroker(ctx, addr, c.getenv(brokerSecretEnv), args[0], attrs["password"])
 		if err != nil || args[0] == "erase" || !forServer(t.ServerURL, attrs) {
 			return err
 		}
