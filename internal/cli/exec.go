@@ -98,7 +98,7 @@ func (o *cachedFlags) exec(ctx context.Context, c Command, fs *flag.FlagSet, w *
 	if left := e.ExpiresAt.Sub(c.now()); left < o.minLifetime {
 		c.warn("the token expires in %s, sooner than --min-lifetime %s: GitHub's tokens live one hour", left.Round(time.Second), o.minLifetime)
 	}
-	env := withoutVars(c.environ(), "GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", o.keyEnv)
+	env := withoutVars(c.environ(), "GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", o.keyEnv, brokerAddrEnv, brokerSecretEnv, brokerServerEnv)
 	env = append(env, "GH_TOKEN="+e.Token, "GITHUB_TOKEN="+e.Token)
 	if u, err := url.Parse(req.cfg.ServerURL); err == nil && !strings.EqualFold(u.Host, "github.com") {
 		// gh reads GH_ENTERPRISE_TOKEN for a host other than github.com.
@@ -109,7 +109,7 @@ func (o *cachedFlags) exec(ctx context.Context, c Command, fs *flag.FlagSet, w *
 		c.warn("git inside the command will not get new tokens: %s", err.Error())
 	} else {
 		defer broker.close()
-		env = append(env, brokerAddrEnv+"="+broker.addr, brokerSecretEnv+"="+broker.secret)
+		env = append(env, brokerAddrEnv+"="+broker.addr, brokerSecretEnv+"="+broker.secret, brokerServerEnv+"="+req.cfg.ServerURL)
 		if helper, err := selfHelper(); err != nil {
 			c.warn("git inside the command will not get new tokens: %s", err.Error())
 		} else {

@@ -21,6 +21,7 @@ import (
 const (
 	brokerAddrEnv   = "APP_TOKEN_EXEC_ADDR"
 	brokerSecretEnv = "APP_TOKEN_EXEC_SECRET"
+	brokerServerEnv = "APP_TOKEN_EXEC_SERVER" // the GitHub server the broker's tokens are for
 )
 
 // brokerTimeout bounds one exchange with the broker, a mint included.

@@ -94,8 +94,11 @@ func (o *cachedFlags) credential(ctx context.Context, c Command, fs *flag.FlagSe
 	}
 	if addr := c.getenv(brokerAddrEnv); addr != "" {
 		// Inside app-token exec's command: exec holds the key and mints.
+		if !forServer(c.getenv(brokerServerEnv), attrs) {
+			return nil
+		}
 		t, err := askBroker(ctx, addr, c.getenv(brokerSecretEnv), args[0], attrs["password"])
-		if err != nil || args[0] == "erase" || !forServer(t.ServerURL, attrs) {
+		if err != nil || args[0] == "erase" {
 			return err
 		}
 		return writeCredential(c, t.Token, t.ExpiresAt)
