@@ -66,7 +66,7 @@ func installCLI(e Env, cfg *config.Config) error {
 	if err != nil {
 		return fmt.Errorf("install-cli: %w", err)
 	}
-	if err := writeFile(filepath.Join(dir, cliConfigName), b, 0o600); err != nil {
+	if err := writeFile(filepath.Join(dir, cliConfigName), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("install-cli: write the configuration: %w", err)
 	}
 	for _, p := range []string{dir, filepath.Join(dir, cliName), filepath.Join(dir, cliConfigName)} {
