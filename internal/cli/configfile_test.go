@@ -11,11 +11,11 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
-// TestTokenFromConfigFile runs app-token token in a later step of a job
+// TestTokenReadsConfigFile runs app-token token in a later step of a job
 // whose action used install-cli: the app and scope come from the file,
 // flags win, and in a job container, where the exported host path does
 // not exist, the file is found in $RUNNER_TEMP.
-func TestTokenFromConfigFile(t *testing.T) {
+func TestTokenReadsConfigFile(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string

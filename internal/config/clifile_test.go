@@ -2,9 +2,12 @@ package config
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ghapptoken/app-token-action/internal/kms"
 )
 
 // TestCLIFileRoundTrip checks that the command line, parsing the file the
@@ -78,5 +81,48 @@ func TestParseCLIFileRefusesSecrets(t *testing.T) {
 		if _, err := ParseCLIFile([]byte(body)); err == nil {
 			t.Errorf("ParseCLIFile(%s) = nil error", body)
 		}
+	}
+}
+
+// TestCLIFileKeylessInputsFromRegistry checks, for every KMS provider in
+// the registry, that the file carries signing-key and each of the
+// provider's identity inputs that is not a secret, and no secret one;
+// and that ParseCLIFile refuses a file that holds a secret input.
+func TestCLIFileKeylessInputsFromRegistry(t *testing.T) {
+	t.Parallel()
+	for _, p := range kms.Providers() {
+		t.Run(p.Scheme, func(t *testing.T) {
+			t.Parallel()
+			values := map[string]string{"client-id": "Iv23liX", "signing-key": p.Form}
+			for _, in := range p.Inputs {
+				values[in.Name] = "value-of-" + in.Name
+			}
+			cfg, err := Parse(Inputs{Values: values, Getenv: func(k string) string {
+				return map[string]string{"GITHUB_REPOSITORY": "octo-org/app"}[k]
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := cfg.CLIFile()
+			if got := f.Inputs["signing-key"]; got != p.Form {
+				t.Errorf("CLIFile() signing-key = %q, want %q", got, p.Form)
+			}
+			for _, in := range p.Inputs {
+				got, ok := f.Inputs[in.Name]
+				switch {
+				case in.Secret && ok:
+					t.Errorf("CLIFile() holds secret input %s", in.Name)
+				case !in.Secret && got != values[in.Name]:
+					t.Errorf("CLIFile() %s = %q, want %q", in.Name, got, values[in.Name])
+				}
+				if !in.Secret {
+					continue
+				}
+				body := fmt.Sprintf(`{"version":%d,"inputs":{"client-id":"x",%q:"t"}}`, CLIFileVersion, in.Name)
+				if _, err := ParseCLIFile([]byte(body)); err == nil || !strings.Contains(err.Error(), in.Name) {
+					t.Errorf("ParseCLIFile(file with %s) error = %v, want one naming it", in.Name, err)
+				}
+			}
+		})
 	}
 }
