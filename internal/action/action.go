@@ -22,6 +22,8 @@ type Env struct {
 	Environ []string              // the process environment, to discover permission-* inputs
 	Core    apptoken.Options      // HTTP client, clocks and timings of the use case
 	Version string                // the action's version, for the User-Agent
+	// Executable is the binary install-cli copies; "" means os.Executable().
+	Executable string
 }
 
 // options returns e.Core with the runner's log as its voice.

@@ -31,6 +31,11 @@ func Main(ctx context.Context, e Env) error {
 	if err := checkFileCommands(e, cfg.SkipTokenRevoke); err != nil {
 		return err
 	}
+	if cfg.InstallCLI {
+		if err := installCLI(e, cfg); err != nil {
+			return err
+		}
+	}
 	o, err := e.options(cfg.Debug).WithCACertificates(cfg.CACertificates)
 	if err != nil {
 		return err

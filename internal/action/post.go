@@ -17,6 +17,10 @@ const expiryMargin = time.Minute
 // never fails the job; what goes wrong is a warning.
 func Post(ctx context.Context, e Env) {
 	pc := config.LoadPost(e.Action)
+	o, cerr := e.options(pc.Debug).WithCACertificates(pc.CACertificates)
+	// The command line's tokens (install-cli) go whatever happened to the
+	// step's own.
+	defer revokeCached(ctx, e, o)
 	switch {
 	case pc.SkipTokenRevoke && !pc.Unused:
 		e.Action.Infof("Token revocation skipped: skip-token-revoke is true")
@@ -34,7 +38,6 @@ func Post(ctx context.Context, e Env) {
 		e.Action.Infof("Token revocation skipped: the token expired or expires within a minute (%s)", pc.ExpiresAt)
 		return
 	}
-	o, cerr := e.options(pc.Debug).WithCACertificates(pc.CACertificates)
 	if cerr != nil {
 		// The post step never fails: try with the system's roots.
 		e.Action.Warningf("%s", cerr.Error())

@@ -15,6 +15,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
@@ -40,6 +41,10 @@ type Command struct {
 	// pipes a token in; nil checks whether Stdin is an *os.File of a
 	// character device other than /dev/null.
 	StdinIsTerminal func() bool
+
+	// Environ is the environment exec passes on to its command, as
+	// "NAME=value" entries; nil means os.Environ().
+	Environ []string
 }
 
 // Exit statuses of [Command.Main].
@@ -105,6 +110,13 @@ func (c Command) report(err error, w *words) int {
 	if w == nil {
 		w = newWords()
 	}
+	if es, ok := errors.AsType[*exitStatus](err); ok {
+		// exec's command ran, or could not start: its status is exec's.
+		if es.err != nil {
+			fmt.Fprintf(c.Stderr, "app-token: %s\n", es.err.Error())
+		}
+		return es.code
+	}
 	msg, next := err.Error(), hint.Next(err)
 	_, isUsage := errors.AsType[*usageError](err)
 	if fe, ok := errors.AsType[*apptoken.FieldError](err); ok {
@@ -145,6 +157,22 @@ func (c Command) getenv(name string) string {
 		return ""
 	}
 	return strings.TrimSpace(c.Getenv(name))
+}
+
+// environ returns c.Environ, or the process's environment if it is nil.
+func (c Command) environ() []string {
+	if c.Environ == nil {
+		return os.Environ()
+	}
+	return c.Environ
+}
+
+// now returns the time by c's clock.
+func (c Command) now() time.Time {
+	if c.Core.Now != nil {
+		return c.Core.Now()
+	}
+	return time.Now()
 }
 
 // stdin returns c.Stdin, or an empty reader if it is nil.

@@ -16,6 +16,8 @@ type command struct {
 	doc     string // the paragraphs after the usage line
 	// takesArgs says the command accepts arguments after its flags.
 	takesArgs bool
+	// args shows them on the usage line, after [flags].
+	args string
 	// setup registers the command's flags on fs, and returns the function
 	// that runs the command once they are parsed, with the arguments left.
 	// Flag values that errors quote are recorded in w.
@@ -26,7 +28,7 @@ type command struct {
 // are made by functions, not held in variables, because help refers to
 // this list.
 func commands() []command {
-	return []command{tokenCommand(), revokeCommand(), installationsCommand(), versionCommand(), helpCommand()}
+	return []command{tokenCommand(), gitCredentialCommand(), execCommand(), revokeCommand(), installationsCommand(), versionCommand(), helpCommand()}
 }
 
 // lookup returns the command called name.
@@ -105,7 +107,7 @@ func writeHelp(w io.Writer, cmd command) error {
 	var b bytes.Buffer
 	switch {
 	case hasFlags:
-		fmt.Fprintf(&b, "usage: app-token %s [flags]\n\n%s\nFlags (-flag and --flag are the same):\n", cmd.name, cmd.doc)
+		fmt.Fprintf(&b, "usage: app-token %s [flags]%s\n\n%s\nFlags (-flag and --flag are the same):\n", cmd.name, cmd.args, cmd.doc)
 		fs.SetOutput(&b)
 		fs.PrintDefaults()
 	case cmd.takesArgs:

@@ -95,7 +95,7 @@ func (h *harness) run(stdin string, args ...string) result {
 	if strings.Contains(r.stdout+r.stderr, "::") {
 		h.t.Errorf("app-token %s wrote a workflow command", args[0])
 	}
-	if args[0] == "token" {
+	if args[0] == "token" || args[0] == "git-credential" {
 		s = s.WithoutTokens() // it prints the token it minted
 	}
 	if line, kind := s.Find(r.stdout); line > 0 {

@@ -45,6 +45,7 @@ func tokenCommand() command {
 		setup: func(c Command, fs *flag.FlagSet, w *words) func(context.Context, []string) error {
 			o := &tokenFlags{}
 			o.register(fs)
+			fs.BoolVar(&o.json, "json", false, "print the token and what it covers as a JSON object")
 			return func(ctx context.Context, _ []string) error { return o.run(ctx, c, fs, w) }
 		},
 	}
@@ -58,6 +59,7 @@ type tokenFlags struct {
 	repositories, repositoryIDs       listFlag
 	permissions                       permissionFlag
 	json                              bool
+	config                            string
 }
 
 func (o *tokenFlags) register(fs *flag.FlagSet) {
@@ -69,21 +71,62 @@ func (o *tokenFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.enterprise, "enterprise", "", "use the app's installation on the enterprise with this `slug`")
 	fs.StringVar(&o.repository, "repository", "", "the current repository `owner/name`, used if no other flag chooses the installation (default $GITHUB_REPOSITORY)")
 	fs.Var(&o.permissions, "permission", "narrow the token to `NAME=LEVEL`, like contents=read; repeat for each permission")
-	fs.BoolVar(&o.json, "json", false, "print the token and what it covers as a JSON object")
+	fs.StringVar(&o.config, "config", "", "read the app, its signing key, the scope and the API from the `file` the action's install-cli input wrote; flags win (default $"+configEnv+")")
 }
 
 // run mints a token as the action's main step would, and prints it: two
 // requests, the installation's lookup and the token's creation.
 func (o *tokenFlags) run(ctx context.Context, c Command, fs *flag.FlagSet, w *words) error {
-	values, err := o.inputs(c, "token", fs, w)
+	req, err := o.request(c, "token", fs, w)
 	if err != nil {
 		return err
 	}
+	res, opts, err := req.mint(ctx)
+	if err != nil {
+		return err
+	}
+	if err := writeToken(c.Stdout, o.json, res); err != nil {
+		if rerr := apptoken.RevokeUnused(ctx, opts, req.cfg.APIURL, res.Token.Value); rerr != nil {
+			c.warnLive(res)
+		}
+		return fmt.Errorf("print the token: %w", err)
+	}
+	return nil
+}
+
+// appRequest is a token request as a minting command's flags, and the
+// configuration file the action left (--config), describe it: the checked
+// configuration, and what is needed to act as the app.
+type appRequest struct {
+	c     Command
+	cfg   *config.Config
+	debug bool
+	w     *words
+}
+
+// request returns the token request that the flags of command name
+// describe, completed from the configuration file (see
+// [tokenFlags.configFile]): flags win, and the file's scope counts only
+// when no flag gives one. It is the one path from flags to a request,
+// shared by token, git-credential and exec.
+func (o *tokenFlags) request(c Command, name string, fs *flag.FlagSet, w *words) (*appRequest, error) {
+	file, err := o.configFile(c, name)
+	if err != nil {
+		return nil, err
+	}
+	o.fill(file)
+	values, err := o.inputs(c, name, fs, w)
+	if err != nil {
+		return nil, err
+	}
 	current := o.repository
 	if current == "" {
+		current = file.Repository
+	}
+	if current == "" {
 		current = c.getenv("GITHUB_REPOSITORY")
-	} else if owner, name, ok := strings.Cut(current, "/"); !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-		return usage("token", fmt.Sprintf("--repository %q is not owner/name", current))
+	} else if owner, repo, ok := strings.Cut(current, "/"); !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
+		return nil, usage(name, fmt.Sprintf("--repository %q is not owner/name", current))
 	}
 	values["owner"] = o.owner
 	values["repositories"] = o.repositories.value()
@@ -91,33 +134,54 @@ func (o *tokenFlags) run(ctx context.Context, c Command, fs *flag.FlagSet, w *wo
 	values["installation-id"] = o.installationID
 	values["enterprise"] = o.enterprise
 	if err := o.permissions.inputs(values, w); err != nil {
-		return err
+		return nil, err
+	}
+	if o.scopeless() {
+		for _, in := range []string{"owner", "repositories", "repository-ids", "installation-id", "enterprise"} {
+			values[in] = file.Inputs[in]
+		}
+	}
+	for in, v := range file.Inputs {
+		if strings.HasPrefix(in, "permission-") && len(o.permissions) == 0 {
+			values[in] = v
+		}
+	}
+	if values["ca-certificates"] == "" {
+		values["ca-certificates"] = file.Inputs["ca-certificates"]
+	}
+	env := map[string]string{"GITHUB_REPOSITORY": current}
+	if c.getenv("GITHUB_SERVER_URL") == "" && file.ServerURL != "" {
+		env["GITHUB_SERVER_URL"] = file.ServerURL
 	}
 	// The owner of bare repository names comes from the current
 	// repository, as in a workflow.
-	cfg, err := config.Parse(config.Inputs{Values: values, Getenv: runnerEnv(c, map[string]string{"GITHUB_REPOSITORY": current})})
+	cfg, err := config.Parse(config.Inputs{Values: values, Getenv: runnerEnv(c, env)})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	opts, err := c.asApp(cfg, o.debug, w)
+	return &appRequest{c: c, cfg: cfg, debug: o.debug, w: w}, nil
+}
+
+// mint acts as the app and mints the token r asks for. It returns the
+// options it used, for a revocation. A token minted as ctx ended, whose
+// revocation failed, is reported as live.
+func (r *appRequest) mint(ctx context.Context) (apptoken.Result, apptoken.Options, error) {
+	opts, err := r.c.asApp(r.cfg, r.debug, r.w)
 	if err != nil {
-		return err
+		return apptoken.Result{}, opts, err
 	}
-	res, err := apptoken.Mint(ctx, opts, cfg.Request())
-	if err != nil {
-		if res.Token.Value != "" {
-			// Interrupted while GitHub minted it, and its revocation failed.
-			c.warnLive(res)
-		}
-		return err
+	res, err := apptoken.Mint(ctx, opts, r.cfg.Request())
+	if err != nil && res.Token.Value != "" {
+		// Interrupted while GitHub minted it, and its revocation failed.
+		r.c.warnLive(res)
 	}
-	if err := writeToken(c.Stdout, o.json, res); err != nil {
-		if rerr := apptoken.RevokeUnused(ctx, opts, cfg.APIURL, res.Token.Value); rerr != nil {
-			c.warnLive(res)
-		}
-		return fmt.Errorf("print the token: %w", err)
-	}
-	return nil
+	return res, opts, err
+}
+
+// scopeless reports whether no flag chooses the installation or the
+// repositories.
+func (o *tokenFlags) scopeless() bool {
+	return o.owner == "" && len(o.repositories) == 0 && len(o.repositoryIDs) == 0 && o.installationID == "" && o.enterprise == ""
 }
 
 // warnLive warns that res's token, which nobody received, could not be

@@ -186,6 +186,7 @@ func TestActionFile(t *testing.T) {
 			"github-api-url":    "${{ github.api_url }}",
 			"summary":           "true",
 			"git-user":          "false",
+			"install-cli":       "false",
 		}
 		got := map[string]string{}
 		for name, in := range f.Inputs {

@@ -55,6 +55,7 @@ type Config struct {
 	ServerURL       string // GITHUB_SERVER_URL, else https://github.com; no trailing slash
 	Summary         bool   // input summary, default true
 	GitUser         bool   // input git-user, default false
+	InstallCLI      bool   // input install-cli, default false: leave the command line and a CLIFile for later steps
 	Debug           bool   // RUNNER_DEBUG == "1"
 
 	// CACertificates is input ca-certificates, checked: PEM text of one or
@@ -142,7 +143,7 @@ func (in Inputs) getenv(name string) string {
 var coreInputNames = []string{
 	"client-id", "app-id", "private-key", "signing-key", "owner", "repositories", "repository-ids",
 	"installation-id", "enterprise", "skip-token-revoke", "github-api-url", "summary", "git-user",
-	"ca-certificates",
+	"ca-certificates", "install-cli",
 }
 
 // inputNames returns the inputs Load reads besides the permission-*
@@ -440,7 +441,10 @@ func (l *loader) flags() error {
 	if l.c.Summary, err = l.bool("summary", true); err != nil {
 		return err
 	}
-	l.c.GitUser, err = l.bool("git-user", false)
+	if l.c.GitUser, err = l.bool("git-user", false); err != nil {
+		return err
+	}
+	l.c.InstallCLI, err = l.bool("install-cli", false)
 	return err
 }
 

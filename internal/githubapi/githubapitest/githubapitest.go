@@ -37,7 +37,10 @@ type Config struct {
 	// /repos/old-owner/old-name/... are redirected the way GitHub redirects
 	// renamed repositories.
 	Renamed map[string]string
-	// TokenTTL is the lifetime of installation tokens; 0 means one hour.
+	// TokenTTL is the lifetime of installation tokens; 0 means one hour,
+	// GitHub's ("The installation access token will expire after 1 hour",
+	// docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-an-installation-access-token-for-a-github-app).
+	// Tests of long jobs shorten it to seconds.
 	TokenTTL time.Duration
 	// Now is the server's clock before any [Server.SetClockOffset];
 	// nil means time.Now.

@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
+	"github.com/ghapptoken/app-token-action/internal/tokencache"
+)
+
+// TestGitCredential runs git's credential protocol against the helper in
+// process: get answers for the GitHub host only, from the cache while the
+// token has --min-lifetime left; store does nothing; erase drops the
+// token from the cache.
+func TestGitCredential(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runnertest.World())
+	cachePath := filepath.Join(h.dir, "cache", "tokens.json")
+	h.env["APP_TOKEN_CACHE"] = cachePath
+	h.env["GITHUB_SERVER_URL"] = "https://ghe.example.com"
+	flags := []string{"git-credential", "--client-id", runnertest.ClientID, "--private-key-file", h.keyFile, "--owner", "octocat"}
+	cred := func(op, request string) result {
+		t.Helper()
+		return h.run(request, append(flags, op)...)
+	}
+	const request = "protocol=https\nhost=ghe.example.com\n\n"
+
+	first := cred("get", request)
+	tokens := h.srv.Tokens()
+	if first.code != 0 || len(tokens) != 1 {
+		t.Fatalf("get: exit %d, %d tokens minted, want 0 and 1\n%s", first.code, len(tokens), first.stderr)
+	}
+	want := "username=x-access-token\npassword=" + tokens[0].Value + "\npassword_expiry_utc=" + strconv.FormatInt(tokens[0].ExpiresAt.Unix(), 10) + "\n"
+	if first.stdout != want {
+		t.Errorf("get answered %q, want %q", h.redact(first.stdout), h.redact(want))
+	}
+	if again := cred("get", request); again.stdout != want || len(h.srv.Tokens()) != 1 {
+		t.Errorf("a second get minted again (%d tokens) or answered otherwise", len(h.srv.Tokens()))
+	}
+	b, err := os.ReadFile(cachePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "BEGIN") || !strings.Contains(string(b), tokens[0].Value) {
+		t.Errorf("the cache file holds key material or lacks the token")
+	}
+
+	for _, tt := range []struct{ name, op, request string }{
+		{"other host", "get", "protocol=https\nhost=github.com\n\n"},
+		{"other port", "get", "protocol=https\nhost=ghe.example.com:8443\n\n"},
+		{"plain http", "get", "protocol=http\nhost=ghe.example.com\n\n"},
+		{"store", "store", request + "username=x-access-token\npassword=x\n"},
+		{"unknown operation", "list", request},
+	} {
+		if r := cred(tt.op, tt.request); r.code != 0 || r.stdout != "" || r.stderr != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q, want 0 and nothing", tt.name, r.code, h.redact(r.stdout), r.stderr)
+		}
+	}
+	if n := len(h.srv.Tokens()); n != 1 {
+		t.Errorf("requests for other hosts minted tokens: %d in all, want 1", n)
+	}
+
+	if r := cred("erase", request+"username=x-access-token\npassword="+tokens[0].Value+"\n"); r.code != 0 {
+		t.Fatalf("erase: exit %d\n%s", r.code, r.stderr)
+	}
+	entries, err := tokencache.Cache{Path: cachePath}.Entries()
+	if err != nil || len(entries) != 0 {
+		t.Errorf("after erase the cache holds %d tokens (%v), want none", len(entries), err)
+	}
+	if r := cred("get", request); r.code != 0 || len(h.srv.Tokens()) != 2 {
+		t.Errorf("get after erase: exit %d, %d tokens, want a new one", r.code, len(h.srv.Tokens()))
+	}
+
+	// With no app configured at all, another host's request still gets
+	// a silent nothing, as git expects of a helper set for every host.
+	if r := h.run("protocol=https\nhost=gitlab.example.com\n\n", "git-credential", "get"); r.code != 0 || r.stdout != "" || r.stderr != "" {
+		t.Errorf("unconfigured get for another host: exit %d, stdout %q, stderr %q, want 0 and nothing", r.code, r.stdout, r.stderr)
+	}
+
+	// Git sends one operation; anything else is a usage error.
+	if r := h.run(request, flags...); r.code != 2 {
+		t.Errorf("git-credential with no operation: exit %d, want 2", r.code)
+	}
+}
+
+func TestForServer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		server, protocol, host string
+		want                   bool
+	}{
+		{"https://github.com", "https", "github.com", true},
+		{"https://github.com", "https", "GitHub.com", true},
+		{"https://github.com", "https", "gist.github.com", false},
+		{"https://github.com", "http", "github.com", false},
+		{"http://127.0.0.1:8080", "http", "127.0.0.1:8080", true},
+		{"http://127.0.0.1:8080", "http", "127.0.0.1", false},
+		{"", "https", "", false},
+	}
+	for _, tt := range tests {
+		if got := forServer(tt.server, map[string]string{"protocol": tt.protocol, "host": tt.host}); got != tt.want {
+			t.Errorf("forServer(%q, %s://%s) = %t, want %t", tt.server, tt.protocol, tt.host, got, tt.want)
+		}
+	}
+}
+
+// BenchmarkGitCredential measures one git credential get in process: from
+// the cache (what nearly every git command of a long job costs), and with
+// a mint (what one in every hour costs; two requests to the emulator).
+func BenchmarkGitCredential(b *testing.B) {
+	for _, cached := range []bool{true, false} {
+		b.Run(map[bool]string{true: "cached", false: "mint"}[cached], func(b *testing.B) {
+			h := newHarness(b, runnertest.World())
+			h.env["APP_TOKEN_CACHE"] = filepath.Join(h.dir, "tokens.json")
+			h.env["GITHUB_SERVER_URL"] = "https://github.com"
+			args := []string{"git-credential", "--client-id", runnertest.ClientID, "--private-key-file", h.keyFile, "--owner", "octocat", "get"}
+			var out, errOut strings.Builder
+			c := h.command("", &out, &errOut)
+			for b.Loop() {
+				if !cached {
+					os.Remove(h.env["APP_TOKEN_CACHE"])
+				}
+				c.Stdin = strings.NewReader("protocol=https\nhost=github.com\n\n")
+				if code := c.Main(b.Context(), args); code != 0 {
+					b.Fatalf("exit %d: %s", code, errOut.String())
+				}
+			}
+		})
+	}
+}
