@@ -453,17 +453,7 @@ func (c *Client) now() time.Time {
 }
 
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	if c.Sleep != nil {
-		return c.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return transport.Sleep(ctx, c.Sleep, d)
 }
 
 // backoff returns the wait before retry n (from 1): BaseBackoff doubled

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/hint"
+	"github.com/ghapptoken/app-token-action/internal/transport"
 )
 
 // The runner passes these to a container action when the job has
@@ -200,17 +201,7 @@ func backoff(attempt int) time.Duration {
 }
 
 func (f Fetcher) sleep(ctx context.Context, d time.Duration) error {
-	if f.Sleep != nil {
-		return f.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return transport.Sleep(ctx, f.Sleep, d)
 }
 
 // Describe returns the subject and audience of token, without verifying

@@ -195,17 +195,7 @@ func (c Client) Do(ctx context.Context, step string, build func(context.Context)
 }
 
 func (c Client) sleep(ctx context.Context, d time.Duration) error {
-	if c.Sleep != nil {
-		return c.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return transport.Sleep(ctx, c.Sleep, d)
 }
 
 // Blank replaces every non-empty secret in s with "***".
