@@ -688,6 +688,10 @@ func TestKeyVersionForms(t *testing.T) {
 			if got := w.calls(); !slices.Equal(got, tt.want) {
 				t.Errorf("requests = %q, want %q", got, tt.want)
 			}
+			// roles/cloudkms.signer and roles/cloudkms.viewer: nothing is refused.
+			if got := w.gcp.Refused(); len(got) != 0 {
+				t.Errorf("refused requests = %v, want none", got)
+			}
 		})
 	}
 }
