@@ -187,6 +187,34 @@ func explainAppCall(r Request, err error) error {
 	return explain(err)
 }
 
+// refusalExplainer is a KMS signer that can tell, after GitHub refused a
+// JWT it signed, what about its key may be the cause, such as a Cloud KMS
+// key version whose algorithm is not RS256. It reads the key only then,
+// so that a run that succeeds needs no permission but to sign.
+type refusalExplainer interface {
+	// ExplainRefusal returns the next step, or "" if it can tell none.
+	ExplainRefusal(ctx context.Context) string
+}
+
+// explainRefusal gives GitHub's 401 to a JWT that k signed the next step
+// that k's signer finds, if it is a [refusalExplainer] and finds one. A
+// 401 that names a claim is about the JWT's content, not its signature,
+// and keeps its hint.
+func (k *appKey) explainRefusal(ctx context.Context, err error) error {
+	apiErr, ok := errors.AsType[*githubapi.Error](err)
+	if !ok || apiErr.Status != http.StatusUnauthorized || strings.Contains(apiErr.Message, "claim") {
+		return err
+	}
+	x, ok := k.jwts.signer.(refusalExplainer)
+	if !ok {
+		return err
+	}
+	if next := x.ExplainRefusal(ctx); next != "" {
+		return hint.New(err, next)
+	}
+	return err
+}
+
 // jwtHint explains a 401 to an app JWT.
 func jwtHint(r Request, apiErr *githubapi.Error) string {
 	if strings.Contains(apiErr.Message, "'Issuer' claim") {

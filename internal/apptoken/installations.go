@@ -22,7 +22,7 @@ func ListInstallations(ctx context.Context, o Options, r Request) ([]githubapi.I
 	}
 	list, err := o.client(r.APIURL, k).ListInstallations(ctx)
 	if err != nil {
-		return nil, explainAppCall(r, fmt.Errorf("list the app's installations: %w", err))
+		return nil, k.explainRefusal(ctx, explainAppCall(r, fmt.Errorf("list the app's installations: %w", err)))
 	}
 	return list, nil
 }

@@ -45,7 +45,7 @@ func Mint(ctx context.Context, o Options, r Request) (Result, error) {
 	lookup, repos := chooseLookup(r)
 	inst, err := c.FindInstallation(ctx, lookup)
 	if err != nil {
-		return Result{}, explainLookup(ctx, c, r, lookup, err)
+		return Result{}, k.explainRefusal(ctx, explainLookup(ctx, c, r, lookup, err))
 	}
 	if err := checkPermissions(r.Permissions, inst); err != nil {
 		return Result{}, err

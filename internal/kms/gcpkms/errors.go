@@ -76,9 +76,13 @@ func explainSign(err error, who string, federated bool) error {
 	case e.Status == http.StatusForbidden && strings.Contains(e.Message, "scope"):
 		return hint.New(err, "the access token lacks the scope "+cloudPlatformScope+": ask for it where the token is made")
 	case e.Status == http.StatusForbidden:
-		return hint.New(err, fmt.Sprintf("check that {signing-key} exists, and grant roles/cloudkms.signerVerifier (permission cloudkms.cryptoKeyVersions.useToSign, and .viewPublicKey, with which the key version's algorithm is checked) on it to %s", who))
+		return hint.New(err, fmt.Sprintf("check that {signing-key} exists, and grant roles/cloudkms.signer (permission cloudkms.cryptoKeyVersions.useToSign) on it to %s; "+
+			"roles/cloudkms.signerVerifier adds .viewPublicKey, with which the action names the key version's algorithm if GitHub refuses a signature", who))
 	case e.Status == http.StatusNotFound:
 		return hint.New(err, "check {signing-key}: no such key version")
+	case e.Code == "FAILED_PRECONDITION" && strings.Contains(strings.ToLower(e.Message), "not enabled"):
+		// asymmetricSign's answer for a DISABLED or DESTROYED version.
+		return hint.New(err, "enable the key version (gcloud kms keys versions enable), or name another in {signing-key}")
 	case e.Code == "FAILED_PRECONDITION" || e.Code == "INVALID_ARGUMENT" && strings.Contains(strings.ToLower(e.Message), "digest"):
 		return hint.New(err, algorithmHint)
 	default:

@@ -17,8 +17,11 @@
 //     sees: its subject token source (the runner's OIDC token service),
 //     token URL and service account are used as above.
 //
-// Before its first signature, a Signer reads the key version's algorithm,
-// or chooses the version when the key names none.
+// A Signer signs with the key version the key names without reading it
+// first, so that roles/cloudkms.signer suffices and a run makes no
+// request that role is refused; it chooses the version when the key names
+// none. It reads the version's algorithm only to explain a refusal
+// ([Signer.ExplainRefusal]).
 package gcpkms
 
 import (
@@ -99,7 +102,10 @@ type Signer struct {
 	token   string // the access token, once obtained
 	who     string // whom the token stands for, for hints
 	secrets []string
-	version string // the key version's resource name, once checked or chosen
+	version string // the key version's resource name, once named or chosen
+	// algorithm is the version's, if known without a request (chosen
+	// from the list of versions), else "".
+	algorithm string
 	// federated is whether the token was obtained for the job's OIDC
 	// token (inputs or a credentials file), for hints.
 	federated bool
@@ -142,8 +148,7 @@ func New(o Options) (*Signer, error) {
 
 // SignDigest returns the RSASSA-PKCS1-v1_5 signature of digest, a SHA-256
 // hash, made by the key version. The first call obtains the access token,
-// and learns the key version's algorithm (see [Signer.keyVersion]),
-// choosing the version if the key names none.
+// and chooses the version if the key names none (see [Signer.keyVersion]).
 func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
 	if len(digest) != 32 {
 		return nil, fmt.Errorf("GCP KMS sign: the digest has %d bytes, not the 32 of SHA-256", len(digest))
@@ -161,7 +166,7 @@ func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) 
 		return nil, explainSign(err, who, s.federated)
 	}
 	if err := appjwt.CheckSignature(sig); err != nil {
-		return nil, hint.New(fmt.Errorf("GCP KMS sign with %s: %w", name, err), algorithmHint)
+		return nil, s.explainSignature(ctx, token, name, secrets, err)
 	}
 	return sig, nil
 }

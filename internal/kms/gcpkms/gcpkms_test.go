@@ -48,7 +48,8 @@ var mainJob = oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"}
 
 // project returns the emulated project: a provider that admits octo-org's
 // repositories, a service account they may impersonate, and a key that
-// the service account and the main branch's federated identity may use.
+// the service account and the main branch's federated identity may sign
+// with, and nothing else (roles/cloudkms.signer, the least role).
 func project() gcpkmstest.Config {
 	return gcpkmstest.Config{
 		Key:       appKey(),
@@ -58,9 +59,6 @@ func project() gcpkmstest.Config {
 			Users: []string{"principal://iam.googleapis.com/" + pool + "/subject/repo:octo-org/app:*"},
 		}},
 		Signers: []string{"serviceAccount:" + sa, "principal://iam.googleapis.com/" + pool + "/subject/" + mainSub},
-		// roles/cloudkms.signerVerifier, as the README advises: the signer
-		// may read the key version's algorithm.
-		PublicKeyViewers: []string{"serviceAccount:" + sa, "principal://iam.googleapis.com/" + pool + "/subject/" + mainSub},
 	}
 }
 
@@ -135,8 +133,6 @@ var (
 	stsOK  = "sts POST /v1/token 200"
 	iamOK  = "iamcredentials POST /v1/projects/-/serviceAccounts/" + sa + ":generateAccessToken 200"
 	signOK = "cloudkms POST /v1/" + gcpkmstest.DefaultKey + ":asymmetricSign 200"
-	// checkOK reads the key version's algorithm before the first signature.
-	checkOK = "cloudkms GET /v1/" + gcpkmstest.DefaultKey + "/publicKey 200"
 )
 
 func TestSignDigest(t *testing.T) {
@@ -151,33 +147,33 @@ func TestSignDigest(t *testing.T) {
 		opts: func(*world) gcpkms.Options {
 			return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}
 		},
-		wantCalls: []string{stsOK, iamOK, checkOK, signOK},
+		wantCalls: []string{stsOK, iamOK, signOK},
 		wantOIDC:  1,
 	}, {
 		name:      "federated identity signs directly",
 		opts:      func(*world) gcpkms.Options { return gcpkms.Options{WorkloadIdentityProvider: provider} },
-		wantCalls: []string{stsOK, checkOK, signOK},
+		wantCalls: []string{stsOK, signOK},
 		wantOIDC:  1,
 	}, {
 		name: "provider's full name and a key without gcpkms://",
 		opts: func(w *world) gcpkms.Options {
 			return gcpkms.Options{Key: w.gcp.KeyName(), WorkloadIdentityProvider: "//iam.googleapis.com/" + provider, ServiceAccount: sa}
 		},
-		wantCalls: []string{stsOK, iamOK, checkOK, signOK},
+		wantCalls: []string{stsOK, iamOK, signOK},
 		wantOIDC:  1,
 	}, {
 		name: "access token input",
 		opts: func(w *world) gcpkms.Options {
 			return gcpkms.Options{AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)}
 		},
-		wantCalls: []string{checkOK, signOK},
+		wantCalls: []string{signOK},
 	}, {
 		name: "access token in GOOGLE_OAUTH_ACCESS_TOKEN",
 		opts: func(w *world) gcpkms.Options {
 			w.env["GOOGLE_OAUTH_ACCESS_TOKEN"] = w.gcp.IssueToken("serviceAccount:" + sa)
 			return gcpkms.Options{}
 		},
-		wantCalls: []string{checkOK, signOK},
+		wantCalls: []string{signOK},
 	}, {
 		name: "endpoint overrides ending in /v1/",
 		opts: func(w *world) gcpkms.Options {
@@ -186,7 +182,7 @@ func TestSignDigest(t *testing.T) {
 			}
 			return gcpkms.Options{WorkloadIdentityProvider: provider, ServiceAccount: sa}
 		},
-		wantCalls: []string{stsOK, iamOK, checkOK, signOK},
+		wantCalls: []string{stsOK, iamOK, signOK},
 		wantOIDC:  1,
 	}}
 	for _, tt := range tests {
@@ -212,6 +208,10 @@ func TestSignDigest(t *testing.T) {
 				if got := w.calls(); !slices.Equal(got, want) {
 					t.Errorf("requests after signature %d = %q, want %q", i+1, got, want)
 				}
+			}
+			// roles/cloudkms.signer suffices: no request is refused.
+			if got := w.gcp.Refused(); len(got) != 0 {
+				t.Errorf("refused requests = %v, want none", got)
 			}
 			if got := w.oidc.Issued(); got != tt.wantOIDC {
 				t.Errorf("OIDC tokens issued = %d, want %d", got, tt.wantOIDC)
@@ -357,48 +357,20 @@ func TestSignDigestErrors(t *testing.T) {
 		name:     "key for encryption",
 		cfg:      func(c *gcpkmstest.Config) { c.Algorithm = "GOOGLE_SYMMETRIC_ENCRYPTION" },
 		opts:     wif,
-		wantErr:  []string{"has algorithm GOOGLE_SYMMETRIC_ENCRYPTION"},
-		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256", "ASYMMETRIC_SIGN"},
-	}, {
-		name: "key for encryption, signer role only",
-		cfg: func(c *gcpkmstest.Config) {
-			c.Algorithm, c.PublicKeyViewers = "GOOGLE_SYMMETRIC_ENCRYPTION", nil
-		},
-		opts:     wif,
 		wantErr:  []string{"400 FAILED_PRECONDITION"},
 		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256", "ASYMMETRIC_SIGN"},
 	}, {
-		name:     "EC key",
-		cfg:      func(c *gcpkmstest.Config) { c.Algorithm = "EC_SIGN_P256_SHA256" },
+		name:     "EC key, read after the signature (roles/cloudkms.signerVerifier)",
+		cfg:      func(c *gcpkmstest.Config) { c.Algorithm, c.SignerVerifiers = "EC_SIGN_P256_SHA256", c.Signers },
 		opts:     wif,
-		wantErr:  []string{"has algorithm EC_SIGN_P256_SHA256"},
+		wantErr:  []string{"has algorithm EC_SIGN_P256_SHA256", "not one of an RSA key"},
 		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256"},
 	}, {
 		name:     "EC key, signer role only",
-		cfg:      func(c *gcpkmstest.Config) { c.Algorithm, c.PublicKeyViewers = "EC_SIGN_P256_SHA256", nil },
+		cfg:      func(c *gcpkmstest.Config) { c.Algorithm = "EC_SIGN_P256_SHA256" },
 		opts:     wif,
 		wantErr:  []string{"not one of an RSA key of 2048, 3072 or 4096 bits"},
 		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256"},
-	}, {
-		name:     "PSS key version",
-		cfg:      func(c *gcpkmstest.Config) { c.Algorithm = "RSA_SIGN_PSS_2048_SHA256" },
-		opts:     wif,
-		wantErr:  []string{"has algorithm RSA_SIGN_PSS_2048_SHA256", "does not make RS256 signatures"},
-		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256", "RSA_SIGN_PKCS1_3072_SHA256", "RSA_SIGN_PKCS1_4096_SHA256"},
-	}, {
-		name: "PSS key version, read with get (roles/cloudkms.viewer)",
-		cfg: func(c *gcpkmstest.Config) {
-			c.Algorithm, c.Viewers, c.PublicKeyViewers = "RSA_SIGN_PSS_3072_SHA256", c.PublicKeyViewers, nil
-		},
-		opts:     wif,
-		wantErr:  []string{"has algorithm RSA_SIGN_PSS_3072_SHA256"},
-		wantHint: []string{"RSA_SIGN_PKCS1_2048_SHA256"},
-	}, {
-		name:     "disabled key version, read with get",
-		cfg:      func(c *gcpkmstest.Config) { c.Disabled, c.Viewers = true, c.PublicKeyViewers },
-		opts:     wif,
-		wantErr:  []string{"is DISABLED, not ENABLED"},
-		wantHint: []string{"enable the key version"},
 	}, {
 		name: "no version, and no permission to list",
 		opts: func(w *world) gcpkms.Options {
@@ -422,7 +394,7 @@ func TestSignDigestErrors(t *testing.T) {
 		cfg:      func(c *gcpkmstest.Config) { c.Disabled = true },
 		opts:     wif,
 		wantErr:  []string{"400 FAILED_PRECONDITION", "DISABLED"},
-		wantHint: []string{"ENABLED"},
+		wantHint: []string{"enable the key version", "{signing-key}"},
 	}, {
 		name: "expired access token",
 		opts: func(w *world) gcpkms.Options {
@@ -436,7 +408,7 @@ func TestSignDigestErrors(t *testing.T) {
 			return gcpkms.Options{AccessToken: w.gcp.IssueToken("serviceAccount:" + sa)}
 		},
 		setup:     func(w *world) { w.gcp.Fail(10, http.StatusServiceUnavailable) },
-		wantErr:   []string{"GCP KMS get the public key of " + gcpkmstest.DefaultKey + ": 503 UNAVAILABLE"},
+		wantErr:   []string{"GCP KMS sign: 503 UNAVAILABLE"},
 		transient: true,
 	}, {
 		name:      "STS keeps failing",
@@ -491,6 +463,103 @@ func TestSignDigestErrors(t *testing.T) {
 	}
 }
 
+// TestExplainRefusal signs with key versions GitHub would refuse or
+// accept, then asks the signer why GitHub refused the JWT: the signature
+// needs roles/cloudkms.signer alone, and the key version is read only
+// then, to name its algorithm when a role allows (getPublicKey, else get),
+// or else to say which algorithms work and which role would let the
+// action check.
+func TestExplainRefusal(t *testing.T) {
+	t.Parallel()
+	const key = "projects/app-project/locations/global/keyRings/github/cryptoKeys/app-key"
+	var (
+		version   = gcpkmstest.DefaultKey
+		publicKey = func(status int) string { return fmt.Sprintf("cloudkms GET /v1/%s/publicKey %d", version, status) }
+		get       = func(status int) string { return fmt.Sprintf("cloudkms GET /v1/%s %d", version, status) }
+		list      = "cloudkms GET /v1/" + key + "/cryptoKeyVersions 200"
+		me        = "serviceAccount:" + sa
+	)
+	tests := []struct {
+		name      string
+		uri       string // "": the key version
+		cfg       func(*gcpkmstest.Config)
+		want      []string
+		notWant   []string
+		wantCalls []string // after the signature
+	}{{
+		name: "PSS, roles/cloudkms.signer alone",
+		cfg:  func(c *gcpkmstest.Config) { c.Algorithm = "RSA_SIGN_PSS_2048_SHA256" },
+		want: []string{"key version " + version, "must be RSA_SIGN_PKCS1_*_SHA256", "RSA_SIGN_PKCS1_2048_SHA256", "RSA_SIGN_PSS_*",
+			"roles/cloudkms.signerVerifier", "cloudkms.cryptoKeyVersions.viewPublicKey", "to the account of the access token", "{client-id}"},
+		notWant:   []string{"has algorithm"},
+		wantCalls: []string{publicKey(403), get(403)},
+	}, {
+		name: "PSS, roles/cloudkms.signerVerifier",
+		cfg: func(c *gcpkmstest.Config) {
+			c.Algorithm, c.Signers, c.SignerVerifiers = "RSA_SIGN_PSS_2048_SHA256", nil, []string{me}
+		},
+		want:      []string{"has algorithm RSA_SIGN_PSS_2048_SHA256", "does not make RS256 signatures", "RSA_SIGN_PKCS1_2048_SHA256", "{signing-key}"},
+		notWant:   []string{"roles/"},
+		wantCalls: []string{publicKey(200)},
+	}, {
+		name:      "PSS 3072, roles/cloudkms.signer and roles/cloudkms.viewer",
+		cfg:       func(c *gcpkmstest.Config) { c.Algorithm, c.Viewers = "RSA_SIGN_PSS_3072_SHA256", []string{me} },
+		want:      []string{"has algorithm RSA_SIGN_PSS_3072_SHA256", "RSA_SIGN_PKCS1_3072_SHA256"},
+		wantCalls: []string{publicKey(403), get(200)},
+	}, {
+		name:      "RS256, roles/cloudkms.signerVerifier: the key is not the app's",
+		cfg:       func(c *gcpkmstest.Config) { c.Signers, c.SignerVerifiers = nil, []string{me} },
+		want:      []string{"has algorithm RSA_SIGN_PKCS1_2048_SHA256, which makes RS256 signatures", "not the app's", "{client-id}", "{signing-key}"},
+		notWant:   []string{"does not make"},
+		wantCalls: []string{publicKey(200)},
+	}, {
+		name:      "a version chosen from the list is not read again",
+		uri:       "gcpkms://" + key,
+		cfg:       func(c *gcpkmstest.Config) { c.Viewers = []string{me} },
+		want:      []string{"has algorithm RSA_SIGN_PKCS1_2048_SHA256, which makes RS256 signatures"},
+		wantCalls: nil,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := project()
+			tt.cfg(&cfg)
+			w := newWorld(t, mainJob, cfg)
+			s, err := gcpkms.New(w.options(gcpkms.Options{Key: tt.uri, AccessToken: w.gcp.IssueToken(me)}))
+			if err != nil {
+				t.Fatalf("New() error = %v", err)
+			}
+			if got := s.ExplainRefusal(t.Context()); got != "" {
+				t.Errorf("ExplainRefusal() before a signature = %q, want \"\"", got)
+			}
+			if _, err := s.SignDigest(t.Context(), digestOf("message")); err != nil {
+				t.Fatalf("SignDigest() error = %v (hint: %s)", err, hint.Next(err))
+			}
+			if got := w.gcp.Refused(); len(got) != 0 {
+				t.Errorf("refused requests before GitHub's refusal = %v, want none", got)
+			}
+			before := len(w.calls())
+			got := s.ExplainRefusal(t.Context())
+			for _, want := range tt.want {
+				if !strings.Contains(got, want) {
+					t.Errorf("ExplainRefusal() = %q, want it to hold %q", got, want)
+				}
+			}
+			for _, bad := range tt.notWant {
+				if strings.Contains(got, bad) {
+					t.Errorf("ExplainRefusal() = %q, want no %q", got, bad)
+				}
+			}
+			if calls := w.calls()[before:]; !slices.Equal(calls, tt.wantCalls) {
+				t.Errorf("requests to explain = %q, want %q", calls, tt.wantCalls)
+			}
+			if tt.uri != "" && !slices.Contains(w.calls(), list) {
+				t.Errorf("requests = %q, want the list that chose the version", w.calls())
+			}
+		})
+	}
+}
+
 func TestSignDigestRetries(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -500,9 +569,9 @@ func TestSignDigestRetries(t *testing.T) {
 		want   []string
 	}{
 		{name: "503 twice", status: http.StatusServiceUnavailable, n: 2,
-			want: []string{"sts POST /v1/token 503", "sts POST /v1/token 503", stsOK, iamOK, checkOK, signOK}},
+			want: []string{"sts POST /v1/token 503", "sts POST /v1/token 503", stsOK, iamOK, signOK}},
 		{name: "429 once", status: http.StatusTooManyRequests, n: 1,
-			want: []string{"sts POST /v1/token 429", stsOK, iamOK, checkOK, signOK}},
+			want: []string{"sts POST /v1/token 429", stsOK, iamOK, signOK}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -565,8 +634,8 @@ func TestSignDigestConcurrent(t *testing.T) {
 	if got := w.oidc.Issued(); got != 1 {
 		t.Errorf("OIDC tokens issued = %d, want 1", got)
 	}
-	if got := len(w.calls()); got != 2+1+4 {
-		t.Errorf("requests = %d, want 7 (exchange, impersonate, the algorithm's check, four signatures)", got)
+	if got := len(w.calls()); got != 2+4 {
+		t.Errorf("requests = %d, want 6 (exchange, impersonate, four signatures)", got)
 	}
 }
 
@@ -585,9 +654,9 @@ func TestKeyVersionForms(t *testing.T) {
 		want []string
 	}{
 		{name: "cryptoKeyVersions/N", uri: "gcpkms://" + holder,
-			want: []string{"cloudkms GET /v1/" + holder + "/publicKey 200", "cloudkms POST /v1/" + holder + ":asymmetricSign 200"}},
+			want: []string{"cloudkms POST /v1/" + holder + ":asymmetricSign 200"}},
 		{name: "versions/N", uri: "gcpkms://" + key + "/versions/3",
-			want: []string{"cloudkms GET /v1/" + holder + "/publicKey 200", "cloudkms POST /v1/" + holder + ":asymmetricSign 200"}},
+			want: []string{"cloudkms POST /v1/" + holder + ":asymmetricSign 200"}},
 		{name: "no version", uri: "gcpkms://" + key,
 			want: []string{list, list, list, "cloudkms POST /v1/" + holder + ":asymmetricSign 200"}},
 	}
@@ -618,6 +687,10 @@ func TestKeyVersionForms(t *testing.T) {
 			}
 			if got := w.calls(); !slices.Equal(got, tt.want) {
 				t.Errorf("requests = %q, want %q", got, tt.want)
+			}
+			// roles/cloudkms.signer and roles/cloudkms.viewer: nothing is refused.
+			if got := w.gcp.Refused(); len(got) != 0 {
+				t.Errorf("refused requests = %v, want none", got)
 			}
 		})
 	}
@@ -667,17 +740,17 @@ func TestCredentialsFile(t *testing.T) {
 		wantHint  string
 	}{
 		{name: "impersonating a service account", sa: sa, env: "GOOGLE_APPLICATION_CREDENTIALS",
-			wantCalls: []string{stsOK, iamOK, checkOK, signOK}},
+			wantCalls: []string{stsOK, iamOK, signOK}},
 		{name: "the federated identity signs", env: "GOOGLE_APPLICATION_CREDENTIALS",
-			wantCalls: []string{stsOK, checkOK, signOK}},
+			wantCalls: []string{stsOK, signOK}},
 		{name: "named by GOOGLE_GHA_CREDS_PATH", sa: sa, env: "GOOGLE_GHA_CREDS_PATH",
-			wantCalls: []string{stsOK, iamOK, checkOK, signOK}},
+			wantCalls: []string{stsOK, iamOK, signOK}},
 		{name: "the token service fails twice", sa: sa, env: "GOOGLE_APPLICATION_CREDENTIALS",
 			setup:     func(w *world) { w.oidc.FailWith(2, http.StatusServiceUnavailable) },
-			wantCalls: []string{stsOK, iamOK, checkOK, signOK}},
+			wantCalls: []string{stsOK, iamOK, signOK}},
 		{name: "GOOGLE_OAUTH_ACCESS_TOKEN wins", sa: sa, env: "GOOGLE_APPLICATION_CREDENTIALS",
 			setup:     func(w *world) { w.env["GOOGLE_OAUTH_ACCESS_TOKEN"] = w.gcp.IssueToken("serviceAccount:" + sa) },
-			wantCalls: []string{checkOK, signOK}},
+			wantCalls: []string{signOK}},
 		{name: "subject token from a file", env: "GOOGLE_APPLICATION_CREDENTIALS",
 			file: func(w *world, path string) []byte {
 				tok, err := oidc.Fetcher{Getenv: func(k string) string { return w.env[k] }}.Fetch(t.Context(), "https://iam.googleapis.com/"+provider)
@@ -691,7 +764,7 @@ func TestCredentialsFile(t *testing.T) {
 					`"subject_token_type":"urn:ietf:params:oauth:token-type:jwt","token_url":"` + w.gcp.URL() + `/sts/v1/token",` +
 					`"credential_source":{"file":"` + path + `.jwt"}}`)
 			},
-			wantCalls: []string{stsOK, checkOK, signOK}},
+			wantCalls: []string{stsOK, signOK}},
 		{name: "the file's provider does not exist", env: "GOOGLE_APPLICATION_CREDENTIALS",
 			file: func(w *world, _ string) []byte {
 				return w.gcp.ExternalAccountFile("projects/123456789/locations/global/workloadIdentityPools/gone/providers/gone", "", w.oidc.Env())

@@ -36,76 +36,102 @@ type cryptoKeyVersion struct {
 }
 
 // keyVersion returns the resource name of the key version to sign with,
-// checked once per Signer: the version the key names, whose algorithm
-// must be RSA_SIGN_PKCS1_*_SHA256, or, if it names none, the
-// highest-numbered ENABLED version with such an algorithm.
-//
-// A named version's algorithm is read with getPublicKey (permission
-// cloudkms.cryptoKeyVersions.viewPublicKey, in roles/cloudkms.signerVerifier,
-// the least role that both signs and reads it), or else with
-// cryptoKeyVersions.get (cloudkms.cryptoKeyVersions.get, in
-// roles/cloudkms.viewer); both answers hold "algorithm" (Cloud KMS REST
-// reference, PublicKey and CryptoKeyVersion). If the principal may do
-// neither (roles/cloudkms.signer alone), the version is used unchecked.
+// found once per Signer. A version the key names is used as it is, with
+// no request: asymmetricSign needs cloudkms.cryptoKeyVersions.useToSign
+// alone (roles/cloudkms.signer), and a read of the version first would be
+// refused to that role, a denial in the project's audit logs on every
+// run. Its algorithm is read only to explain a refusal (see
+// [Signer.ExplainRefusal]). If the key names no version, the
+// highest-numbered ENABLED version with an RSA_SIGN_PKCS1_*_SHA256
+// algorithm is chosen, which needs cryptoKeyVersions.list.
 func (s *Signer) keyVersion(ctx context.Context, token, who string, secrets []string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.version != "" {
 		return s.version, nil
 	}
-	var name string
-	var err error
-	if s.number == "" {
-		name, err = s.chooseVersion(ctx, token, who, secrets)
-	} else {
-		name, err = s.checkVersion(ctx, token, who, secrets)
+	if s.number != "" {
+		s.version = s.key + "/cryptoKeyVersions/" + s.number
+		return s.version, nil
 	}
+	name, algorithm, err := s.chooseVersion(ctx, token, who, secrets)
 	if err != nil {
 		return "", err
 	}
-	s.version = name
+	s.version, s.algorithm = name, algorithm
 	return name, nil
 }
 
-// checkVersion reads the named version's algorithm and state and refuses
-// a version that cannot sign RS256.
-func (s *Signer) checkVersion(ctx context.Context, token, who string, secrets []string) (string, error) {
-	name := s.key + "/cryptoKeyVersions/" + s.number
+// ExplainRefusal returns the next step after GitHub refused (401) a JWT
+// that s signed, from what the key version tells: an algorithm that does
+// not make RS256 signatures (RSA_SIGN_PSS_*, of the same length, is the
+// one GitHub sees), or an RS256 one, whose key then is not the app's. The
+// algorithm is read only now, so that a run that succeeds makes no
+// request roles/cloudkms.signer is refused. If it cannot be read, the next
+// step says which algorithms work and which role would let the action
+// check. It returns "" if s has not signed.
+func (s *Signer) ExplainRefusal(ctx context.Context) string {
+	s.mu.Lock()
+	name, token, who, secrets, algorithm := s.version, s.token, s.who, s.secrets, s.algorithm
+	s.mu.Unlock()
+	if name == "" || token == "" {
+		return ""
+	}
+	if algorithm == "" {
+		v, ok := s.readVersion(ctx, token, name, secrets)
+		if !ok {
+			return fmt.Sprintf("check key version %s: its algorithm must be RSA_SIGN_PKCS1_*_SHA256 (RSA_SIGN_PKCS1_2048_SHA256, RSA_SIGN_PKCS1_3072_SHA256 or RSA_SIGN_PKCS1_4096_SHA256; GitHub refuses the signatures of RSA_SIGN_PSS_*), "+
+				"and it must hold the private key of the app in {client-id}; the action could not read the algorithm: grant roles/cloudkms.signerVerifier on the key to %s "+
+				"(permission cloudkms.cryptoKeyVersions.viewPublicKey besides .useToSign) so that it names the algorithm it finds", name, who)
+		}
+		algorithm = v.Algorithm
+	}
+	if !rs256(algorithm) {
+		return fmt.Sprintf("key version %s has algorithm %s, which does not make RS256 signatures (RSASSA-PKCS1-v1_5 with SHA-256), so GitHub cannot verify the app's JWT; %s", name, algorithm, algorithmHint)
+	}
+	return fmt.Sprintf("key version %s has algorithm %s, which makes RS256 signatures, so the key it holds is not the app's, or the runner's clock is off: "+
+		"import the private key of the app in {client-id} into a version of the key and name that version in {signing-key}", name, algorithm)
+}
+
+// readVersion reads key version name's algorithm and state, to explain a
+// refusal: with getPublicKey (permission
+// cloudkms.cryptoKeyVersions.viewPublicKey, in
+// roles/cloudkms.signerVerifier and roles/cloudkms.publicKeyViewer), else
+// with get (cloudkms.cryptoKeyVersions.get, in roles/cloudkms.viewer);
+// both answers hold "algorithm" (Cloud KMS REST reference, PublicKey and
+// CryptoKeyVersion). getPublicKey answers FAILED_PRECONDITION for a
+// version that is not enabled, whose state get tells. It reports false if
+// the principal may do neither (roles/cloudkms.signer alone), or neither
+// answered.
+func (s *Signer) readVersion(ctx context.Context, token, name string, secrets []string) (cryptoKeyVersion, bool) {
 	c := s.o.Client("GCP KMS")
 	resp, err := c.Do(ctx, "get the public key of "+name, s.getter(s.kmsURL+"/"+name+"/publicKey", token), parseGoogleError, secrets...)
-	if denied(err) || failedPrecondition(err) {
-		// No viewPublicKey, or a version that is not enabled, which get
-		// names.
-		resp, err = c.Do(ctx, "get key version "+name, s.getter(s.kmsURL+"/"+name, token), parseGoogleError, secrets...)
-		if denied(err) {
-			// Neither permission: asymmetricSign tells the rest.
-			return name, nil
-		}
-	}
 	if err != nil {
-		return "", explainSign(err, who, s.federated)
+		resp, err = c.Do(ctx, "get key version "+name, s.getter(s.kmsURL+"/"+name, token), parseGoogleError, secrets...)
 	}
 	var v cryptoKeyVersion
-	if json.Unmarshal(resp.Body, &v) != nil || v.Algorithm == "" {
-		return "", fmt.Errorf("GCP KMS get key version %s: the answer holds no algorithm", name)
+	if err != nil || json.Unmarshal(resp.Body, &v) != nil || v.Algorithm == "" {
+		return cryptoKeyVersion{}, false
 	}
-	if v.State != "" && v.State != "ENABLED" {
-		return "", hint.New(fmt.Errorf("GCP KMS: key version %s is %s, not ENABLED", name, v.State),
-			"enable the key version (gcloud kms keys versions enable), or name another in {signing-key}")
+	return v, true
+}
+
+// explainSignature explains a signature that is not RS256's (err, from
+// appjwt.CheckSignature), naming the key version's algorithm if it can be
+// read.
+func (s *Signer) explainSignature(ctx context.Context, token, name string, secrets []string, err error) error {
+	if v, ok := s.readVersion(ctx, token, name, secrets); ok && !rs256(v.Algorithm) {
+		err = fmt.Errorf("key version %s has algorithm %s, which does not make RS256 signatures (RSASSA-PKCS1-v1_5 with SHA-256): %w", name, v.Algorithm, err)
 	}
-	if !rs256(v.Algorithm) {
-		return "", hint.New(fmt.Errorf("GCP KMS: key version %s has algorithm %s, which does not make RS256 signatures (RSASSA-PKCS1-v1_5 with SHA-256); GitHub would refuse the app's JWT", name, v.Algorithm),
-			algorithmHint)
-	}
-	return name, nil
+	return hint.New(fmt.Errorf("GCP KMS sign with %s: %w", name, err), algorithmHint)
 }
 
 // chooseVersion lists the key's versions (cryptoKeyVersions.list,
 // permission cloudkms.cryptoKeyVersions.list, following nextPageToken) and
 // returns the highest-numbered ENABLED one with an RS256 algorithm.
-func (s *Signer) chooseVersion(ctx context.Context, token, who string, secrets []string) (string, error) {
+func (s *Signer) chooseVersion(ctx context.Context, token, who string, secrets []string) (name, algorithm string, err error) {
 	c := s.o.Client("GCP KMS")
-	best, bestN := "", -1
+	bestN := -1
 	var seen []string
 	pageToken := ""
 	for range maxPages {
@@ -115,17 +141,17 @@ func (s *Signer) chooseVersion(ctx context.Context, token, who string, secrets [
 		}
 		resp, err := c.Do(ctx, "list the versions of "+s.key, s.getter(u, token), parseGoogleError, secrets...)
 		if denied(err) {
-			return "", hint.New(err, fmt.Sprintf("name the key version in {signing-key} (…/cryptoKeyVersions/N), or grant roles/cloudkms.viewer (permission cloudkms.cryptoKeyVersions.list) on the key to %s so that the newest RS256 version can be chosen; check that the key exists", who))
+			return "", "", hint.New(err, fmt.Sprintf("name the key version in {signing-key} (…/cryptoKeyVersions/N), or grant roles/cloudkms.viewer (permission cloudkms.cryptoKeyVersions.list) on the key to %s so that the newest RS256 version can be chosen; check that the key exists", who))
 		}
 		if err != nil {
-			return "", explainSign(err, who, s.federated)
+			return "", "", explainSign(err, who, s.federated)
 		}
 		var page struct {
 			Versions      []cryptoKeyVersion `json:"cryptoKeyVersions"`
 			NextPageToken string             `json:"nextPageToken"`
 		}
 		if err := json.Unmarshal(resp.Body, &page); err != nil {
-			return "", fmt.Errorf("GCP KMS list the versions of %s: the answer is not a list of versions", s.key)
+			return "", "", fmt.Errorf("GCP KMS list the versions of %s: the answer is not a list of versions", s.key)
 		}
 		for _, v := range page.Versions {
 			_, num, _ := strings.Cut(v.Name, "/cryptoKeyVersions/")
@@ -137,21 +163,21 @@ func (s *Signer) chooseVersion(ctx context.Context, token, who string, secrets [
 				seen = append(seen, fmt.Sprintf("%d %s %s", n, v.Algorithm, v.State))
 			}
 			if v.State == "ENABLED" && rs256(v.Algorithm) && n > bestN {
-				best, bestN = v.Name, n
+				name, algorithm, bestN = v.Name, v.Algorithm, n
 			}
 		}
 		if pageToken = page.NextPageToken; pageToken == "" {
 			break
 		}
 	}
-	if best == "" {
+	if name == "" {
 		found := "it has none"
 		if len(seen) > 0 {
 			found = "it has: " + strings.Join(seen, ", ")
 		}
-		return "", hint.New(fmt.Errorf("GCP KMS: key %s has no ENABLED version with algorithm RSA_SIGN_PKCS1_*_SHA256 (%s)", s.key, found), algorithmHint)
+		return "", "", hint.New(fmt.Errorf("GCP KMS: key %s has no ENABLED version with algorithm RSA_SIGN_PKCS1_*_SHA256 (%s)", s.key, found), algorithmHint)
 	}
-	return best, nil
+	return name, algorithm, nil
 }
 
 // denied reports whether err is Cloud KMS's 403, which it answers both
@@ -159,13 +185,6 @@ func (s *Signer) chooseVersion(ctx context.Context, token, who string, secrets [
 func denied(err error) bool {
 	var e *kmshttp.Error
 	return errors.As(err, &e) && (e.Status == http.StatusForbidden || e.Status == http.StatusNotFound)
-}
-
-// failedPrecondition reports whether err is FAILED_PRECONDITION, which
-// getPublicKey answers for a version that is not enabled.
-func failedPrecondition(err error) bool {
-	var e *kmshttp.Error
-	return errors.As(err, &e) && e.Code == "FAILED_PRECONDITION"
 }
 
 // getter returns a builder of a GET of u with a bearer token.

@@ -3,8 +3,10 @@
 // GitHub Actions OIDC token, checked against workload identity providers),
 // the IAM Credentials API (generateAccessToken for a service account,
 // checked against roles/iam.workloadIdentityUser bindings) and Cloud KMS
-// (asymmetricSign, checked against roles/cloudkms.signer bindings), all on
-// one loopback server. It signs with the app's RSA key as Cloud KMS signs
+// (asymmetricSign, get, getPublicKey and list, each checked against the
+// permissions of the roles bound on the key), all on
+// one loopback server; [Server.Refused] counts the requests refused, as
+// the project's audit logs would show them. It signs with the app's RSA key as Cloud KMS signs
 // with an RSA_SIGN_PKCS1_*_SHA256 key version.
 //
 // Principals are written as IAM writes them: serviceAccount:EMAIL, and
@@ -52,14 +54,17 @@ type Config struct {
 	Versions []Version
 	// Signers are the principals with roles/cloudkms.signer on the key:
 	// cloudkms.cryptoKeyVersions.useToSign, and neither .get, .list nor
-	// .viewPublicKey (IAM's "Cloud KMS roles and permissions" page).
+	// .viewPublicKey (see rolePermissions in kms.go).
 	Signers []string
+	// SignerVerifiers are the principals with
+	// roles/cloudkms.signerVerifier on the key: .useToSign, .useToVerify
+	// and .viewPublicKey.
+	SignerVerifiers []string
 	// Viewers are the principals with roles/cloudkms.viewer on the key:
 	// cloudkms.cryptoKeyVersions.get and .list.
 	Viewers []string
 	// PublicKeyViewers are the principals with
-	// cloudkms.cryptoKeyVersions.viewPublicKey on the key
-	// (roles/cloudkms.signerVerifier or roles/cloudkms.publicKeyViewer).
+	// roles/cloudkms.publicKeyViewer on the key: .viewPublicKey.
 	PublicKeyViewers []string
 	// Providers are the workload identity providers.
 	Providers []Provider
@@ -172,6 +177,21 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
+}
+
+// Refused returns the requests refused so far for want of a credential
+// or a permission (401 UNAUTHENTICATED, 403 PERMISSION_DENIED): each is a
+// denial in the project's audit logs.
+func (s *Server) Refused() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Request
+	for _, r := range s.requests {
+		if r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Secrets returns every access token issued so far, for leak checks.

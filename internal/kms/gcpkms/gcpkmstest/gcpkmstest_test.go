@@ -155,3 +155,72 @@ func TestKeyVersionReads(t *testing.T) {
 		}
 	}
 }
+
+// TestRolePermissions checks each role bound on the key against the
+// methods of a key version: a principal may call a method only if its
+// role holds the method's permission, as IAM lists the roles' permissions;
+// every refusal is counted.
+func TestRolePermissions(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		signer   = "serviceAccount:signer@p.iam.gserviceaccount.com"
+		verifier = "serviceAccount:verifier@p.iam.gserviceaccount.com"
+		pub      = "serviceAccount:pub@p.iam.gserviceaccount.com"
+		viewer   = "serviceAccount:viewer@p.iam.gserviceaccount.com"
+	)
+	s := gcpkmstest.Start(t, gcpkmstest.Config{
+		Key:              key,
+		Signers:          []string{signer},
+		SignerVerifiers:  []string{verifier},
+		PublicKeyViewers: []string{pub},
+		Viewers:          []string{viewer},
+	})
+	base := s.URL() + "/cloudkms/v1/"
+	parent := strings.TrimSuffix(s.KeyName(), "/cryptoKeyVersions/1")
+	digest := `{"digest":{"sha256":"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}`
+	do := func(method, u, principal string) int {
+		req, _ := http.NewRequest(method, u, strings.NewReader(digest))
+		req.Header.Set("Authorization", "Bearer "+s.IssueToken(principal))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	methods := []struct{ name, method, url string }{
+		{"asymmetricSign", http.MethodPost, base + s.KeyName() + ":asymmetricSign"},
+		{"getPublicKey", http.MethodGet, base + s.KeyName() + "/publicKey"},
+		{"get", http.MethodGet, base + s.KeyName()},
+		{"list", http.MethodGet, base + parent + "/cryptoKeyVersions"},
+	}
+	// want holds the status of each method, in methods' order.
+	roles := []struct {
+		role, principal string
+		want            [4]int
+	}{
+		{"roles/cloudkms.signer", signer, [4]int{200, 403, 403, 403}},
+		{"roles/cloudkms.signerVerifier", verifier, [4]int{200, 200, 403, 403}},
+		{"roles/cloudkms.publicKeyViewer", pub, [4]int{403, 200, 403, 403}},
+		{"roles/cloudkms.viewer", viewer, [4]int{403, 403, 200, 200}},
+	}
+	refusals := 0
+	for _, r := range roles {
+		for i, m := range methods {
+			if got := do(m.method, m.url, r.principal); got != r.want[i] {
+				t.Errorf("%s with %s = %d, want %d", m.name, r.role, got, r.want[i])
+			}
+			if r.want[i] == http.StatusForbidden {
+				refusals++
+			}
+		}
+	}
+	if got := len(s.Refused()); got != refusals {
+		t.Errorf("Refused() holds %d requests, want %d", got, refusals)
+	}
+}

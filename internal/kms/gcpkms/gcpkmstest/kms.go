@@ -41,6 +41,47 @@ var otherKey = sync.OnceValue(func() *rsa.PrivateKey {
 // picks a default; a small one makes clients follow nextPageToken.
 const defaultPageSize = 2
 
+// The permissions of a key version's methods (Cloud KMS REST reference,
+// "Authorization requires the following IAM permission" of each method).
+const (
+	permSign          = "cloudkms.cryptoKeyVersions.useToSign"
+	permVerify        = "cloudkms.cryptoKeyVersions.useToVerify"
+	permViewPublicKey = "cloudkms.cryptoKeyVersions.viewPublicKey"
+	permGet           = "cloudkms.cryptoKeyVersions.get"
+	permList          = "cloudkms.cryptoKeyVersions.list"
+)
+
+// rolePermissions are the key version permissions of the roles Config
+// binds, as IAM's "Cloud Key Management Service roles and permissions"
+// (cloud.google.com/iam/docs/roles-permissions/cloudkms) lists them:
+// CryptoKey Signer holds useToSign alone; CryptoKey Signer/Verifier adds
+// useToVerify and viewPublicKey; Public Key Viewer holds viewPublicKey;
+// Viewer holds get and list, but no use and no viewPublicKey. (Each
+// role's other permissions, on locations and projects, play no part.)
+var rolePermissions = map[string][]string{
+	"roles/cloudkms.signer":          {permSign},
+	"roles/cloudkms.signerVerifier":  {permSign, permVerify, permViewPublicKey},
+	"roles/cloudkms.publicKeyViewer": {permViewPublicKey},
+	"roles/cloudkms.viewer":          {permGet, permList},
+}
+
+// allowed reports whether principal holds permission on the key through
+// one of the roles Config binds.
+func (s *Server) allowed(principal, permission string) bool {
+	bindings := map[string][]string{
+		"roles/cloudkms.signer":          s.cfg.Signers,
+		"roles/cloudkms.signerVerifier":  s.cfg.SignerVerifiers,
+		"roles/cloudkms.publicKeyViewer": s.cfg.PublicKeyViewers,
+		"roles/cloudkms.viewer":          s.cfg.Viewers,
+	}
+	for role, members := range bindings {
+		if slices.Contains(rolePermissions[role], permission) && match(members, principal) {
+			return true
+		}
+	}
+	return false
+}
+
 // version is a key version as the emulator holds it.
 type version struct {
 	name      string
@@ -108,12 +149,12 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// find returns the version named name, if the principal holds one of
-// roles on the key. Cloud KMS answers 403 both for a key the caller may
-// not use and for one that does not exist ("or it may not exist").
-func (s *Server) find(w http.ResponseWriter, g grant, name, permission string, roles ...[]string) (version, bool) {
+// find returns the version named name, if the principal holds
+// permission on the key. Cloud KMS answers 403 both for a key the caller
+// may not use and for one that does not exist ("or it may not exist").
+func (s *Server) find(w http.ResponseWriter, g grant, name, permission string) (version, bool) {
 	i := slices.IndexFunc(s.versions(), func(v version) bool { return v.name == name })
-	if i < 0 || !slices.ContainsFunc(roles, func(r []string) bool { return match(r, g.principal) }) {
+	if i < 0 || !s.allowed(g.principal, permission) {
 		googleError(w, http.StatusForbidden, "Permission '"+permission+"' denied on resource '"+name+"' (or it may not exist).", "PERMISSION_DENIED")
 		return version{}, false
 	}
@@ -136,7 +177,7 @@ func versionJSON(v version) map[string]any {
 // get answers cryptoKeyVersions.get: GET /v1/NAME → a CryptoKeyVersion;
 // it needs cloudkms.cryptoKeyVersions.get.
 func (s *Server) get(w http.ResponseWriter, g grant, name string) {
-	v, ok := s.find(w, g, name, "cloudkms.cryptoKeyVersions.get", s.cfg.Viewers)
+	v, ok := s.find(w, g, name, permGet)
 	if ok {
 		writeJSON(w, http.StatusOK, versionJSON(v))
 	}
@@ -147,13 +188,20 @@ func (s *Server) get(w http.ResponseWriter, g grant, name string) {
 // "protectionLevel"}; it needs cloudkms.cryptoKeyVersions.viewPublicKey.
 // A version that is not ENABLED answers FAILED_PRECONDITION.
 func (s *Server) getPublicKey(w http.ResponseWriter, g grant, name string) {
-	v, ok := s.find(w, g, name, "cloudkms.cryptoKeyVersions.viewPublicKey", s.cfg.PublicKeyViewers)
+	v, ok := s.find(w, g, name, permViewPublicKey)
 	if !ok {
 		return
 	}
 	if v.state != "ENABLED" {
 		// Assumed wording; the status is FAILED_PRECONDITION.
 		googleError(w, http.StatusBadRequest, "The request cannot be fulfilled. CryptoKeyVersion "+name+" is not enabled, current state is: "+v.state+".", "FAILED_PRECONDITION")
+		return
+	}
+	if v.algorithm == "GOOGLE_SYMMETRIC_ENCRYPTION" {
+		// The reference: "The CryptoKey.purpose must be ASYMMETRIC_SIGN or
+		// ASYMMETRIC_DECRYPT". Assumed wording; the status is
+		// FAILED_PRECONDITION.
+		googleError(w, http.StatusBadRequest, "The request cannot be fulfilled. CryptoKey purpose ENCRYPT_DECRYPT has no public key.", "FAILED_PRECONDITION")
 		return
 	}
 	var pub any = &ecKey().PublicKey
@@ -181,8 +229,8 @@ func (s *Server) getPublicKey(w http.ResponseWriter, g grant, name string) {
 // "totalSize"}; it needs cloudkms.cryptoKeyVersions.list. Versions come in
 // order of their numbers.
 func (s *Server) list(w http.ResponseWriter, r *http.Request, g grant, key string) {
-	if key != s.cryptoKey() || !match(s.cfg.Viewers, g.principal) {
-		googleError(w, http.StatusForbidden, "Permission 'cloudkms.cryptoKeyVersions.list' denied on resource '"+key+"' (or it may not exist).", "PERMISSION_DENIED")
+	if key != s.cryptoKey() || !s.allowed(g.principal, permList) {
+		googleError(w, http.StatusForbidden, "Permission '"+permList+"' denied on resource '"+key+"' (or it may not exist).", "PERMISSION_DENIED")
 		return
 	}
 	all := s.versions()
@@ -237,7 +285,7 @@ func number(name string) int {
 // RSA_SIGN_PSS_* ("Key purposes and algorithms",
 // cloud.google.com/kms/docs/algorithms), ECDSA for EC_SIGN_*.
 func (s *Server) sign(w http.ResponseWriter, r *http.Request, g grant, name string) {
-	v, ok := s.find(w, g, name, "cloudkms.cryptoKeyVersions.useToSign", s.cfg.Signers)
+	v, ok := s.find(w, g, name, permSign)
 	if !ok {
 		return
 	}
