@@ -17,7 +17,10 @@ import (
 // token from the cache.
 func TestGitCredential(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, runnertest.World())
+	world := runnertest.World()
+	world.BasePath = "/api/v3"
+	h := newHarness(t, world)
+	h.serveAPIAs("https://ghe.example.com/api/v3")
 	cachePath := filepath.Join(h.dir, "cache", "tokens.json")
 	h.env["APP_TOKEN_CACHE"] = cachePath
 	h.env["GITHUB_SERVER_URL"] = "https://ghe.example.com"
@@ -114,6 +117,7 @@ func BenchmarkGitCredential(b *testing.B) {
 	for _, cached := range []bool{true, false} {
 		b.Run(map[bool]string{true: "cached", false: "mint"}[cached], func(b *testing.B) {
 			h := newHarness(b, runnertest.World())
+			h.serveAPIAs("https://api.github.com")
 			h.env["APP_TOKEN_CACHE"] = filepath.Join(h.dir, "tokens.json")
 			h.env["GITHUB_SERVER_URL"] = "https://github.com"
 			args := []string{"git-credential", "--client-id", runnertest.ClientID, "--private-key-file", h.keyFile, "--owner", "octocat", "get"}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
+	"github.com/ghapptoken/app-token-action/internal/jobdir"
 )
 
 const tokenDoc = `Token mints an installation access token for a GitHub App and prints it on
@@ -71,7 +72,7 @@ func (o *tokenFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.enterprise, "enterprise", "", "use the app's installation on the enterprise with this `slug`")
 	fs.StringVar(&o.repository, "repository", "", "the current repository `owner/name`, used if no other flag chooses the installation (default $GITHUB_REPOSITORY)")
 	fs.Var(&o.permissions, "permission", "narrow the token to `NAME=LEVEL`, like contents=read; repeat for each permission")
-	fs.StringVar(&o.config, "config", "", "read the app, its signing key, the scope and the API from the `file` the action's install-cli input wrote; flags win (default $"+configEnv+")")
+	fs.StringVar(&o.config, "config", "", "read the app, its signing key, the scope and the API from the `file` the action's install-cli input wrote; flags win (default $"+jobdir.ConfigEnv+")")
 }
 
 // run mints a token as the action's main step would, and prints it: two
@@ -114,6 +115,12 @@ func (o *tokenFlags) request(c Command, name string, fs *flag.FlagSet, w *words)
 	if err != nil {
 		return nil, err
 	}
+	return o.requestFrom(c, name, fs, w, file)
+}
+
+// requestFrom is [tokenFlags.request] with the configuration file
+// already read, for a command that reads it first.
+func (o *tokenFlags) requestFrom(c Command, name string, fs *flag.FlagSet, w *words, file config.CLIFile) (*appRequest, error) {
 	o.fill(file)
 	values, err := o.inputs(c, name, fs, w)
 	if err != nil {
