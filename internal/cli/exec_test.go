@@ -122,3 +122,31 @@ func TestBroker(t *testing.T) {
 		t.Errorf("after erase the cache holds %d tokens (%v)", len(entries), err)
 	}
 }
+
+// TestExecGitServer: exec's token and its git helper are for the git
+// server of the API the token comes from (GitHub Enterprise Server here,
+// with GH_ENTERPRISE_TOKEN for gh), and exec refuses when
+// GITHUB_SERVER_URL names another server.
+func TestExecGitServer(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("runs sh")
+	}
+	t.Parallel()
+	world := runnertest.World()
+	world.BasePath = "/api/v3"
+	h := newHarness(t, world)
+	h.serveAPIAs("https://ghes.example.com/api/v3")
+	h.env["APP_TOKEN_CACHE"] = filepath.Join(h.dir, "tokens.json")
+	env := []string{"PATH=" + os.Getenv("PATH")}
+	code, _, stderr := runExec(t, h, env, "--", "sh", "-c", `test -n "$GH_TOKEN" && test "$GH_ENTERPRISE_TOKEN" = "$GH_TOKEN" &&
+		test "$APP_TOKEN_EXEC_SERVER" = https://ghes.example.com &&
+		test "$GIT_CONFIG_KEY_1" = credential.https://ghes.example.com/.helper`)
+	if code != 0 {
+		t.Errorf("exec for GitHub Enterprise Server: exit %d, want 0\n%s", code, stderr)
+	}
+	h.env["GITHUB_SERVER_URL"] = "https://github.com"
+	code, _, stderr = runExec(t, h, env, "--", "true")
+	if code != 1 || !strings.Contains(stderr, "exec: the token's API serves git at https://ghes.example.com, but GITHUB_SERVER_URL is https://github.com") {
+		t.Errorf("exec with GITHUB_SERVER_URL=https://github.com: exit %d, stderr %q; want a refusal naming both", code, stderr)
+	}
+}
