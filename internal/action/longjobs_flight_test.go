@@ -17,7 +17,8 @@ import (
 // fetch processes that find no usable token at once (their helper is
 // app-token git-credential) cost exactly one mint; git's erase of a
 // credential, as after a refusal, leaves the live token on record, and
-// the post step revokes every token the command line minted and says so.
+// the post step revokes every token the command line minted (app-token
+// token's too) and says so.
 // The cache is the default one in the job directory, or one that
 // $APP_TOKEN_CACHE names for the whole job, which the post step honours
 // as the command line does.
@@ -82,6 +83,15 @@ func TestParallelGitMintsOnce(t *testing.T) {
 				t.Errorf("after git's erase, the next fetch brought the mints to %d, want 2", n)
 			}
 
+			// app-token token's own tokens are its caller's, and go on
+			// record for the post step all the same.
+			if out := host.must("app-token token"); strings.TrimSpace(out) == "" {
+				t.Fatal("app-token token printed nothing")
+			}
+			if n := mints() - before; n != 3 {
+				t.Errorf("app-token token brought the mints to %d, want 3", n)
+			}
+
 			h.loadState()
 			post := h.run(true)
 			for _, tok := range h.srv.Tokens() {
@@ -89,7 +99,7 @@ func TestParallelGitMintsOnce(t *testing.T) {
 					t.Errorf("after the post step, a token of installation %d is live\n%s", tok.InstallationID, post.log)
 				}
 			}
-			if want := "Revoked 2 of the 2 tokens the command line minted in this job\n"; !strings.Contains(post.log, want) {
+			if want := "Revoked 3 of the 3 tokens the command line minted in this job\n"; !strings.Contains(post.log, want) {
 				t.Errorf("post step log lacks %q:\n%s", want, post.log)
 			}
 			if _, err := os.Stat(h.env["APP_TOKEN_CACHE"]); named && !os.IsNotExist(err) {

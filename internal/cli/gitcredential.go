@@ -272,25 +272,31 @@ func (c Command) tokenCache() (tokencache.Cache, error) {
 // exec and exec's broker get a token. A cache that cannot be read or
 // written is a warning: the token still serves.
 func (r *appRequest) cachedToken(ctx context.Context, cache tokencache.Cache, minLeft time.Duration) (tokencache.Entry, error) {
-	scope := scopeKey(r)
-	e, err := cache.GetOrMint(ctx, scope, minLeft, func(ctx context.Context) (tokencache.Entry, error) {
+	e, err := cache.GetOrMint(ctx, scopeKey(r), minLeft, func(ctx context.Context) (tokencache.Entry, error) {
 		res, _, err := r.mint(ctx)
 		if err != nil {
 			return tokencache.Entry{}, err
 		}
-		return tokencache.Entry{
-			Scope:          scope,
-			APIURL:         r.cfg.APIURL,
-			InstallationID: res.Installation.ID,
-			Token:          res.Token.Value,
-			ExpiresAt:      res.Token.ExpiresAt,
-		}, nil
+		return r.entry(res, false), nil
 	})
 	if errors.Is(err, tokencache.ErrNotSaved) {
 		r.c.warn("%s; the action's post step cannot revoke it", err.Error())
 		return e, nil
 	}
 	return e, err
+}
+
+// entry returns the cache's record of res, a token minted for r;
+// retired, it is never handed out (see [tokencache.Entry]).
+func (r *appRequest) entry(res apptoken.Result, retired bool) tokencache.Entry {
+	return tokencache.Entry{
+		Scope:          scopeKey(r),
+		APIURL:         r.cfg.APIURL,
+		InstallationID: res.Installation.ID,
+		Token:          res.Token.Value,
+		ExpiresAt:      res.Token.ExpiresAt,
+		Retired:        retired,
+	}
 }
 
 // erase answers git's erase, which git sends after the server refused

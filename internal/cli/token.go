@@ -33,7 +33,10 @@ example --permission contents=read --permission pull_requests=write; with
 none, the token gets all of the installation's permissions. List flags add
 up: --repositories app --repositories infra is --repositories app,infra.
 
-The token is valid for an hour; revoke it early with app-token revoke. If
+The token is valid for an hour; revoke it early with app-token revoke. In a
+GitHub Actions job the token also goes on record in the token cache (see
+app-token help git-credential), never handed out to git-credential or exec,
+and the action's post step revokes it with the others. If
 the command is interrupted while GitHub mints the token, it revokes the
 token; should that fail, it says until when the token stays valid.
 `
@@ -85,6 +88,17 @@ func (o *tokenFlags) run(ctx context.Context, c Command, fs *flag.FlagSet, w *wo
 	res, opts, err := req.mint(ctx)
 	if err != nil {
 		return err
+	}
+	if _, inJob := jobdir.Dir(c.getenv); inJob {
+		// In a job, the token goes on record for the action's post step
+		// to revoke, retired: this command's tokens are its caller's
+		// alone, never handed out to git or exec.
+		if cache, err := c.tokenCache(); err == nil {
+			err = cache.Put(req.entry(res, true))
+			if err != nil {
+				c.warn("%s; the action's post step cannot revoke the token", err.Error())
+			}
+		}
 	}
 	if err := writeToken(c.Stdout, o.json, res); err != nil {
 		if rerr := apptoken.RevokeUnused(ctx, opts, req.cfg.APIURL, res.Token.Value); rerr != nil {

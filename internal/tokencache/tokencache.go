@@ -115,6 +115,14 @@ func (c Cache) Get(scope string, minLeft time.Duration) (Entry, bool, error) {
 // with an error that wraps [ErrNotSaved]. A cache of a later format
 // version, or a lock it cannot take, is an error, with no token.
 func (c Cache) GetOrMint(ctx context.Context, scope string, minLeft time.Duration, mint func(context.Context) (Entry, error)) (Entry, error) {
+	// Nearly every call finds a token: it needs no lock, since the file
+	// is only ever replaced whole. Only a miss is checked again under the
+	// lock, where at most one process mints.
+	if entries, err := c.read(); err == nil {
+		if e, ok := c.best(entries, scope, minLeft); ok {
+			return e, nil
+		}
+	}
 	unlock, err := c.lock(ctx)
 	if err != nil {
 		return Entry{}, err
