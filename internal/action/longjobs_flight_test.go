@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghapptoken/app-token-action/internal/jobdir"
 	"github.com/ghapptoken/app-token-action/internal/runnertest"
+	"github.com/ghapptoken/app-token-action/internal/tokencache"
 )
 
 // TestParallelGitMintsOnce is issue 23's "one mint for many processes"
@@ -106,5 +108,70 @@ func TestParallelGitMintsOnce(t *testing.T) {
 				t.Errorf("after the post step, Stat($APP_TOKEN_CACHE) = %v, want not exist", err)
 			}
 		})
+	}
+}
+
+// TestPostCountsCachedTokens: the post step revokes the live tokens on
+// record and counts the others honestly: revoked earlier (git erased
+// them), expired, already revoked.
+func TestPostCountsCachedTokens(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runnertest.World())
+	h.runner.Set("owner", "octocat")
+	h.runner.Set("skip-token-revoke", "true")
+	main := h.run(false)
+	if main.err != nil {
+		t.Fatalf("main step: %v\n%s", main.err, main.log)
+	}
+	live := main.outputs["token"]
+	gone := h.run(false).outputs["token"]
+	h.srv.ExpireToken(gone)
+	cache := tokencache.Cache{Path: filepath.Join(h.dir, jobdir.DirName, jobdir.CacheName)}
+	api := h.env["GITHUB_API_URL"]
+	for _, e := range []tokencache.Entry{
+		{Scope: "s", APIURL: api, InstallationID: 12, Token: live, ExpiresAt: time.Now().Add(time.Hour), Retired: true},
+		{Scope: "s", APIURL: api, InstallationID: 12, Token: gone, ExpiresAt: time.Now().Add(time.Hour)},
+		{Scope: "s", APIURL: api, InstallationID: 12, Token: "refused", ExpiresAt: time.Now().Add(time.Hour)},
+		{Scope: "s", APIURL: api, InstallationID: 12, Token: "old", ExpiresAt: time.Now().Add(-time.Minute)},
+	} {
+		if err := cache.Put(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cache.SetRevoked("refused"); err != nil {
+		t.Fatal(err)
+	}
+	h.loadState()
+	post := h.run(true)
+	want := "Revoked 1 of the 4 tokens the command line minted in this job: 1 revoked earlier, when git reported them refused, 1 had expired, 1 were already revoked or expired\n"
+	if !strings.Contains(post.log, want) {
+		t.Errorf("post step log lacks %q:\n%s", want, post.log)
+	}
+	for _, tok := range h.srv.Tokens() {
+		if tok.Value == live && !tok.Revoked {
+			t.Errorf("the retired token on record is live after the post step")
+		}
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, jobdir.DirName)); !os.IsNotExist(err) {
+		t.Errorf("after the post step, Stat(job directory) = %v, want not exist", err)
+	}
+}
+
+// TestPostCacheNotVisible: a token cache that $APP_TOKEN_CACHE names
+// outside what the runner mounts into the post step's container is named
+// in a warning, never passed over in silence.
+func TestPostCacheNotVisible(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runnertest.World())
+	h.runner.Set("owner", "octocat")
+	h.env["APP_TOKEN_CACHE"] = "/nonexistent-app-token-test/tokens.json"
+	if main := h.run(false); main.err != nil {
+		t.Fatalf("main step: %v\n%s", main.err, main.log)
+	}
+	h.loadState()
+	post := h.run(true)
+	want := "The command line's token cache $APP_TOKEN_CACHE (/nonexistent-app-token-test/tokens.json) is not visible to this step"
+	if !strings.Contains(post.log, want) {
+		t.Errorf("post step log lacks %q:\n%s", want, post.log)
 	}
 }
