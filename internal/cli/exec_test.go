@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,5 +149,51 @@ func TestExecGitServer(t *testing.T) {
 	code, _, stderr = runExec(t, h, env, "--", "true")
 	if code != 1 || !strings.Contains(stderr, "exec: the token's API serves git at https://ghes.example.com, but GITHUB_SERVER_URL is https://github.com") {
 		t.Errorf("exec with GITHUB_SERVER_URL=https://github.com: exit %d, stderr %q; want a refusal naming both", code, stderr)
+	}
+}
+
+// TestBrokerMintsOnce: exec's broker serves git's requests concurrently;
+// eight at once with no usable token in the cache cost one mint.
+func TestBrokerMintsOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runnertest.World())
+	var stderr bytes.Buffer
+	c := h.command("", &stderr, &stderr)
+	fs := newFlagSet("exec")
+	o := &cachedFlags{}
+	o.register(fs, time.Minute)
+	if err := fs.Parse([]string{"--client-id", runnertest.ClientID, "--private-key-file", h.keyFile, "--owner", "octocat"}); err != nil {
+		t.Fatal(err)
+	}
+	req, err := o.request(c, "exec", fs, newWords())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := tokencache.Cache{Path: filepath.Join(h.dir, "tokens.json")}
+	b, err := startBroker(t.Context(), c, req, cache, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	const n = 8
+	got := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			tok, err := askBroker(t.Context(), b.addr, b.secret, "get", "")
+			if err != nil {
+				t.Errorf("get #%d: %v", i, err)
+			}
+			got[i] = tok.Token
+		})
+	}
+	wg.Wait()
+	if tokens := h.srv.Tokens(); len(tokens) != 1 {
+		t.Errorf("%d concurrent gets minted %d tokens, want 1\n%s", n, len(tokens), stderr.String())
+	}
+	for i := range n {
+		if got[i] != got[0] {
+			t.Errorf("get #%d answered another token than get #0", i)
+		}
 	}
 }
