@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"slices"
@@ -204,7 +205,7 @@ func declaredServer(c Command, file config.CLIFile) string {
 // GHE.com data residency API, https://api.SUBDOMAIN.ghe.com, serves
 // SUBDOMAIN.ghe.com; GitHub Enterprise Server's API, https://HOST/api/v3,
 // serves HOST; an API at a host's root (an emulator, a proxy) serves that
-// host. (docs.github.com: "REST API endpoints for GitHub Enterprise
+// host. Plain http is for a loopback host only. (docs.github.com: "REST API endpoints for GitHub Enterprise
 // Server" use http(s)://HOSTNAME/api/v3; GHE.com's API is
 // api.SUBDOMAIN.ghe.com.) Any other API URL is an error: a token goes to
 // no host it was not minted for.
@@ -214,6 +215,10 @@ func gitServer(apiURL string) (string, error) {
 		return "", fmt.Errorf("the API URL %q names no git server", apiURL)
 	}
 	host := strings.ToLower(u.Host)
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		// git would send the token in the clear over the network.
+		return "", fmt.Errorf("the API URL %s is not https: tokens go to git over https only (or plain http on this machine's loopback)", apiURL)
+	}
 	switch {
 	case host == "api.github.com" && u.Scheme == "https":
 		return "https://github.com", nil
@@ -223,6 +228,16 @@ func gitServer(apiURL string) (string, error) {
 		return u.Scheme + "://" + host, nil
 	}
 	return "", fmt.Errorf("the API URL %s is not a GitHub API (https://api.github.com, https://api.SUBDOMAIN.ghe.com or https://HOST/api/v3), so its git server is unknown", apiURL)
+}
+
+// isLoopback reports whether host names this machine's loopback
+// interface, where an emulator or a tunnel serves plain http.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // checkServer refuses, for command name, a token whose git server is

@@ -151,6 +151,9 @@ func TestGitServer(t *testing.T) {
 		{"https://ghes.example.com:8443/api/v3/", "https://ghes.example.com:8443"},
 		{"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
 		{"http://127.0.0.1:8080/api/v3", "http://127.0.0.1:8080"},
+		{"http://[::1]:8080", "http://[::1]:8080"},
+		{"http://localhost:8080/api/v3", "http://localhost:8080"},
+		{"http://ghes.example.com/api/v3", ""},
 		{"https://ghes.example.com/prefix/api", ""},
 		{"http://api.github.com", ""},
 		{"https://api.github.com/api/v3", "https://github.com"}, // config warns of the path; the token is github.com's
