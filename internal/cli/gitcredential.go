@@ -205,19 +205,21 @@ func declaredServer(c Command, file config.CLIFile) string {
 // GHE.com data residency API, https://api.SUBDOMAIN.ghe.com, serves
 // SUBDOMAIN.ghe.com; GitHub Enterprise Server's API, https://HOST/api/v3,
 // serves HOST; an API at a host's root (an emulator, a proxy) serves that
-// host. Plain http is for a loopback host only. (docs.github.com: "REST API endpoints for GitHub Enterprise
-// Server" use http(s)://HOSTNAME/api/v3; GHE.com's API is
-// api.SUBDOMAIN.ghe.com.) Any other API URL is an error: a token goes to
-// no host it was not minted for.
+// host. Plain http is for a loopback host only. (docs.github.com: GitHub
+// Enterprise Server's REST API is at http(s)://HOSTNAME/api/v3, GHE.com's
+// at api.SUBDOMAIN.ghe.com.) Any other API URL is an error, which never
+// shows credentials or a query the URL may hold: a token goes to no host
+// it was not minted for.
 func gitServer(apiURL string) (string, error) {
 	u, err := url.Parse(strings.TrimRight(apiURL, "/"))
-	if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && u.Scheme != "http") {
-		return "", fmt.Errorf("the API URL %q names no git server", apiURL)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", errors.New("the API URL (not shown) names no git server: it is not an http(s) URL of a host, without credentials or a query")
 	}
 	host := strings.ToLower(u.Host)
+	shown := u.Scheme + "://" + u.Host + u.Path
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		// git would send the token in the clear over the network.
-		return "", fmt.Errorf("the API URL %s is not https: tokens go to git over https only (or plain http on this machine's loopback)", apiURL)
+		return "", fmt.Errorf("the API URL %s is not https: tokens go to git over https only (or plain http on this machine's loopback)", shown)
 	}
 	switch {
 	case host == "api.github.com" && u.Scheme == "https":
@@ -227,7 +229,7 @@ func gitServer(apiURL string) (string, error) {
 	case u.Path == "/api/v3" || u.Path == "" && host != "api.github.com":
 		return u.Scheme + "://" + host, nil
 	}
-	return "", fmt.Errorf("the API URL %s is not a GitHub API (https://api.github.com, https://api.SUBDOMAIN.ghe.com or https://HOST/api/v3), so its git server is unknown", apiURL)
+	return "", fmt.Errorf("the API URL %s is not a GitHub API (https://api.github.com, https://api.SUBDOMAIN.ghe.com or https://HOST/api/v3), so its git server is unknown", shown)
 }
 
 // isLoopback reports whether host names this machine's loopback

@@ -159,12 +159,16 @@ func TestGitServer(t *testing.T) {
 		{"https://api.github.com/api/v3", "https://github.com"}, // config warns of the path; the token is github.com's
 		{"ftp://ghes.example.com/api/v3", ""},
 		{"https://user:pass@ghes.example.com/api/v3", ""},
+		{"https://ghes.example.com/api/v3?access_token=secret", ""},
 		{"", ""},
 	}
 	for _, tt := range tests {
 		got, err := gitServer(tt.api)
 		if got != tt.want || (err != nil) != (tt.want == "") {
 			t.Errorf("gitServer(%q) = %q, %v, want %q", tt.api, got, err, tt.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "pass") || strings.Contains(err.Error(), "secret")) {
+			t.Errorf("gitServer(%q) error shows a secret: %v", tt.api, err)
 		}
 	}
 }
