@@ -82,13 +82,14 @@ func TestExecForwardsSignals(t *testing.T) {
 	}
 }
 
-// TestBroker checks exec's token broker: the secret is required, get
-// answers the cache's token for the request's server, erase drops it.
-func TestBroker(t *testing.T) {
-	t.Parallel()
+// startTestBroker starts exec's broker for a harness's app, with --owner
+// octocat, --min-lifetime 1m and a cache of its own, and returns them with
+// the broker's warnings.
+func startTestBroker(t *testing.T) (*harness, *broker, tokencache.Cache, *bytes.Buffer) {
+	t.Helper()
 	h := newHarness(t, runnertest.World())
-	var stderr bytes.Buffer
-	c := h.command("", &stderr, &stderr)
+	stderr := new(bytes.Buffer)
+	c := h.command("", stderr, stderr)
 	fs := newFlagSet("exec")
 	o := &cachedFlags{}
 	o.register(fs, time.Minute)
@@ -104,7 +105,15 @@ func TestBroker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.close()
+	t.Cleanup(b.close)
+	return h, b, cache, stderr
+}
+
+// TestBroker checks exec's token broker: the secret is required, get
+// answers the cache's token for the request's server, erase drops it.
+func TestBroker(t *testing.T) {
+	t.Parallel()
+	h, b, cache, _ := startTestBroker(t)
 	if _, err := askBroker(t.Context(), b.addr, strings.Repeat("0", len(b.secret)), "get", ""); err == nil || len(h.srv.Tokens()) != 0 {
 		t.Fatalf("get with a wrong secret: %v, %d tokens minted; want an error and none", err, len(h.srv.Tokens()))
 	}
@@ -156,25 +165,7 @@ func TestExecGitServer(t *testing.T) {
 // eight at once with no usable token in the cache cost one mint.
 func TestBrokerMintsOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, runnertest.World())
-	var stderr bytes.Buffer
-	c := h.command("", &stderr, &stderr)
-	fs := newFlagSet("exec")
-	o := &cachedFlags{}
-	o.register(fs, time.Minute)
-	if err := fs.Parse([]string{"--client-id", runnertest.ClientID, "--private-key-file", h.keyFile, "--owner", "octocat"}); err != nil {
-		t.Fatal(err)
-	}
-	req, err := o.request(c, "exec", fs, newWords())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache := tokencache.Cache{Path: filepath.Join(h.dir, "tokens.json")}
-	b, err := startBroker(t.Context(), c, req, cache, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.close()
+	h, b, _, stderr := startTestBroker(t)
 	const n = 8
 	got := make([]string, n)
 	var wg sync.WaitGroup
