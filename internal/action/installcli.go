@@ -1,7 +1,6 @@
 package action
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,18 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/hint"
-	"github.com/ghapptoken/app-token-action/internal/tokencache"
-)
-
-// The command line's files in the action's directory in the runner's temp
-// directory (tokencache.DirName): the binary, and the configuration the
-// command line reads by default in a job.
-const (
-	cliName       = "app-token"
-	cliConfigName = "config.json"
+	"github.com/ghapptoken/app-token-action/internal/jobdir"
 )
 
 // containerTemp is where the runner mounts its temp directory into a
@@ -45,7 +35,7 @@ func installCLI(e Env, cfg *config.Config) error {
 		return hint.New(errors.New("install-cli: RUNNER_TEMP is not set"),
 			"install-cli works in a GitHub Actions job only; elsewhere, install app-token from the release")
 	}
-	dir := filepath.Join(temp, tokencache.DirName)
+	dir := filepath.Join(temp, jobdir.DirName)
 	owner, err := ownerOf(temp)
 	if err != nil {
 		return fmt.Errorf("install-cli: %w", err)
@@ -59,17 +49,17 @@ func installCLI(e Env, cfg *config.Config) error {
 			return fmt.Errorf("install-cli: find this program: %w", err)
 		}
 	}
-	if err := copyFile(exe, filepath.Join(dir, cliName), 0o755); err != nil {
+	if err := copyFile(exe, filepath.Join(dir, jobdir.CLIName), 0o755); err != nil {
 		return fmt.Errorf("install-cli: copy the command line: %w", err)
 	}
 	b, err := json.MarshalIndent(cfg.CLIFile(), "", "  ")
 	if err != nil {
 		return fmt.Errorf("install-cli: %w", err)
 	}
-	if err := writeFile(filepath.Join(dir, cliConfigName), append(b, '\n'), 0o600); err != nil {
+	if err := writeFile(filepath.Join(dir, jobdir.ConfigName), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("install-cli: write the configuration: %w", err)
 	}
-	for _, p := range []string{dir, filepath.Join(dir, cliName), filepath.Join(dir, cliConfigName)} {
+	for _, p := range []string{dir, filepath.Join(dir, jobdir.CLIName), filepath.Join(dir, jobdir.ConfigName)} {
 		if err := owner.chown(p); err != nil {
 			return fmt.Errorf("install-cli: give the files to the runner's user: %w", err)
 		}
@@ -78,16 +68,16 @@ func installCLI(e Env, cfg *config.Config) error {
 	if e.Action.Getenv("GITHUB_PATH") == "" || e.Action.Getenv("GITHUB_ENV") == "" {
 		// go-githubactions would fall back to the ::add-path:: and
 		// ::set-env:: commands, which the runner has refused since 2020.
-		e.Action.Warningf("install-cli: GITHUB_PATH or GITHUB_ENV is not set; run the command line as \"$RUNNER_TEMP/%s/%s\"", tokencache.DirName, cliName)
+		e.Action.Warningf("install-cli: GITHUB_PATH or GITHUB_ENV is not set; run the command line as \"$RUNNER_TEMP/%s/%s\"", jobdir.DirName, jobdir.CLIName)
 		return nil
 	}
 	if !ok {
 		e.Action.Warningf("install-cli: the host path of the runner's temp directory is unknown (RUNNER_WORKSPACE is %q); run the command line as \"$RUNNER_TEMP/%s/%s\"",
-			e.Action.Getenv("RUNNER_WORKSPACE"), tokencache.DirName, cliName)
+			e.Action.Getenv("RUNNER_WORKSPACE"), jobdir.DirName, jobdir.CLIName)
 		return nil
 	}
-	hostDir := path.Join(host, tokencache.DirName)
-	if err := writeValues("install-cli", [][2]string{{"APP_TOKEN_CONFIG", path.Join(hostDir, cliConfigName)}}, e.Action.SetEnv); err != nil {
+	hostDir := path.Join(host, jobdir.DirName)
+	if err := writeValues("install-cli", [][2]string{{jobdir.ConfigEnv, path.Join(hostDir, jobdir.ConfigName)}}, e.Action.SetEnv); err != nil {
 		return err
 	}
 	if strings.ContainsAny(hostDir, "\r\n") {
@@ -158,44 +148,4 @@ func writeFile(path string, b []byte, mode os.FileMode) error {
 		os.Remove(tmp)
 	}
 	return err
-}
-
-// revokeCached revokes every live token in the command line's token cache
-// in the runner's temp directory, then removes the action's directory
-// there: the binary, its configuration and the cache. It never fails the
-// post step: what goes wrong is a warning.
-func revokeCached(ctx context.Context, e Env, o apptoken.Options) {
-	temp := e.Action.Getenv("RUNNER_TEMP")
-	if temp == "" {
-		return
-	}
-	dir := filepath.Join(temp, tokencache.DirName)
-	if _, err := os.Stat(dir); err != nil {
-		return
-	}
-	cache := tokencache.Cache{Path: filepath.Join(dir, tokencache.FileName), Now: o.Now}
-	entries, err := cache.Entries()
-	if err != nil {
-		e.Action.Warningf("Could not read the command line's token cache: %s", err.Error())
-	}
-	revoked := 0
-	for _, t := range entries {
-		// A token is revoked with itself: the mask comes first all the same.
-		e.Action.AddMask(t.Token)
-		err := apptoken.Revoke(ctx, o, t.APIURL, t.Token)
-		switch {
-		case err == nil:
-			revoked++
-		case errors.Is(err, apptoken.ErrTokenInvalid):
-		default:
-			e.Action.Warningf("Could not revoke a token the command line minted for installation %d: %s; it stays valid until it expires at %s",
-				t.InstallationID, err.Error(), t.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z"))
-		}
-	}
-	if len(entries) > 0 {
-		e.Action.Infof("Revoked %d of the %d live tokens the command line minted", revoked, len(entries))
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		e.Action.Warningf("Could not remove the command line's files: %s", err.Error())
-	}
 }

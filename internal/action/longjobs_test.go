@@ -23,6 +23,7 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/cli"
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
+	"github.com/ghapptoken/app-token-action/internal/jobdir"
 	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
 	"github.com/ghapptoken/app-token-action/internal/runnertest"
@@ -52,7 +53,9 @@ const tokenTTL = 5 * time.Second
 // gitServer serves bare repositories with git http-backend, through
 // net/http/cgi, to requests with Basic x-access-token:TOKEN where TOKEN is
 // a live installation token of the emulator for the repository, as GitHub
-// serves git over HTTPS.
+// serves git over HTTPS; and, as GitHub Enterprise Server does, the
+// emulator's API at /api/v3 of the same host (the emulator's BasePath
+// must be /api/v3), so that the API's git server is this one.
 type gitServer struct {
 	URL  string
 	srv  *githubapitest.Server
@@ -88,7 +91,12 @@ func startGitServer(t *testing.T, srv *githubapitest.Server, repos ...string) *g
 		InheritEnv: []string{"PATH"},
 	}
 	gs := &gitServer{srv: srv}
+	api := srv.Handler()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/v3/") {
+			api.ServeHTTP(w, r)
+			return
+		}
 		user, pass, hasAuth := r.BasicAuth()
 		owner, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 		name, _, _ := strings.Cut(rest, ".git/")
@@ -261,9 +269,12 @@ func TestLongJob(t *testing.T) {
 			t.Parallel()
 			world := runnertest.World()
 			world.TokenTTL = tokenTTL
+			world.BasePath = "/api/v3"
 			h := newHarness(t, world)
 			gs := startGitServer(t, h.srv, "octo-org/app")
 			h.env["GITHUB_SERVER_URL"] = gs.URL
+			h.env["GITHUB_API_URL"] = gs.URL + "/api/v3"
+			h.runner.Set("github-api-url", gs.URL+"/api/v3")
 			h.env["GITHUB_PATH"] = filepath.Join(h.dir, "path")
 			h.runner.Set("install-cli", "true")
 			h.runner.Set("repositories", "app")
@@ -328,7 +339,7 @@ func TestLongJob(t *testing.T) {
 
 			// A token the server refuses: git erases it, the cache drops it,
 			// and the next command mints anew.
-			cache := tokencache.Cache{Path: filepath.Join(installed, tokencache.FileName)}
+			cache := tokencache.Cache{Path: filepath.Join(installed, jobdir.CacheName)}
 			entries, err := cache.Entries()
 			if err != nil || len(entries) == 0 {
 				t.Fatalf("cache entries = %d, %v, want the live token", len(entries), err)

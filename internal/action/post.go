@@ -3,10 +3,16 @@ package action
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
+	"github.com/ghapptoken/app-token-action/internal/jobdir"
+	"github.com/ghapptoken/app-token-action/internal/tokencache"
 )
 
 // expiryMargin is how close to its expiry a token is left alone: revoking
@@ -55,4 +61,101 @@ func Post(ctx context.Context, e Env) {
 		}
 		e.Action.Warningf("%s", msg)
 	}
+}
+
+// revokeCached revokes every token the command line minted in the job
+// (install-cli) that is still live, and says how many of how many. The
+// token cache is where the command line keeps it: $APP_TOKEN_CACHE, else
+// the job directory in the runner's temp directory (jobdir.CachePath).
+// Then it removes the cache and the job directory: the binary, its
+// configuration and the cache. It never fails the post step: what goes
+// wrong is a warning.
+func revokeCached(ctx context.Context, e Env, o apptoken.Options) {
+	getenv := e.Action.Getenv
+	dir, inJob := jobdir.Dir(getenv)
+	named := strings.TrimSpace(getenv(jobdir.CacheEnv))
+	if !inJob && named == "" {
+		return
+	}
+	path, err := jobdir.CachePath(getenv, os.UserCacheDir)
+	if err != nil {
+		e.Action.Warningf("Could not find the command line's token cache: %s", err.Error())
+		return
+	}
+	if _, err := os.Stat(filepath.Dir(path)); named != "" && err != nil {
+		// The runner mounts only its temp directory, the workspace and
+		// HOME into a container action.
+		e.Action.Warningf("The command line's token cache $%s (%s) is not visible to this step: %s; tokens minted with it stay valid until they expire. Point $%s into $RUNNER_TEMP, or leave it unset",
+			jobdir.CacheEnv, path, err.Error(), jobdir.CacheEnv)
+		return
+	}
+	cache := tokencache.Cache{Path: path, Now: o.Now}
+	records, err := cache.Records()
+	if err != nil {
+		e.Action.Warningf("Could not read the command line's token cache: %s; its tokens stay valid until they expire", err.Error())
+	} else {
+		if len(records) > 0 {
+			e.Action.Infof("%s", revokeRecords(ctx, e, o, records))
+		}
+		if err := cache.Remove(); err != nil {
+			e.Action.Warningf("Could not remove the command line's token cache: %s", err.Error())
+		}
+	}
+	if inJob {
+		if err := os.RemoveAll(dir); err != nil {
+			e.Action.Warningf("Could not remove the command line's files: %s", err.Error())
+		}
+	}
+}
+
+// revokeRecords revokes the live tokens of records, and returns the
+// sentence that counts them: revoked, and why the others were not.
+func revokeRecords(ctx context.Context, e Env, o apptoken.Options, records []tokencache.Entry) string {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	var revoked, earlier, expired, invalid, failed int
+	for _, t := range records {
+		switch {
+		case t.Revoked:
+			earlier++
+			continue
+		case t.Token == "" || !now().Before(t.ExpiresAt):
+			expired++
+			continue
+		}
+		// A token is revoked with itself: the mask comes first all the same.
+		e.Action.AddMask(t.Token)
+		err := apptoken.Revoke(ctx, o, t.APIURL, t.Token)
+		switch {
+		case err == nil:
+			revoked++
+		case errors.Is(err, apptoken.ErrTokenInvalid):
+			invalid++
+		default:
+			failed++
+			e.Action.Warningf("Could not revoke a token the command line minted for installation %d: %s; it stays valid until it expires at %s",
+				t.InstallationID, err.Error(), t.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+	}
+	msg := fmt.Sprintf("Revoked %d of the %d tokens the command line minted in this job", revoked, len(records))
+	var why []string
+	for _, c := range []struct {
+		n    int
+		what string
+	}{
+		{earlier, "revoked earlier, when git reported them refused"},
+		{expired, "had expired"},
+		{invalid, "were already revoked or expired"},
+		{failed, "could not be revoked (see the warnings)"},
+	} {
+		if c.n > 0 {
+			why = append(why, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	if len(why) > 0 {
+		msg += ": " + strings.Join(why, ", ")
+	}
+	return msg
 }

@@ -5,20 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/ghapptoken/app-token-action/internal/config"
 	"github.com/ghapptoken/app-token-action/internal/hint"
-	"github.com/ghapptoken/app-token-action/internal/tokencache"
+	"github.com/ghapptoken/app-token-action/internal/jobdir"
 )
-
-// configEnv names the configuration file the action's install-cli input
-// left for later steps.
-const configEnv = "APP_TOKEN_CONFIG"
-
-// configFileName is the configuration file's name in the action's
-// directory in the runner's temp directory.
-const configFileName = "config.json"
 
 // configFile returns the configuration file of command name: --config,
 // else $APP_TOKEN_CONFIG, else in a GitHub Actions job the file the
@@ -26,10 +17,9 @@ const configFileName = "config.json"
 // none, it returns an empty file.
 func (o *tokenFlags) configFile(c Command, name string) (config.CLIFile, error) {
 	path := o.config
-	inJob := c.getenv("GITHUB_ACTIONS") == "true" && c.getenv("RUNNER_TEMP") != ""
-	jobFile := filepath.Join(c.getenv("RUNNER_TEMP"), tokencache.DirName, configFileName)
+	jobFile, inJob := jobdir.ConfigPath(c.getenv)
 	if path == "" {
-		path = c.getenv(configEnv)
+		path = c.getenv(jobdir.ConfigEnv)
 		if _, err := os.Stat(path); path != "" && inJob && errors.Is(err, fs.ErrNotExist) {
 			// A job container sees the runner's temp directory at another
 			// path than the host path the action exported.
@@ -49,7 +39,7 @@ func (o *tokenFlags) configFile(c Command, name string) (config.CLIFile, error) 
 	}
 	if err != nil {
 		return config.CLIFile{}, hint.New(fmt.Errorf("%s: read the configuration file: %w", name, err),
-			"pass --config with the path the action exported as $"+configEnv+", or the app's flags")
+			"pass --config with the path the action exported as $"+jobdir.ConfigEnv+", or the app's flags")
 	}
 	f, err := config.ParseCLIFile(b)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ghapptoken/app-token-action/internal/config"
+	"github.com/ghapptoken/app-token-action/internal/jobdir"
 	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
@@ -27,10 +28,10 @@ func TestTokenReadsConfigFile(t *testing.T) {
 		wantErr  string
 	}{
 		{"exported path", func(dir string) map[string]string {
-			return map[string]string{configEnv: filepath.Join(dir, "app-token", "config.json")}
+			return map[string]string{jobdir.ConfigEnv: filepath.Join(dir, "app-token", "config.json")}
 		}, nil, 11, []string{"app"}, 0, ""},
 		{"job container", func(dir string) map[string]string {
-			return map[string]string{configEnv: "/home/runner/work/_temp/app-token/config.json", "GITHUB_ACTIONS": "true", "RUNNER_TEMP": dir}
+			return map[string]string{jobdir.ConfigEnv: "/home/runner/work/_temp/app-token/config.json", "GITHUB_ACTIONS": "true", "RUNNER_TEMP": dir}
 		}, nil, 11, []string{"app"}, 0, ""},
 		{"found in RUNNER_TEMP", func(dir string) map[string]string {
 			return map[string]string{"GITHUB_ACTIONS": "true", "RUNNER_TEMP": dir}

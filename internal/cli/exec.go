@@ -27,7 +27,8 @@ GitHub's tokens live one hour: set --min-lifetime to CMD's expected
 running time (at most about 59m), or run exec once per unit of work, as in
 a loop; each run reuses the cached token while it has --min-lifetime left
 and mints a new one only then. Git inside CMD fetches fresh tokens itself:
-exec points git's credential helper for the GitHub host at app-token
+exec points git's credential helper for the git server of the API the
+token comes from (see app-token help git-credential) at app-token
 git-credential (through GIT_CONFIG_COUNT, which git 2.31 and later read),
 ahead of any helper or extra header configured for that host, and that
 helper asks exec, which stays running while CMD runs, for a token with
@@ -83,15 +84,25 @@ func (o *cachedFlags) exec(ctx context.Context, c Command, fs *flag.FlagSet, w *
 	if err := o.checkMinLifetime("exec"); err != nil {
 		return err
 	}
-	req, err := o.request(c, "exec", fs, w)
+	file, err := o.configFile(c, "exec")
 	if err != nil {
+		return err
+	}
+	req, err := o.requestFrom(c, "exec", fs, w, file)
+	if err != nil {
+		return err
+	}
+	// The token, and git's helper, are for the git server of the API the
+	// token comes from, and only if the environment declares no other.
+	server, serr := gitServer(req.cfg.APIURL)
+	if err := checkServer("exec", server, serr, declaredServer(c, file)); err != nil {
 		return err
 	}
 	cache, err := c.tokenCache()
 	if err != nil {
 		return err
 	}
-	e, err := c.cachedToken(ctx, req, cache, scopeKey(req), o.minLifetime)
+	e, err := req.cachedToken(ctx, cache, o.minLifetime)
 	if err != nil {
 		return err
 	}
@@ -100,7 +111,7 @@ func (o *cachedFlags) exec(ctx context.Context, c Command, fs *flag.FlagSet, w *
 	}
 	env := withoutVars(c.environ(), "GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", o.keyEnv, brokerAddrEnv, brokerSecretEnv, brokerServerEnv)
 	env = append(env, "GH_TOKEN="+e.Token, "GITHUB_TOKEN="+e.Token)
-	if u, err := url.Parse(req.cfg.ServerURL); err == nil && !strings.EqualFold(u.Host, "github.com") {
+	if u, err := url.Parse(server); err == nil && !strings.EqualFold(u.Host, "github.com") {
 		// gh reads GH_ENTERPRISE_TOKEN for a host other than github.com.
 		env = append(env, "GH_ENTERPRISE_TOKEN="+e.Token)
 	}
@@ -109,11 +120,11 @@ func (o *cachedFlags) exec(ctx context.Context, c Command, fs *flag.FlagSet, w *
 		c.warn("git inside the command will not get new tokens: %s", err.Error())
 	} else {
 		defer broker.close()
-		env = append(env, brokerAddrEnv+"="+broker.addr, brokerSecretEnv+"="+broker.secret, brokerServerEnv+"="+req.cfg.ServerURL)
+		env = append(env, brokerAddrEnv+"="+broker.addr, brokerSecretEnv+"="+broker.secret, brokerServerEnv+"="+server)
 		if helper, err := selfHelper(); err != nil {
 			c.warn("git inside the command will not get new tokens: %s", err.Error())
 		} else {
-			env = withGitHelper(env, req.cfg.ServerURL, helper)
+			env = withGitHelper(env, server, helper)
 		}
 	}
 	return c.runCommand(args, env)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,13 +82,14 @@ func TestExecForwardsSignals(t *testing.T) {
 	}
 }
 
-// TestBroker checks exec's token broker: the secret is required, get
-// answers the cache's token for the request's server, erase drops it.
-func TestBroker(t *testing.T) {
-	t.Parallel()
+// startTestBroker starts exec's broker for a harness's app, with --owner
+// octocat, --min-lifetime 1m and a cache of its own, and returns them with
+// the broker's warnings.
+func startTestBroker(t *testing.T) (*harness, *broker, tokencache.Cache, *bytes.Buffer) {
+	t.Helper()
 	h := newHarness(t, runnertest.World())
-	var stderr bytes.Buffer
-	c := h.command("", &stderr, &stderr)
+	stderr := new(bytes.Buffer)
+	c := h.command("", stderr, stderr)
 	fs := newFlagSet("exec")
 	o := &cachedFlags{}
 	o.register(fs, time.Minute)
@@ -103,7 +105,15 @@ func TestBroker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.close()
+	t.Cleanup(b.close)
+	return h, b, cache, stderr
+}
+
+// TestBroker checks exec's token broker: the secret is required, get
+// answers the cache's token for the request's server, erase drops it.
+func TestBroker(t *testing.T) {
+	t.Parallel()
+	h, b, cache, _ := startTestBroker(t)
 	if _, err := askBroker(t.Context(), b.addr, strings.Repeat("0", len(b.secret)), "get", ""); err == nil || len(h.srv.Tokens()) != 0 {
 		t.Fatalf("get with a wrong secret: %v, %d tokens minted; want an error and none", err, len(h.srv.Tokens()))
 	}
@@ -112,13 +122,69 @@ func TestBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens := h.srv.Tokens()
-	if len(tokens) != 1 || got.Token != tokens[0].Value || !got.ExpiresAt.Equal(tokens[0].ExpiresAt) || got.ServerURL != "https://github.com" {
-		t.Errorf("get = expiry %v, server %q (token matches: %t); want the one minted token for https://github.com", got.ExpiresAt, got.ServerURL, len(tokens) == 1 && got.Token == tokens[0].Value)
+	if len(tokens) != 1 || got.Token != tokens[0].Value || !got.ExpiresAt.Equal(tokens[0].ExpiresAt) {
+		t.Errorf("get = expiry %v (token matches: %t); want the one minted token", got.ExpiresAt, len(tokens) == 1 && got.Token == tokens[0].Value)
 	}
 	if _, err := askBroker(t.Context(), b.addr, b.secret, "erase", got.Token); err != nil {
 		t.Fatal(err)
 	}
 	if entries, err := cache.Entries(); err != nil || len(entries) != 0 {
 		t.Errorf("after erase the cache holds %d tokens (%v)", len(entries), err)
+	}
+}
+
+// TestExecGitServer: exec's token and its git helper are for the git
+// server of the API the token comes from (GitHub Enterprise Server here,
+// with GH_ENTERPRISE_TOKEN for gh), and exec refuses when
+// GITHUB_SERVER_URL names another server.
+func TestExecGitServer(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("runs sh")
+	}
+	t.Parallel()
+	world := runnertest.World()
+	world.BasePath = "/api/v3"
+	h := newHarness(t, world)
+	h.serveAPIAs("https://ghes.example.com/api/v3")
+	h.env["APP_TOKEN_CACHE"] = filepath.Join(h.dir, "tokens.json")
+	env := []string{"PATH=" + os.Getenv("PATH")}
+	code, _, stderr := runExec(t, h, env, "--", "sh", "-c", `test -n "$GH_TOKEN" && test "$GH_ENTERPRISE_TOKEN" = "$GH_TOKEN" &&
+		test "$APP_TOKEN_EXEC_SERVER" = https://ghes.example.com &&
+		test "$GIT_CONFIG_KEY_1" = credential.https://ghes.example.com/.helper`)
+	if code != 0 {
+		t.Errorf("exec for GitHub Enterprise Server: exit %d, want 0\n%s", code, stderr)
+	}
+	h.env["GITHUB_SERVER_URL"] = "https://github.com"
+	code, _, stderr = runExec(t, h, env, "--", "true")
+	if code != 1 || !strings.Contains(stderr, "exec: the token's API serves git at https://ghes.example.com, but GITHUB_SERVER_URL is https://github.com") {
+		t.Errorf("exec with GITHUB_SERVER_URL=https://github.com: exit %d, stderr %q; want a refusal naming both", code, stderr)
+	}
+}
+
+// TestBrokerMintsOnce: exec's broker serves git's requests concurrently;
+// eight at once with no usable token in the cache cost one mint.
+func TestBrokerMintsOnce(t *testing.T) {
+	t.Parallel()
+	h, b, _, stderr := startTestBroker(t)
+	const n = 8
+	got := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			tok, err := askBroker(t.Context(), b.addr, b.secret, "get", "")
+			if err != nil {
+				t.Errorf("get #%d: %v", i, err)
+			}
+			got[i] = tok.Token
+		})
+	}
+	wg.Wait()
+	if tokens := h.srv.Tokens(); len(tokens) != 1 {
+		t.Errorf("%d concurrent gets minted %d tokens, want 1\n%s", n, len(tokens), stderr.String())
+	}
+	for i := range n {
+		if got[i] != got[0] {
+			t.Errorf("get #%d answered another token than get #0", i)
+		}
 	}
 }

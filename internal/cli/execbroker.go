@@ -21,7 +21,7 @@ import (
 const (
 	brokerAddrEnv   = "APP_TOKEN_EXEC_ADDR"
 	brokerSecretEnv = "APP_TOKEN_EXEC_SECRET"
-	brokerServerEnv = "APP_TOKEN_EXEC_SERVER" // the GitHub server the broker's tokens are for
+	brokerServerEnv = "APP_TOKEN_EXEC_SERVER" // the git server the broker's tokens are for
 )
 
 // brokerTimeout bounds one exchange with the broker, a mint included.
@@ -34,7 +34,7 @@ const brokerTimeout = 5 * time.Minute
 // so that the binary carries no HTTP server):
 //
 //	→ SECRET get
-//	← ok EXPIRES-UNIX SERVER-URL TOKEN
+//	← ok EXPIRES-UNIX TOKEN
 //	→ SECRET erase PASSWORD
 //	← ok
 //
@@ -48,10 +48,12 @@ type broker struct {
 type brokerToken struct {
 	Token     string
 	ExpiresAt time.Time
-	ServerURL string
 }
 
-// startBroker starts exec's token broker for req on a loopback port.
+// startBroker starts exec's token broker for req on a loopback port. It
+// serves connections concurrently; its tokens come from
+// [appRequest.cachedToken], so that concurrent requests after an expiry
+// cost one mint.
 func startBroker(ctx context.Context, c Command, req *appRequest, cache tokencache.Cache, minLeft time.Duration) (*broker, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -60,7 +62,6 @@ func startBroker(ctx context.Context, c Command, req *appRequest, cache tokencac
 	raw := make([]byte, 32)
 	rand.Read(raw)
 	b := &broker{addr: ln.Addr().String(), secret: hex.EncodeToString(raw), ln: ln}
-	scope := scopeKey(req)
 	ctx = context.WithoutCancel(ctx) // the command may outlive a cancellation of exec's context
 	serve := func(conn net.Conn) {
 		defer conn.Close()
@@ -77,15 +78,15 @@ func startBroker(ctx context.Context, c Command, req *appRequest, cache tokencac
 		}
 		switch op {
 		case "get":
-			e, err := c.cachedToken(ctx, req, cache, scope, minLeft)
+			e, err := req.cachedToken(ctx, cache, minLeft)
 			if err != nil {
 				c.warn("exec: a token for git inside the command: %s", err.Error())
 				fmt.Fprintf(conn, "error no token\n")
 				return
 			}
-			fmt.Fprintf(conn, "ok %d %s %s\n", e.ExpiresAt.Unix(), req.cfg.ServerURL, e.Token)
+			fmt.Fprintf(conn, "ok %d %s\n", e.ExpiresAt.Unix(), e.Token)
 		case "erase":
-			if _, err := cache.Erase(scope, password); err != nil {
+			if err := req.erase(ctx, cache, password); err != nil {
 				c.warn("exec: %s", err.Error())
 			}
 			fmt.Fprintf(conn, "ok\n")
@@ -137,13 +138,13 @@ func askBroker(ctx context.Context, addr, secret, op, password string) (brokerTo
 	if op != "get" {
 		return brokerToken{}, nil
 	}
-	fields := strings.SplitN(rest, " ", 3)
-	if len(fields) != 3 || fields[2] == "" {
+	fields := strings.SplitN(rest, " ", 2)
+	if len(fields) != 2 || fields[1] == "" {
 		return fail(errors.New("no usable token in the answer"))
 	}
 	unix, err := strconv.ParseInt(fields[0], 10, 64)
 	if err != nil {
 		return fail(errors.New("no usable expiry in the answer"))
 	}
-	return brokerToken{Token: fields[2], ExpiresAt: time.Unix(unix, 0), ServerURL: fields[1]}, nil
+	return brokerToken{Token: fields[1], ExpiresAt: time.Unix(unix, 0)}, nil
 }

@@ -17,7 +17,10 @@ import (
 // token from the cache.
 func TestGitCredential(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, runnertest.World())
+	world := runnertest.World()
+	world.BasePath = "/api/v3"
+	h := newHarness(t, world)
+	h.serveAPIAs("https://ghe.example.com/api/v3")
 	cachePath := filepath.Join(h.dir, "cache", "tokens.json")
 	h.env["APP_TOKEN_CACHE"] = cachePath
 	h.env["GITHUB_SERVER_URL"] = "https://ghe.example.com"
@@ -114,6 +117,7 @@ func BenchmarkGitCredential(b *testing.B) {
 	for _, cached := range []bool{true, false} {
 		b.Run(map[bool]string{true: "cached", false: "mint"}[cached], func(b *testing.B) {
 			h := newHarness(b, runnertest.World())
+			h.serveAPIAs("https://api.github.com")
 			h.env["APP_TOKEN_CACHE"] = filepath.Join(h.dir, "tokens.json")
 			h.env["GITHUB_SERVER_URL"] = "https://github.com"
 			args := []string{"git-credential", "--client-id", runnertest.ClientID, "--private-key-file", h.keyFile, "--owner", "octocat", "get"}
@@ -129,5 +133,68 @@ func BenchmarkGitCredential(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestGitServer: the git server a token may go to is the one the API it
+// comes from serves, and no other.
+func TestGitServer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		api, want string
+	}{
+		{"https://api.github.com", "https://github.com"},
+		{"https://api.github.com/", "https://github.com"},
+		{"https://API.GitHub.com", "https://github.com"},
+		{"https://api.octocorp.ghe.com", "https://octocorp.ghe.com"},
+		{"https://ghes.example.com/api/v3", "https://ghes.example.com"},
+		{"https://ghes.example.com:8443/api/v3/", "https://ghes.example.com:8443"},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"http://127.0.0.1:8080/api/v3", "http://127.0.0.1:8080"},
+		{"http://[::1]:8080", "http://[::1]:8080"},
+		{"http://localhost:8080/api/v3", "http://localhost:8080"},
+		{"http://ghes.example.com/api/v3", ""},
+		{"https://ghes.example.com/prefix/api", ""},
+		{"http://api.github.com", ""},
+		{"https://api.github.com/api/v3", "https://github.com"}, // config warns of the path; the token is github.com's
+		{"ftp://ghes.example.com/api/v3", ""},
+		{"https://user:pass@ghes.example.com/api/v3", ""},
+		{"https://ghes.example.com/api/v3?access_token=secret", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		got, err := gitServer(tt.api)
+		if got != tt.want || (err != nil) != (tt.want == "") {
+			t.Errorf("gitServer(%q) = %q, %v, want %q", tt.api, got, err, tt.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "pass") || strings.Contains(err.Error(), "secret")) {
+			t.Errorf("gitServer(%q) error shows a secret: %v", tt.api, err)
+		}
+	}
+}
+
+// TestGitCredentialAPIHostOnly is issue 23's first report: with the API
+// at the emulator (http://127.0.0.1:PORT) and no GITHUB_SERVER_URL, a
+// request for github.com gets no token, and one for the emulator's own
+// host does; when GITHUB_SERVER_URL names another server, both are
+// refused, naming both.
+func TestGitCredentialAPIHostOnly(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runnertest.World())
+	h.env["APP_TOKEN_CACHE"] = filepath.Join(h.dir, "tokens.json")
+	self := strings.TrimPrefix(h.srv.URL(), "http://")
+	args := []string{"git-credential", "--api-url", h.srv.URL(), "--client-id", runnertest.ClientID, "--private-key-file", h.keyFile, "--owner", "octo-org", "get"}
+	if r := h.run("protocol=https\nhost=github.com\n\n", args...); r.code != 0 || r.stdout != "" || len(h.srv.Tokens()) != 0 {
+		t.Errorf("get for github.com: exit %d, stdout %q, %d tokens minted; want 0, nothing, none", r.code, h.redact(r.stdout), len(h.srv.Tokens()))
+	}
+	if r := h.run("protocol=http\nhost="+self+"\n\n", args...); r.code != 0 || !strings.Contains(r.stdout, "password=") {
+		t.Errorf("get for the API's host %s: exit %d, stdout %q, stderr %q; want a token", self, r.code, h.redact(r.stdout), r.stderr)
+	}
+	h.env["GITHUB_SERVER_URL"] = "https://github.com"
+	for _, host := range []string{"https\nhost=github.com", "http\nhost=" + self} {
+		r := h.run("protocol="+host+"\n\n", args...)
+		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "serves git at "+h.srv.URL()+", but GITHUB_SERVER_URL is https://github.com") {
+			t.Errorf("get for %s with GITHUB_SERVER_URL=https://github.com: exit %d, stdout %q, stderr %q; want a refusal naming both", strings.ReplaceAll(host, "\n", " "), r.code, h.redact(r.stdout), r.stderr)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,3 +122,26 @@ func requestLines(reqs []githubapitest.Request) []string {
 	}
 	return lines
 }
+
+// serveAPIAs makes apiURL (such as https://ghe.example.com/api/v3) the
+// API of h's commands, answered by the emulator: their HTTP client sends
+// every request to the emulator's address instead, so that a test can
+// speak of a real GitHub host while the git server derived from the API
+// is that host. The emulator's BasePath must be apiURL's path.
+func (h *harness) serveAPIAs(apiURL string) {
+	h.t.Helper()
+	emu, err := url.Parse(h.srv.URL())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.env["GITHUB_API_URL"] = apiURL
+	h.core.HTTP = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host = emu.Scheme, emu.Host
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
+	"github.com/ghapptoken/app-token-action/internal/jobdir"
 )
 
 const tokenDoc = `Token mints an installation access token for a GitHub App and prints it on
@@ -32,7 +33,10 @@ example --permission contents=read --permission pull_requests=write; with
 none, the token gets all of the installation's permissions. List flags add
 up: --repositories app --repositories infra is --repositories app,infra.
 
-The token is valid for an hour; revoke it early with app-token revoke. If
+The token is valid for an hour; revoke it early with app-token revoke. In a
+GitHub Actions job the token also goes on record in the token cache (see
+app-token help git-credential), never handed out to git-credential or exec,
+and the action's post step revokes it with the others. If
 the command is interrupted while GitHub mints the token, it revokes the
 token; should that fail, it says until when the token stays valid.
 `
@@ -71,7 +75,7 @@ func (o *tokenFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.enterprise, "enterprise", "", "use the app's installation on the enterprise with this `slug`")
 	fs.StringVar(&o.repository, "repository", "", "the current repository `owner/name`, used if no other flag chooses the installation (default $GITHUB_REPOSITORY)")
 	fs.Var(&o.permissions, "permission", "narrow the token to `NAME=LEVEL`, like contents=read; repeat for each permission")
-	fs.StringVar(&o.config, "config", "", "read the app, its signing key, the scope and the API from the `file` the action's install-cli input wrote; flags win (default $"+configEnv+")")
+	fs.StringVar(&o.config, "config", "", "read the app, its signing key, the scope and the API from the `file` the action's install-cli input wrote; flags win (default $"+jobdir.ConfigEnv+")")
 }
 
 // run mints a token as the action's main step would, and prints it: two
@@ -84,6 +88,17 @@ func (o *tokenFlags) run(ctx context.Context, c Command, fs *flag.FlagSet, w *wo
 	res, opts, err := req.mint(ctx)
 	if err != nil {
 		return err
+	}
+	if _, inJob := jobdir.Dir(c.getenv); inJob {
+		// In a job, the token goes on record for the action's post step
+		// to revoke, retired: this command's tokens are its caller's
+		// alone, never handed out to git or exec.
+		if cache, err := c.tokenCache(); err == nil {
+			err = cache.Put(req.entry(res, true))
+			if err != nil {
+				c.warn("%s; the action's post step cannot revoke the token", err.Error())
+			}
+		}
 	}
 	if err := writeToken(c.Stdout, o.json, res); err != nil {
 		if rerr := apptoken.RevokeUnused(ctx, opts, req.cfg.APIURL, res.Token.Value); rerr != nil {
@@ -114,6 +129,12 @@ func (o *tokenFlags) request(c Command, name string, fs *flag.FlagSet, w *words)
 	if err != nil {
 		return nil, err
 	}
+	return o.requestFrom(c, name, fs, w, file)
+}
+
+// requestFrom is [tokenFlags.request] with the configuration file
+// already read, for a command that reads it first.
+func (o *tokenFlags) requestFrom(c Command, name string, fs *flag.FlagSet, w *words, file config.CLIFile) (*appRequest, error) {
 	o.fill(file)
 	values, err := o.inputs(c, name, fs, w)
 	if err != nil {

@@ -1,16 +1,24 @@
-// Package tokencache keeps the installation tokens that the command line's
-// git credential helper and exec command minted, so that a job's many git
-// and command runs share one token until it nears its expiry, and so that
-// the action's post step can revoke every one of them.
+// Package tokencache keeps the installation tokens that the command line
+// minted, so that a job's many git and command runs share one token until
+// it nears its expiry, and so that the action's post step can revoke every
+// token minted in the job.
 //
 // The cache is one JSON file, readable by its owner only (0600), in a
-// directory only its owner can enter (0700). It holds tokens and what they
-// are for, never a key. Every change is made under a lock file and written
-// to a temporary file that is renamed over the cache, so that concurrent
-// git processes neither corrupt it nor lose each other's tokens.
+// directory only its owner can enter (0700), with a format version. It
+// holds tokens and what they are for, never a key. Every read, mint and
+// write happens under the operating system's lock on a lock file beside
+// it (flock, LockFileEx: released when its holder exits, however it
+// exits), and the file is replaced by renaming a new one over it, so that
+// concurrent processes neither corrupt it, nor lose each other's tokens,
+// nor mint twice for one scope ([Cache.GetOrMint]).
+//
+// A token stays on record until it expires, even once it is no longer
+// handed out (git erased it), so that the post step revokes it; an expired
+// token's value is dropped, and its record a week later.
 package tokencache
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,31 +27,37 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
-// DirName is the name of the directory, in the runner's temp directory,
-// that holds the cache, and the action's copy of the command line and its
-// configuration file (install-cli).
-const DirName = "app-token"
+// Version is the cache file's format version. A file without a version
+// was written before versions existed, with the same entries, and is read
+// as this one; a file of a later version is refused, never overwritten:
+// the newer app-token that wrote it must read it.
+const Version = 1
 
-// FileName is the cache file's name in its directory.
-const FileName = "tokens.json"
-
-// Entry is one cached token.
+// Entry is one token on record.
 type Entry struct {
 	// Scope identifies what the token was minted for: the API, the app,
 	// the installation, the repositories and the permissions. A token is
-	// only reused for the same scope.
+	// only handed out again for the same scope.
 	Scope          string    `json:"scope"`
 	APIURL         string    `json:"api_url"`
 	InstallationID int64     `json:"installation_id"`
-	Token          string    `json:"token"`
+	Token          string    `json:"token,omitempty"` // "" once revoked or past its expiry
 	ExpiresAt      time.Time `json:"expires_at"`
+	// Retired marks a token that is not handed out again (git erased
+	// it), but stays for the post step to revoke.
+	Retired bool `json:"retired,omitempty"`
+	// Revoked marks a token revoked before the post step.
+	Revoked bool `json:"revoked,omitempty"`
 }
 
 // file is the cache file's content.
 type file struct {
-	Tokens []Entry `json:"tokens"`
+	Version int     `json:"version"`
+	Tokens  []Entry `json:"tokens"`
 }
 
 // Cache is the cache file at Path. Now is its clock; nil means time.Now.
@@ -53,37 +67,23 @@ type Cache struct {
 	Now  func() time.Time
 }
 
-// Lock timing: a change holds the lock for the time of a read and a write,
-// milliseconds; a lock file older than staleLock was left by a process that
-// died holding it.
+// ErrNotSaved wraps the error of a cache that could not be read or
+// written while [Cache.GetOrMint] minted a token: the token it returns
+// serves, but is not on record, and the post step cannot revoke it.
+var ErrNotSaved = errors.New("the new token is not in the token cache")
+
+// Lock timing. A holder keeps the lock for a read, a write and at most
+// one mint, whose deadline is 3 minutes (apptoken's mintDeadline): a
+// waiter gives up after lockWait unless its context ends sooner.
 const (
-	lockPoll  = 10 * time.Millisecond
-	lockWait  = 15 * time.Second
-	staleLock = 10 * time.Second
+	lockPoll = 10 * time.Millisecond
+	lockWait = 4 * time.Minute
 )
 
-// Path returns the cache file's path for the environment getenv reads:
-// $APP_TOKEN_CACHE if set; in a GitHub Actions job, app-token/tokens.json
-// in the runner's temp directory ($RUNNER_TEMP), which the runner empties
-// at the start of every job; else in $XDG_RUNTIME_DIR (a per-user
-// directory in memory on most Linux systems), else in the user's cache
-// directory (userCacheDir, os.UserCacheDir in production).
-func Path(getenv func(string) string, userCacheDir func() (string, error)) (string, error) {
-	if p := getenv("APP_TOKEN_CACHE"); p != "" {
-		return p, nil
-	}
-	if getenv("GITHUB_ACTIONS") == "true" && getenv("RUNNER_TEMP") != "" {
-		return filepath.Join(getenv("RUNNER_TEMP"), DirName, FileName), nil
-	}
-	if d := getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, DirName, FileName), nil
-	}
-	d, err := userCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("find the token cache's directory: %w", err)
-	}
-	return filepath.Join(d, DirName, FileName), nil
-}
+// keepRecords is how long the record of an expired token stays (without
+// its value): longer than a self-hosted runner's longest job (5 days), so
+// that the post step can count every token minted in its job.
+const keepRecords = 7 * 24 * time.Hour
 
 func (c Cache) now() time.Time {
 	if c.Now != nil {
@@ -92,65 +92,138 @@ func (c Cache) now() time.Time {
 	return time.Now()
 }
 
-// Get returns the cached token of scope that has the most time left, if
-// it has at least minLeft left.
+// Get returns the token of scope that may be handed out and has the most
+// time left, if it has at least minLeft left.
 func (c Cache) Get(scope string, minLeft time.Duration) (Entry, bool, error) {
-	entries, err := c.Entries()
+	entries, err := c.read()
 	if err != nil {
 		return Entry{}, false, err
 	}
+	e, ok := c.best(entries, scope, minLeft)
+	return e, ok, nil
+}
+
+// GetOrMint returns the token of scope with at least minLeft left: the
+// cache's, or one that mint makes, which it adds to the cache. It holds
+// the cache's lock from the read to the write, so that N processes that
+// find no such token at once cost one mint: the first mints, the others
+// wait and take its token. ctx bounds the wait for the lock; mint gets
+// it as it is.
+//
+// If the cache cannot be read (other than a damaged file, which is
+// started anew) or written, GetOrMint still mints, and returns the token
+// with an error that wraps [ErrNotSaved]. A cache of a later format
+// version, or a lock it cannot take, is an error, with no token.
+func (c Cache) GetOrMint(ctx context.Context, scope string, minLeft time.Duration, mint func(context.Context) (Entry, error)) (Entry, error) {
+	// Nearly every call finds a token: it needs no lock, since the file
+	// is only ever replaced whole. Only a miss is checked again under the
+	// lock, where at most one process mints.
+	if entries, err := c.read(); err == nil {
+		if e, ok := c.best(entries, scope, minLeft); ok {
+			return e, nil
+		}
+	}
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return Entry{}, err
+	}
+	defer unlock()
+	entries, rerr := c.readFixing()
+	if _, newer := errors.AsType[*VersionError](rerr); newer {
+		return Entry{}, rerr
+	}
+	if e, ok := c.best(entries, scope, minLeft); ok && rerr == nil {
+		return e, nil
+	}
+	e, err := mint(ctx)
+	if err != nil {
+		return Entry{}, err
+	}
+	if rerr == nil {
+		rerr = c.write(append(entries, e))
+	}
+	if rerr != nil {
+		return e, fmt.Errorf("%w: %w", ErrNotSaved, rerr)
+	}
+	return e, nil
+}
+
+// best returns the token of scope in entries that may be handed out and
+// has the most time left, if it has at least minLeft left.
+func (c Cache) best(entries []Entry, scope string, minLeft time.Duration) (Entry, bool) {
 	var best Entry
 	found := false
 	deadline := c.now().Add(minLeft)
-	for _, e := range entries {
+	for _, e := range c.usable(entries) {
 		if e.Scope == scope && !e.ExpiresAt.Before(deadline) && (!found || e.ExpiresAt.After(best.ExpiresAt)) {
 			best, found = e, true
 		}
 	}
-	return best, found, nil
+	return best, found
 }
 
-// Put adds e to the cache. Expired tokens are dropped from it; older
-// tokens of the same scope stay until they expire, since a running
-// command may still use them, and the post step revokes them.
+// Put adds e to the cache. Older tokens of the same scope stay until they
+// expire, since a running command may still use them, and the post step
+// revokes them.
 func (c Cache) Put(e Entry) error {
 	return c.update(func(entries []Entry) []Entry { return append(entries, e) })
 }
 
-// Erase drops from the cache every token of scope, and the token value
-// wherever it is, if value is not "". It reports how many it dropped.
+// Erase retires every token of scope, and the token value wherever it is
+// if value is not "": they are not handed out again, and stay on record
+// for the post step to revoke. It reports how many it retired.
 func (c Cache) Erase(scope, value string) (int, error) {
 	n := 0
 	err := c.update(func(entries []Entry) []Entry {
-		return slices.DeleteFunc(entries, func(e Entry) bool {
-			drop := e.Scope == scope || value != "" && e.Token == value
-			if drop {
+		for i, e := range entries {
+			if e.Token != "" && !e.Retired && (e.Scope == scope || value != "" && e.Token == value) {
+				entries[i].Retired = true
 				n++
 			}
-			return drop
-		})
+		}
+		return entries
 	})
 	return n, err
 }
 
-// Entries returns the cached tokens that have not expired. A missing
-// cache file holds none.
+// SetRevoked records that the token value was revoked (or found invalid)
+// before the post step: its value leaves the cache, its record stays.
+func (c Cache) SetRevoked(value string) error {
+	return c.update(func(entries []Entry) []Entry {
+		for i, e := range entries {
+			if value != "" && e.Token == value {
+				entries[i].Token, entries[i].Retired, entries[i].Revoked = "", true, true
+			}
+		}
+		return entries
+	})
+}
+
+// Entries returns the tokens that may be handed out: not expired, not
+// retired, not revoked. A missing cache file holds none.
 func (c Cache) Entries() ([]Entry, error) {
 	entries, err := c.read()
 	if err != nil {
 		return nil, err
 	}
-	return c.live(entries), nil
+	return c.usable(entries), nil
 }
 
-// Remove deletes the cache file and its lock. A missing file is no error.
+// Records returns the record of every token minted through the cache
+// that it still knows of (see the package comment): the post step revokes
+// those that have a value, and counts the rest.
+func (c Cache) Records() ([]Entry, error) {
+	return c.read()
+}
+
+// Remove deletes the cache file and its lock file. A missing file is no
+// error.
 func (c Cache) Remove() error {
-	err := os.Remove(c.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		err = nil
-	}
-	if lerr := os.Remove(c.Path + ".lock"); lerr != nil && !errors.Is(lerr, fs.ErrNotExist) && err == nil {
-		err = lerr
+	var err error
+	for _, p := range []string{c.Path, c.Path + ".lock"} {
+		if rerr := os.Remove(p); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
+			err = rerr
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("remove the token cache: %w", err)
@@ -158,13 +231,27 @@ func (c Cache) Remove() error {
 	return nil
 }
 
-// live returns the entries of entries that have not expired.
-func (c Cache) live(entries []Entry) []Entry {
+// usable returns the entries of entries that may be handed out.
+func (c Cache) usable(entries []Entry) []Entry {
 	now := c.now()
-	return slices.DeleteFunc(entries, func(e Entry) bool { return !now.Before(e.ExpiresAt) })
+	return slices.DeleteFunc(slices.Clone(entries), func(e Entry) bool {
+		return e.Token == "" || e.Retired || e.Revoked || !now.Before(e.ExpiresAt)
+	})
 }
 
-// read returns every entry in the cache file.
+// VersionError is a cache file of a format version this program does not
+// know.
+type VersionError struct {
+	Path    string
+	Version int
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("the token cache %s has format version %d, and this app-token reads version %d: run the app-token that wrote it, or remove the file once its tokens expired",
+		e.Path, e.Version, Version)
+}
+
+// read returns every record in the cache file.
 func (c Cache) read() ([]Entry, error) {
 	b, err := os.ReadFile(c.Path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -177,61 +264,88 @@ func (c Cache) read() ([]Entry, error) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("read the token cache %s: %w", c.Path, err)
 	}
+	// Version 0 is a file from before versions: the same entries.
+	if f.Version != 0 && f.Version != Version {
+		return nil, &VersionError{Path: c.Path, Version: f.Version}
+	}
 	return f.Tokens, nil
 }
 
-// update changes the cache under its lock: it reads the entries, drops
-// the expired ones, applies change and writes the result atomically.
-func (c Cache) update(change func([]Entry) []Entry) error {
-	if err := os.MkdirAll(filepath.Dir(c.Path), 0o700); err != nil {
-		return fmt.Errorf("create the token cache's directory: %w", err)
+// readFixing is read for a change under the lock: a damaged file holds
+// nothing, so that it is started anew rather than fail every git command
+// from then on (nothing can be revoked from it anyway).
+func (c Cache) readFixing() ([]Entry, error) {
+	entries, err := c.read()
+	if _, bad := errors.AsType[*json.SyntaxError](err); bad {
+		return nil, nil
 	}
-	unlock, err := c.lock()
+	if _, bad := errors.AsType[*json.UnmarshalTypeError](err); bad {
+		return nil, nil
+	}
+	return entries, err
+}
+
+// update changes the cache under its lock: it reads the records, applies
+// change and writes the result.
+func (c Cache) update(change func([]Entry) []Entry) error {
+	unlock, err := c.lock(context.Background())
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	entries, err := c.read()
-	if _, bad := errors.AsType[*json.SyntaxError](err); bad {
-		// Nothing can be read from a damaged cache, nor revoked: start
-		// anew rather than fail every git command from now on.
-		entries, err = nil, nil
-	}
+	entries, err := c.readFixing()
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(file{Tokens: c.live(change(c.live(entries)))})
+	return c.write(change(entries))
+}
+
+// write writes entries as the cache file, atomically: the values of
+// expired tokens are dropped, and the records of tokens that expired
+// more than keepRecords ago.
+func (c Cache) write(entries []Entry) error {
+	now := c.now()
+	out := make([]Entry, 0, len(entries))
+	for _, e := range entries {
+		if !now.Before(e.ExpiresAt.Add(keepRecords)) {
+			continue
+		}
+		if !now.Before(e.ExpiresAt) {
+			e.Token = ""
+		}
+		out = append(out, e)
+	}
+	b, err := json.Marshal(file{Version: Version, Tokens: out})
 	if err != nil {
 		return fmt.Errorf("encode the token cache: %w", err)
 	}
 	return writeAtomic(c.Path, b)
 }
 
-// lock takes the cache's lock file, waiting for another process to
-// release it, and returns the function that releases it. A lock file
-// older than staleLock is taken over.
-func (c Cache) lock() (func(), error) {
-	path := c.Path + ".lock"
-	deadline := time.Now().Add(lockWait)
-	for {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err == nil {
-			f.Close()
-			return func() { os.Remove(path) }, nil
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("lock the token cache: %w", err)
-		}
-		if fi, serr := os.Stat(path); serr == nil && time.Since(fi.ModTime()) > staleLock {
-			// Its holder died; whoever removes it first retries first.
-			os.Remove(path)
-			continue
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("lock the token cache: %s is held by another process", path)
-		}
-		time.Sleep(lockPoll)
+// lock takes the cache's lock, waiting for another process or goroutine
+// to release it for at most lockWait or until ctx ends, and returns the
+// function that releases it. The lock file stays: removing it while
+// another process waits on it would let a third lock a new file.
+func (c Cache) lock(ctx context.Context) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(c.Path), 0o700); err != nil {
+		return nil, fmt.Errorf("create the token cache's directory: %w", err)
 	}
+	path := c.Path + ".lock"
+	fl := flock.New(path)
+	ctx, cancel := context.WithTimeout(ctx, lockWait)
+	defer cancel()
+	start := time.Now()
+	ok, err := fl.TryLockContext(ctx, lockPoll)
+	switch {
+	case ok:
+		return func() { fl.Unlock() }, nil
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("lock the token cache: another app-token process held %s for %s, and this one gave up waiting (%w)",
+			path, time.Since(start).Round(time.Second), ctx.Err())
+	case err != nil:
+		return nil, fmt.Errorf("lock the token cache: %w", err)
+	}
+	return nil, fmt.Errorf("lock the token cache: %s could not be locked", path)
 }
 
 // writeAtomic writes b to path through a temporary file in the same
