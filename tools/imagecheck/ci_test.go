@@ -168,7 +168,7 @@ func checkSmokeScript(src string) []string {
 	for _, c := range []struct{ want, problem string }{
 		{`image="$1"`, "does not run the image given as its argument"},
 		{"./cmd/demo", "does not build the emulator from ./cmd/demo"},
-		{`-serve "$addr" -key`, "does not start the emulator with -serve ADDR -key FILE"},
+		{`-serve 127.0.0.1:0 -key`, "does not start the emulator with -serve ADDR -key FILE on a port of the kernel's choosing"},
 		{"docker run --rm --network host", "does not run the image with --network host, where the emulator is"},
 		{"step /usr/local/bin/app-token)", "does not run the main step (/usr/local/bin/app-token)"},
 		{"step /usr/local/bin/" + postName + " ", "does not run the post step (/usr/local/bin/" + postName + ")"},
@@ -194,7 +194,8 @@ func TestSmokeScript(t *testing.T) {
 		name, old, new, want string
 	}{
 		{"image hard-coded", `image="$1"`, "image=app-token:ci", "the image given"},
-		{"no emulator", `"$dir/demo" -serve "$addr" -key`, `"$dir/demo" "$addr" -key`, "-serve ADDR"},
+		{"no emulator", `"$dir/demo" -serve 127.0.0.1:0 -key`, `"$dir/demo" 127.0.0.1:0 -key`, "-serve ADDR"},
+		{"fixed port", `-serve 127.0.0.1:0 -key`, `-serve 127.0.0.1:8089 -key`, "kernel's choosing"},
 		{"bridge network", "docker run --rm --network host", "docker run --rm", "--network host"},
 		{"no main step", "step /usr/local/bin/app-token)", "true)", "main step"},
 		{"post step is the main step", "step /usr/local/bin/app-token-post ", "step /usr/local/bin/app-token ", "post step"},
