@@ -15,7 +15,10 @@ import (
 // and a role to assume while the runner's token service fails: it is
 // retried as the toolkit's core.getIDToken retries it (up to ten
 // attempts), so a few failures cost nothing but waits, and ten fail the
-// step with advice to re-run (issue 17, defect 6).
+// step with advice to re-run (issue 17, defect 6). A token service that
+// refuses connections is retried by the same policy as GitHub and the
+// KMS, and fails in their words: a refused connection after ten attempts,
+// with advice naming the runner's token service.
 func TestKeylessOIDCRetried(t *testing.T) {
 	t.Parallel()
 	const role = "arn:aws:iam::111122223333:role/app-token"
@@ -23,15 +26,22 @@ func TestKeylessOIDCRetried(t *testing.T) {
 		name      string
 		fail      int
 		status    int
+		refused   bool // the token service's address accepts no connection
 		ok        bool
 		wantTries int
 		wantOps   []string
+		wantErr   []string
+		wantHint  []string
 	}{
 		{name: "three 503s", fail: 3, status: http.StatusServiceUnavailable, ok: true, wantTries: 4,
 			wantOps: []string{"sts:AssumeRoleWithWebIdentity", "kms:Sign"}},
 		{name: "a 429", fail: 1, status: http.StatusTooManyRequests, ok: true, wantTries: 2,
 			wantOps: []string{"sts:AssumeRoleWithWebIdentity", "kms:Sign"}},
-		{name: "ten 500s", fail: 10, status: http.StatusInternalServerError, wantTries: 10},
+		{name: "ten 500s", fail: 10, status: http.StatusInternalServerError, wantTries: 10,
+			wantErr: []string{"answered 500 (10 attempts)"}, wantHint: []string{"re-run the job"}},
+		{name: "refused", refused: true,
+			wantErr:  []string{"the runner's token service request: connection to 127.0.0.1:1 refused after 10 attempts"},
+			wantHint: []string{"re-run the job; the runner's token service at 127.0.0.1:1 failed or could not be reached"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,13 +60,12 @@ func TestKeylessOIDCRetried(t *testing.T) {
 				}
 			}
 			job.FailWith(tt.fail, tt.status)
+			if tt.refused {
+				h.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = "http://127.0.0.1:1/token?api-version=2.0"
+			}
 			h.moreSecrets = func() []string { return append(job.Secrets(), aws.Secrets()...) }
 
-			var wantErr, wantHint []string
-			if !tt.ok {
-				wantErr, wantHint = []string{"answered 500 (10 attempts)"}, []string{"re-run the job"}
-			}
-			main := runKeylessMain(t, h, tt.ok, wantErr, wantHint)
+			main := runKeylessMain(t, h, tt.ok, tt.wantErr, tt.wantHint)
 			if got := len(job.Queries()); got != tt.wantTries {
 				t.Errorf("token service requests = %d, want %d", got, tt.wantTries)
 			}
