@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/ghapptoken/app-token-action/internal/kms/awskms/awskmstest"
-	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 // TestKeylessAWS runs the main step with signing-key naming the app's key
@@ -44,7 +44,7 @@ func TestKeylessAWS(t *testing.T) {
 			t.Parallel()
 			world := testWorld(t)
 			h := newHarness(t, world)
-			job := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+			job := runnertest.StartOIDC(t)
 			aws := awskmstest.Start(t, awskmstest.Config{Key: world.App.Key, Aliases: []string{"alias/github-app"},
 				Roles: map[string]string{role: tt.trust}, Signers: tt.signers})
 			h.runner.Set("private-key", "")

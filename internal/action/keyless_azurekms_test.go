@@ -8,7 +8,6 @@ import (
 
 	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/kms/azurekms/azurekmstest"
-	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
 	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
@@ -99,7 +98,7 @@ func TestKeylessAzure(t *testing.T) {
 					},
 				},
 			})
-			gh := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+			gh := runnertest.StartOIDC(t)
 			delete(h.env, runnertest.InputEnv("private-key"))
 			h.runner.Set("signing-key", az.KeyURI(azurekmstest.DefaultKeyName, ""))
 			if !tt.noCA {

@@ -8,6 +8,7 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms/gcpkmstest"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 const (
@@ -82,7 +83,7 @@ func TestKeylessGCP(t *testing.T) {
 			h := newHarness(t, world)
 			job := tt.job
 			if job.Repository == "" {
-				job = oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"}
+				job = runnertest.OIDCJob
 			}
 			o := oidctest.Start(t, job)
 			cfg := gcpkmstest.Config{

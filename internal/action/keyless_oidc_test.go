@@ -5,10 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/kms/awskms/awskmstest"
-	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
-	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 // TestKeylessOIDCRetried runs the main step with the app's key in AWS KMS
@@ -48,7 +46,7 @@ func TestKeylessOIDCRetried(t *testing.T) {
 			t.Parallel()
 			world := testWorld(t)
 			h := newHarness(t, world)
-			job := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+			job := runnertest.StartOIDC(t)
 			aws := awskmstest.Start(t, awskmstest.Config{Key: world.App.Key, Aliases: []string{"alias/github-app"},
 				Roles: map[string]string{role: "repo:octo-org/app:*"}, Signers: []string{role}})
 			h.runner.Set("private-key", "")
@@ -90,20 +88,8 @@ func TestKeylessOIDCRetried(t *testing.T) {
 func TestKeylessOIDCNoEmptyAudience(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, testWorld(t))
-	key, err := appjwt.ParseKey(h.srv.PrivateKeyPEM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := hashivaulttest.Start(t, hashivaulttest.Config{
-		Key: key,
-		Roles: map[string]hashivaulttest.Role{"app-token": {
-			BoundAudiences: []string{"https://github.com/octo-org"},
-			BoundClaims:    map[string]string{"sub": "repo:octo-org/app:*"},
-			TokenPolicies:  []string{"sign"},
-		}},
-		Policies: map[string][]string{"sign": {"transit/sign/github-app"}},
-	})
-	job := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+	v := runnertest.StartVault(t, nil)
+	job := runnertest.StartOIDC(t)
 	h.runner.Set("private-key", "")
 	h.runner.Set("signing-key", "hashivault://github-app")
 	h.runner.Set("vault-role", "app-token")

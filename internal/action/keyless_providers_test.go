@@ -14,6 +14,7 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms/gcpkmstest"
 	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 // gcpHarness returns a harness whose signing-key is in the Cloud KMS
@@ -24,7 +25,7 @@ func gcpHarness(t *testing.T, cfg func(world githubapitest.Config, c *gcpkmstest
 	t.Helper()
 	world := testWorld(t)
 	h := newHarness(t, world)
-	o := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+	o := runnertest.StartOIDC(t)
 	principal := "principal://iam.googleapis.com/" + gcpPool + "/subject/repo:octo-org/app:*"
 	c := gcpkmstest.Config{
 		Key:       world.App.Key,
