@@ -1,6 +1,7 @@
 package action
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -47,16 +48,10 @@ func TestKeylessAWS(t *testing.T) {
 			job := runnertest.StartOIDC(t)
 			aws := awskmstest.Start(t, awskmstest.Config{Key: world.App.Key, Aliases: []string{"alias/github-app"},
 				Roles: map[string]string{role: tt.trust}, Signers: tt.signers})
-			h.runner.Set("private-key", "")
-			h.runner.Set("signing-key", "awskms:///alias/github-app")
-			for k, v := range aws.Env() {
-				h.env[k] = v
-			}
+			h.runner.SignWith("awskms:///alias/github-app", aws.Env())
 			if tt.role {
 				h.runner.Set("aws-role-arn", role)
-				for k, v := range job.Env() {
-					h.env[k] = v
-				}
+				maps.Copy(h.env, job.Env())
 			} else {
 				for k, v := range aws.User("ci").Env() {
 					h.env[k] = v

@@ -100,13 +100,7 @@ func TestKeylessGCP(t *testing.T) {
 			}
 			g := gcpkmstest.Start(t, cfg)
 			h.moreSecrets = func() []string { return append(o.Secrets(), g.Secrets()...) }
-			h.runner.Set("private-key", "")
-			h.runner.Set("signing-key", "gcpkms://"+g.KeyName())
-			for _, m := range []map[string]string{o.Env(), g.Env()} {
-				for k, v := range m {
-					h.env[k] = v
-				}
-			}
+			h.runner.SignWith("gcpkms://"+g.KeyName(), o.Env(), g.Env())
 			if tt.inputs != nil {
 				for k, v := range tt.inputs(g) {
 					h.runner.Set(k, v)

@@ -49,14 +49,8 @@ func TestKeylessOIDCRetried(t *testing.T) {
 			job := runnertest.StartOIDC(t)
 			aws := awskmstest.Start(t, awskmstest.Config{Key: world.App.Key, Aliases: []string{"alias/github-app"},
 				Roles: map[string]string{role: "repo:octo-org/app:*"}, Signers: []string{role}})
-			h.runner.Set("private-key", "")
-			h.runner.Set("signing-key", "awskms:///alias/github-app")
+			h.runner.SignWith("awskms:///alias/github-app", aws.Env(), job.Env())
 			h.runner.Set("aws-role-arn", role)
-			for _, m := range []map[string]string{aws.Env(), job.Env()} {
-				for k, v := range m {
-					h.env[k] = v
-				}
-			}
 			job.FailWith(tt.fail, tt.status)
 			if tt.refused {
 				h.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = "http://127.0.0.1:1/token?api-version=2.0"
@@ -90,16 +84,12 @@ func TestKeylessOIDCNoEmptyAudience(t *testing.T) {
 	h := newHarness(t, testWorld(t))
 	v := runnertest.StartVault(t, nil)
 	job := runnertest.StartOIDC(t)
-	h.runner.Set("private-key", "")
-	h.runner.Set("signing-key", "hashivault://github-app")
-	h.runner.Set("vault-role", "app-token")
+	h.runner.SignWith("hashivault://github-app", job.Env())
+	h.runner.Set("vault-role", runnertest.VaultRole)
 	h.runner.Set("vault-address", v.URL())
 	h.runner.Set("owner", "octo-org")
 	delete(h.env, "GITHUB_REPOSITORY_OWNER")
 	delete(h.env, "GITHUB_REPOSITORY")
-	for k, val := range job.Env() {
-		h.env[k] = val
-	}
 	h.moreSecrets = func() []string { return append(job.Secrets(), v.Secrets()...) }
 	main := h.runTracked(false)
 	q := job.Queries()

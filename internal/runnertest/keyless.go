@@ -43,3 +43,15 @@ func StartVault(tb testing.TB, more map[string]hashivaulttest.Role) *hashivaultt
 		Policies: map[string][]string{"sign": {"transit/sign/github-app"}},
 	})
 }
+
+// SignWith makes the job sign with the key at uri in a KMS: signing-key
+// is uri and private-key empty, as a keyless workflow passes them, and
+// each of envs (an emulator's: the KMS's, the OIDC token service's) is
+// added to the step's environment, as the job's env: would add it.
+func (r *Runner) SignWith(uri string, envs ...map[string]string) {
+	r.Set("private-key", "")
+	r.Set("signing-key", uri)
+	for _, env := range envs {
+		maps.Copy(r.Env, env)
+	}
+}
