@@ -105,10 +105,11 @@ func (p Policy) Do(ctx context.Context, call func() *Error, try func(ctx context
 			if f.Kind == DNS {
 				dnsFailures++
 			}
-			final = call().With(f, attempt)
 			if f.Retry(dnsFailures) && retries < maxRetries {
 				retries++
 				retry, wait, reason = true, p.backoff(retries), f.Kind.Reason()
+			} else {
+				final = call().With(f, attempt)
 			}
 			last = f.Error()
 		case errors.As(err, &again):
