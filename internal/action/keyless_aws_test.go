@@ -1,12 +1,13 @@
 package action
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ghapptoken/app-token-action/internal/kms/awskms/awskmstest"
-	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 // TestKeylessAWS runs the main step with signing-key naming the app's key
@@ -44,19 +45,13 @@ func TestKeylessAWS(t *testing.T) {
 			t.Parallel()
 			world := testWorld(t)
 			h := newHarness(t, world)
-			job := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+			job := runnertest.StartOIDC(t)
 			aws := awskmstest.Start(t, awskmstest.Config{Key: world.App.Key, Aliases: []string{"alias/github-app"},
 				Roles: map[string]string{role: tt.trust}, Signers: tt.signers})
-			h.runner.Set("private-key", "")
-			h.runner.Set("signing-key", "awskms:///alias/github-app")
-			for k, v := range aws.Env() {
-				h.env[k] = v
-			}
+			h.runner.SignWith("awskms:///alias/github-app", aws.Env())
 			if tt.role {
 				h.runner.Set("aws-role-arn", role)
-				for k, v := range job.Env() {
-					h.env[k] = v
-				}
+				maps.Copy(h.env, job.Env())
 			} else {
 				for k, v := range aws.User("ci").Env() {
 					h.env[k] = v

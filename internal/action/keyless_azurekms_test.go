@@ -2,13 +2,12 @@ package action
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/kms/azurekms/azurekmstest"
-	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
 	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
@@ -79,13 +78,10 @@ func TestKeylessAzure(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, testWorld(t))
-			key, err := appjwt.ParseKey(h.srv.PrivateKeyPEM())
-			if err != nil {
-				t.Fatal(err)
-			}
+			world := testWorld(t)
+			h := newHarness(t, world)
 			az := azurekmstest.Start(t, azurekmstest.Config{
-				Key: key,
+				Key: world.App.Key,
 				Apps: []azurekmstest.App{
 					{
 						ClientID:    clientID,
@@ -99,22 +95,16 @@ func TestKeylessAzure(t *testing.T) {
 					},
 				},
 			})
-			gh := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
-			delete(h.env, runnertest.InputEnv("private-key"))
-			h.runner.Set("signing-key", az.KeyURI(azurekmstest.DefaultKeyName, ""))
+			gh := runnertest.StartOIDC(t)
+			h.runner.SignWith(az.KeyURI(azurekmstest.DefaultKeyName, ""), az.Env())
 			if !tt.noCA {
 				h.runner.Set("ca-certificates", string(az.CertPEM()))
 			}
 			for name, val := range tt.inputs(az) {
 				h.runner.Set(name, val)
 			}
-			for k, val := range az.Env() {
-				h.env[k] = val
-			}
 			if tt.oidc {
-				for k, val := range gh.Env() {
-					h.env[k] = val
-				}
+				maps.Copy(h.env, gh.Env())
 			}
 			h.moreSecrets = func() []string { return append(gh.Secrets(), az.Secrets()...) }
 

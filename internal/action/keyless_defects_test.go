@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
 	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
@@ -107,12 +106,9 @@ func TestKeylessUnreachable(t *testing.T) {
 // signing with Vault, not a GitHub request that was never sent.
 func TestKeylessFailureIsNotGitHubs(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, testWorld(t))
-	key, err := appjwt.ParseKey(h.srv.PrivateKeyPEM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := hashivaulttest.Start(t, hashivaulttest.Config{Key: key, Policies: map[string][]string{"sign": {"transit/sign/github-app"}}})
+	world := testWorld(t)
+	h := newHarness(t, world)
+	v := hashivaulttest.Start(t, hashivaulttest.Config{Key: world.App.Key, Policies: map[string][]string{"sign": {"transit/sign/github-app"}}})
 	delete(h.env, runnertest.InputEnv("private-key"))
 	h.runner.Set("signing-key", "hashivault://github-app")
 	h.runner.Set("vault-address", v.URL())

@@ -9,6 +9,7 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms/gcpkmstest"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 const (
@@ -86,7 +87,7 @@ func TestKeylessGCP(t *testing.T) {
 			h := newHarness(t, world)
 			job := tt.job
 			if job.Repository == "" {
-				job = oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"}
+				job = runnertest.OIDCJob
 			}
 			o := oidctest.Start(t, job)
 			cfg := gcpkmstest.Config{
@@ -101,13 +102,7 @@ func TestKeylessGCP(t *testing.T) {
 			}
 			g := gcpkmstest.Start(t, cfg)
 			h.moreSecrets = func() []string { return append(o.Secrets(), g.Secrets()...) }
-			h.runner.Set("private-key", "")
-			h.runner.Set("signing-key", "gcpkms://"+g.KeyName())
-			for _, m := range []map[string]string{o.Env(), g.Env()} {
-				for k, v := range m {
-					h.env[k] = v
-				}
-			}
+			h.runner.SignWith("gcpkms://"+g.KeyName(), o.Env(), g.Env())
 			if tt.inputs != nil {
 				for k, v := range tt.inputs(g) {
 					h.runner.Set(k, v)

@@ -6,9 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
-	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
 	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
@@ -64,27 +62,12 @@ func TestKeylessVault(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, testWorld(t))
-			key, err := appjwt.ParseKey(h.srv.PrivateKeyPEM())
-			if err != nil {
-				t.Fatal(err)
-			}
-			v := hashivaulttest.Start(t, hashivaulttest.Config{
-				Key: key,
-				Roles: map[string]hashivaulttest.Role{
-					"app-token": {
-						BoundAudiences: []string{"https://github.com/octo-org"},
-						BoundClaims:    map[string]string{"sub": "repo:octo-org/app:*"},
-						TokenPolicies:  []string{"sign"},
-					},
-					"other-repo": {
-						BoundAudiences: []string{"https://github.com/octo-org"},
-						BoundClaims:    map[string]string{"sub": "repo:octo-org/other:*"},
-						TokenPolicies:  []string{"sign"},
-					},
-				},
-				Policies: map[string][]string{"sign": {"transit/sign/github-app"}},
-			})
-			gh := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+			v := runnertest.StartVault(t, map[string]hashivaulttest.Role{"other-repo": {
+				BoundAudiences: []string{"https://github.com/octo-org"},
+				BoundClaims:    map[string]string{"sub": "repo:octo-org/other:*"},
+				TokenPolicies:  []string{"sign"},
+			}})
+			gh := runnertest.StartOIDC(t)
 			delete(h.env, runnertest.InputEnv("private-key"))
 			for name, val := range tt.inputs {
 				h.runner.Set(name, strings.ReplaceAll(val, "{vault}", v.URL()))
@@ -120,20 +103,8 @@ func TestKeylessVault(t *testing.T) {
 // to BenchmarkMainStep, in requests (OIDC, login, sign) and time.
 func BenchmarkMainStepKeyless(b *testing.B) {
 	h := newHarness(b, testWorld(b))
-	key, err := appjwt.ParseKey(h.srv.PrivateKeyPEM())
-	if err != nil {
-		b.Fatal(err)
-	}
-	v := hashivaulttest.Start(b, hashivaulttest.Config{
-		Key: key,
-		Roles: map[string]hashivaulttest.Role{"app-token": {
-			BoundAudiences: []string{"https://github.com/octo-org"},
-			BoundClaims:    map[string]string{"sub": "repo:octo-org/app:*"},
-			TokenPolicies:  []string{"sign"},
-		}},
-		Policies: map[string][]string{"sign": {"transit/sign/github-app"}},
-	})
-	gh := oidctest.Start(b, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+	v := runnertest.StartVault(b, nil)
+	gh := runnertest.StartOIDC(b)
 	delete(h.env, runnertest.InputEnv("private-key"))
 	h.runner.Set("signing-key", "hashivault://github-app")
 	h.runner.Set("vault-role", "app-token")

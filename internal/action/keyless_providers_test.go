@@ -8,12 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/githubapi/githubapitest"
 	"github.com/ghapptoken/app-token-action/internal/kms/awskms/awskmstest"
 	"github.com/ghapptoken/app-token-action/internal/kms/gcpkms/gcpkmstest"
 	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
 // gcpHarness returns a harness whose signing-key is in the Cloud KMS
@@ -24,7 +24,7 @@ func gcpHarness(t *testing.T, cfg func(world githubapitest.Config, c *gcpkmstest
 	t.Helper()
 	world := testWorld(t)
 	h := newHarness(t, world)
-	o := oidctest.Start(t, oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"})
+	o := runnertest.StartOIDC(t)
 	principal := "principal://iam.googleapis.com/" + gcpPool + "/subject/repo:octo-org/app:*"
 	c := gcpkmstest.Config{
 		Key:       world.App.Key,
@@ -38,12 +38,7 @@ func gcpHarness(t *testing.T, cfg func(world githubapitest.Config, c *gcpkmstest
 	}
 	g := gcpkmstest.Start(t, c)
 	h.moreSecrets = func() []string { return append(o.Secrets(), g.Secrets()...) }
-	h.runner.Set("private-key", "")
-	for _, m := range []map[string]string{o.Env(), g.Env()} {
-		for k, v := range m {
-			h.env[k] = v
-		}
-	}
+	h.runner.SignWith("gcpkms://"+g.KeyName(), o.Env(), g.Env())
 	return h, g, o
 }
 
@@ -113,18 +108,14 @@ func TestKeylessVaultTransitPath(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, testWorld(t))
-			key, err := appjwt.ParseKey(h.srv.PrivateKeyPEM())
-			if err != nil {
-				t.Fatal(err)
-			}
+			world := testWorld(t)
+			h := newHarness(t, world)
 			v := hashivaulttest.Start(t, hashivaulttest.Config{
-				Key:      key,
+				Key:      world.App.Key,
 				Mount:    "signing/transit",
 				Policies: map[string][]string{"sign": {"signing/transit/sign/github-app"}},
 			})
-			h.runner.Set("private-key", "")
-			h.runner.Set("signing-key", tt.uri)
+			h.runner.SignWith(tt.uri)
 			h.env["VAULT_ADDR"], h.env["VAULT_TOKEN"] = v.URL(), v.Token("sign")
 			h.env["TRANSIT_SECRET_ENGINE_PATH"] = tt.mountEnv
 			h.moreSecrets = v.Secrets
@@ -151,12 +142,8 @@ func TestKeylessAWSEndpointInURI(t *testing.T) {
 	h := newHarness(t, world)
 	aws := awskmstest.Start(t, awskmstest.Config{Key: world.App.Key, TLS: true, Aliases: []string{"alias/github-app"},
 		Signers: []string{"arn:aws:iam::111122223333:user/ci"}})
-	h.runner.Set("private-key", "")
-	h.runner.Set("signing-key", "awskms://"+aws.Host()+"/alias/github-app")
+	h.runner.SignWith("awskms://"+aws.Host()+"/alias/github-app", aws.User("ci").Env())
 	h.runner.Set("ca-certificates", aws.CertificatePEM())
-	for k, v := range aws.User("ci").Env() {
-		h.env[k] = v
-	}
 	h.env["AWS_REGION"] = "us-east-1"
 	h.env["AWS_ENDPOINT_URL_KMS"] = "https://kms.invalid" // the URI wins
 	h.moreSecrets = aws.Secrets

@@ -12,12 +12,14 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
 	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
+	"github.com/ghapptoken/app-token-action/internal/oidc"
 	"github.com/ghapptoken/app-token-action/internal/transport"
 )
 
 // This file is the one place that classifies failures and picks the next
-// step for each class: GitHub's, and a KMS provider's (explainSign). Advice fits the cause: "re-run" only for what is
-// transient.
+// step for each class, in one vocabulary whoever was asked: GitHub, a KMS
+// provider or the runner's OIDC token service. [explainCall] is the one
+// entry; advice fits the cause: "re-run" only for what is transient.
 
 // Hints shared by several classes.
 const (
@@ -26,12 +28,30 @@ const (
 )
 
 // explain adds the next step that fits err's class, for failures that are
-// not particular to one request: rate limits, the network, cancellation,
+// not particular to one request (see [explainCall]).
+func explain(err error) error {
+	return explainCall(err, "", nil)
+}
+
+// explainCall is the one classification of a failed call to GitHub. A key
+// that could not sign is explained as such ([explainSign]), with no
+// GitHub wording. Otherwise err is wrapped in what the call was for (what,
+// unless ""), GitHub's answer goes to answer, which explains what is
+// particular to this kind of call or returns nil, and the rest gets the
+// next step its class calls for: rate limits, no answer, cancellation,
 // GitHub's server errors, an IP allow list. Other errors come back as
 // they are.
-func explain(err error) error {
+func explainCall(err error, what string, answer func(err error, apiErr *githubapi.Error) error) error {
 	if se, ok := errors.AsType[*SignError](err); ok {
 		return explainSign(se)
+	}
+	if what != "" {
+		err = fmt.Errorf("%s: %w", what, err)
+	}
+	if apiErr, ok := errors.AsType[*githubapi.Error](err); ok && answer != nil {
+		if explained := answer(err, apiErr); explained != nil {
+			return explained
+		}
 	}
 	if hint.Next(err) != "" {
 		return err
@@ -47,8 +67,8 @@ func explain(err error) error {
 		return hint.New(err, fmt.Sprintf("%s asks to wait %s, longer than the step allows; re-run the job after that, and stagger jobs that mint tokens at the same moment (for example with a matrix's max-parallel)",
 			what, rl.Wait.Round(time.Second)))
 	}
-	if te, ok := errors.AsType[*githubapi.TransportError](err); ok {
-		return hint.New(err, transportHint(te))
+	if te, ok := errors.AsType[*transport.Error](err); ok {
+		return hint.New(err, transportHint(te, githubEndpoint))
 	}
 	apiErr, isAPI := errors.AsType[*githubapi.Error](err)
 	switch {
@@ -71,38 +91,65 @@ func explain(err error) error {
 	return hint.New(err, "GitHub could not be reached; check the runner's network and {github-api-url}, and re-run the job if the network was down")
 }
 
-// transportHint is the next step after a request that got no answer.
-func transportHint(te *githubapi.TransportError) string {
+// githubEndpoint is where GitHub's API is set, for advice.
+const githubEndpoint = "{github-api-url}"
+
+// transportHint is the next step after a request that got no answer, to
+// GitHub (te.Service "") or another service, whose address is set where
+// endpoint says (see kms.Provider), or by the runner when endpoint is "".
+func transportHint(te *transport.Error, endpoint string) string {
+	var (
+		host  = te.Host // the host asked, as advice names it
+		where string    // ", where Vault was asked", after the host
+		ca    = "for GitHub Enterprise Server with a private certificate authority"
+	)
+	if te.Service != "" {
+		host, where = fmt.Sprintf("%s (%s)", te.Host, te.Service), ", where "+te.Service+" was asked"
+		ca = "if a proxy inspects TLS, or the service has a private certificate authority"
+	}
 	switch te.Kind {
-	case githubapi.TransportDNS:
-		return fmt.Sprintf("check {github-api-url}: the host %s does not resolve; for GitHub Enterprise Server use https://HOST/api/v3 with the server's name, or leave it unset for github.com", te.Host)
-	case githubapi.TransportRefused:
+	case transport.Proxy:
+		return fmt.Sprintf("check the proxy %s set in HTTPS_PROXY or HTTP_PROXY: it could not be reached or refused to connect to %s; add the host to NO_PROXY if it should be reached directly", te.Proxy, te.Host)
+	case transport.Refused:
 		if te.Proxy != "" {
 			return fmt.Sprintf("check the proxy %s (HTTPS_PROXY, HTTP_PROXY, NO_PROXY): it refused the connection to %s", te.Proxy, te.Host)
 		}
-		return fmt.Sprintf("check {github-api-url}: nothing accepts connections at %s; check the host and port, and that the runner can reach it", te.Host)
-	case githubapi.TransportProxy:
-		return fmt.Sprintf("check the proxy %s set in HTTPS_PROXY or HTTP_PROXY: it could not be reached or refused to connect to %s; add the host to NO_PROXY if it should be reached directly", te.Proxy, te.Host)
-	case githubapi.TransportTLS:
-		return fmt.Sprintf("the certificate of %s is not trusted by the action's image: for GitHub Enterprise Server with a private certificate authority, pass its CA certificate (PEM) in {ca-certificates}", te.Host)
-	case githubapi.TransportTimeout:
-		return "GitHub did not answer in time; re-run the job, and check https://www.githubstatus.com (or your server) if it persists"
-	case githubapi.TransportCanceled:
+	case transport.TLS:
+		return fmt.Sprintf("the certificate of %s is not trusted by the action's image: %s, pass its CA certificate (PEM) in {ca-certificates}", host, ca)
+	case transport.Timeout:
+		if te.Service == "" {
+			return "GitHub did not answer in time; re-run the job, and check https://www.githubstatus.com (or your server) if it persists"
+		}
+		return fmt.Sprintf("re-run the job; %s at %s did not answer in time", te.Service, te.Host)
+	case transport.Canceled:
 		return nextCancelled
 	}
-	return fmt.Sprintf("the connection to %s failed; check the runner's network and {github-api-url}, and re-run the job if the network was down", te.Host)
+	if endpoint == "" {
+		// Nothing to check that the job sets: the runner names the service.
+		return fmt.Sprintf("re-run the job; %s at %s failed or could not be reached", te.Service, te.Host)
+	}
+	switch te.Kind {
+	case transport.DNS:
+		if te.Service == "" {
+			return fmt.Sprintf("check %s: the host %s does not resolve; for GitHub Enterprise Server use https://HOST/api/v3 with the server's name, or leave it unset for github.com", endpoint, te.Host)
+		}
+		return fmt.Sprintf("check %s: the host %s%s, does not resolve", endpoint, te.Host, where)
+	case transport.Refused:
+		return fmt.Sprintf("check %s: nothing accepts connections at %s%s; check the host and port, and that the runner can reach it", endpoint, te.Host, where)
+	}
+	return fmt.Sprintf("the connection to %s failed; check the runner's network and %s, and re-run the job if the network was down", host, endpoint)
 }
 
 // explainLookup explains a failed installation lookup.
 func explainLookup(ctx context.Context, c *githubapi.Client, r Request, l githubapi.Lookup, err error) error {
-	if se, ok := errors.AsType[*SignError](err); ok {
-		return explainSign(se)
-	}
-	err = fmt.Errorf("find the app installation for %s: %w", lookupTarget(l), err)
-	apiErr, ok := errors.AsType[*githubapi.Error](err)
-	if !ok {
-		return explain(err)
-	}
+	return explainCall(err, "find the app installation for "+lookupTarget(l), func(err error, apiErr *githubapi.Error) error {
+		return explainLookupAnswer(ctx, c, r, l, err, apiErr)
+	})
+}
+
+// explainLookupAnswer explains GitHub's answer apiErr to an installation
+// lookup, or returns nil.
+func explainLookupAnswer(ctx context.Context, c *githubapi.Client, r Request, l githubapi.Lookup, err error, apiErr *githubapi.Error) error {
 	switch apiErr.Status {
 	case http.StatusNotFound:
 		if strings.EqualFold(apiErr.Message, "Integration not found") {
@@ -131,7 +178,7 @@ func explainLookup(ctx context.Context, c *githubapi.Client, r Request, l github
 	case http.StatusUnauthorized:
 		return hint.New(err, jwtHint(r, apiErr))
 	}
-	return explain(err)
+	return nil
 }
 
 // notFoundText says what GitHub's 404 to lookup l means.
@@ -149,14 +196,15 @@ func notFoundText(l githubapi.Lookup) string {
 
 // explainToken explains a failed token request.
 func explainToken(r Request, inst githubapi.Installation, err error) error {
-	if se, ok := errors.AsType[*SignError](err); ok {
-		return explainSign(se)
-	}
-	err = fmt.Errorf("create an installation token for installation %d: %w", inst.ID, err)
-	apiErr, ok := errors.AsType[*githubapi.Error](err)
-	if !ok {
-		return explain(err)
-	}
+	what := fmt.Sprintf("create an installation token for installation %d", inst.ID)
+	return explainCall(err, what, func(err error, apiErr *githubapi.Error) error {
+		return explainTokenAnswer(r, inst, err, apiErr)
+	})
+}
+
+// explainTokenAnswer explains GitHub's answer apiErr to a token request,
+// or returns nil.
+func explainTokenAnswer(r Request, inst githubapi.Installation, err error, apiErr *githubapi.Error) error {
 	msg := strings.ToLower(apiErr.Message)
 	switch {
 	case apiErr.Status == http.StatusUnauthorized:
@@ -172,19 +220,18 @@ func explainToken(r Request, inst githubapi.Installation, err error) error {
 	case apiErr.Status == http.StatusUnprocessableEntity && strings.Contains(msg, "repositor"):
 		return hint.New(err, fmt.Sprintf("every repository in {repositories} must exist under %s and be selected for the installation (Settings > GitHub Apps > Configure > Repository access)", AccountName(inst)))
 	}
-	return explain(err)
+	return nil
 }
 
 // explainAppCall explains a failed call made as the app that is not a
 // token's lookup or mint, such as listing the installations.
 func explainAppCall(r Request, err error) error {
-	if se, ok := errors.AsType[*SignError](err); ok {
-		return explainSign(se)
-	}
-	if apiErr, ok := errors.AsType[*githubapi.Error](err); ok && apiErr.Status == http.StatusUnauthorized {
-		return hint.New(err, jwtHint(r, apiErr))
-	}
-	return explain(err)
+	return explainCall(err, "", func(err error, apiErr *githubapi.Error) error {
+		if apiErr.Status == http.StatusUnauthorized {
+			return hint.New(err, jwtHint(r, apiErr))
+		}
+		return nil
+	})
 }
 
 // refusalExplainer is a KMS signer that can tell, after GitHub refused a
@@ -274,35 +321,15 @@ func explainSign(err error) error {
 	case errors.Is(se, context.Canceled):
 		return hint.New(se, nextCancelled)
 	case isTransport:
-		return hint.New(se, kmsTransportHint(te, se.p.Endpoint))
+		endpoint := se.p.Endpoint
+		if te.Service == oidc.Service {
+			endpoint = "" // the runner sets where its token service is
+		}
+		return hint.New(se, transportHint(te, endpoint))
 	case isAnswer && ke.Transient():
 		return hint.New(se, fmt.Sprintf("re-run the job; %s was failing or throttling requests (%d), and still was after retries", ke.Provider, ke.Status))
 	case errors.Is(se, context.DeadlineExceeded):
 		return hint.New(se, fmt.Sprintf("re-run the job; %s did not answer in time", se.Provider))
 	}
 	return se
-}
-
-// kmsTransportHint is the next step after a request to a KMS provider
-// that got no answer; endpoint says where the provider's endpoints are
-// set (see kms.Provider).
-func kmsTransportHint(te *transport.Error, endpoint string) string {
-	switch te.Kind {
-	case transport.DNS:
-		return fmt.Sprintf("check %s: the host %s, where %s was asked, does not resolve", endpoint, te.Host, te.Service)
-	case transport.Refused:
-		if te.Proxy != "" {
-			return fmt.Sprintf("check the proxy %s (HTTPS_PROXY, HTTP_PROXY, NO_PROXY): it refused the connection to %s", te.Proxy, te.Host)
-		}
-		return fmt.Sprintf("check %s: nothing accepts connections at %s, where %s was asked; check the host and port, and that the runner can reach it", endpoint, te.Host, te.Service)
-	case transport.Proxy:
-		return fmt.Sprintf("check the proxy %s set in HTTPS_PROXY or HTTP_PROXY: it could not be reached or refused to connect to %s; add the host to NO_PROXY if it should be reached directly", te.Proxy, te.Host)
-	case transport.TLS:
-		return fmt.Sprintf("the certificate of %s (%s) is not trusted by the action's image: if a proxy inspects TLS, or the service has a private certificate authority, pass its CA certificate (PEM) in {ca-certificates}", te.Host, te.Service)
-	case transport.Timeout:
-		return fmt.Sprintf("re-run the job; %s at %s did not answer in time", te.Service, te.Host)
-	case transport.Canceled:
-		return nextCancelled
-	}
-	return fmt.Sprintf("the connection to %s (%s) failed; check the runner's network and %s, and re-run the job if the network was down", te.Host, te.Service, endpoint)
 }

@@ -25,7 +25,6 @@ import (
 const (
 	defaultRequestTimeout = 10 * time.Second
 	defaultBaseBackoff    = time.Second
-	defaultMaxRetries     = 3
 
 	// defaultRateLimitWait is the first wait when GitHub signals a rate
 	// limit without saying for how long; later ones double. GitHub's
@@ -128,11 +127,12 @@ const (
 var lagWaits = []time.Duration{500 * time.Millisecond, time.Second, 1500 * time.Millisecond, 2 * time.Second}
 
 // do sends r, retrying network errors, 5xx answers, empty 2xx bodies and
-// rate limits, and re-signing once after a clock-skew 401. It returns the
-// first 2xx response, or an error: a [*Error] for an HTTP error answer,
-// possibly wrapped to say why it was not retried; a [*RateLimitError] when
-// a rate limit asks for a wait the client will not make; a
-// [*TransportError] when no answer came, or ctx ended the call.
+// rate limits by the one retry policy ([transport.Policy]), and re-signing
+// once after a clock-skew 401. It returns the first 2xx response, or an
+// error: a [*Error] for an HTTP error answer, possibly wrapped to say why
+// it was not retried; a [*RateLimitError] when a rate limit asks for a
+// wait the client will not make; a [*TransportError] when no answer came,
+// or ctx ended the call.
 func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	base, err := c.baseURL()
 	if err != nil {
@@ -142,67 +142,55 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	if r.query != "" {
 		target += "?" + r.query
 	}
-	maxRetries := c.MaxRetries
-	switch {
-	case maxRetries == 0:
-		maxRetries = defaultMaxRetries
-	case maxRetries < 0:
-		maxRetries = 0
-	}
 	hc := c.httpClient(r.method)
 	// fail starts the error for an attempt that got no answer. It asks hc
 	// for the proxy only then: a call that gets answers never needs it.
 	fail := func() *TransportError {
 		return &TransportError{Method: r.method, Path: r.path, Host: hostOf(base), Proxy: transport.ProxyHost(hc, target)}
 	}
+	if ctx.Err() != nil {
+		return nil, fail().Done(ctx, 0, "")
+	}
 
 	var (
-		attempts, retries      int
-		dnsFailures, lagWaited int
-		rateWaits, secondary   int // rate-limit waits, and those GitHub did not size
-		skewRetried            bool
-		last                   string // what went wrong on the previous attempt
+		resp                 *response
+		lagWaited, rateWaits int
+		secondary            int // rate-limit waits GitHub did not size
+		skewRetried          bool
+		sent                 bool          // the attempt sent its request
+		outcome              string        // the attempt's, for the debug line and a later timeout's error
+		took                 time.Duration // the attempt's
 	)
-	for {
-		if ctx.Err() != nil {
-			return nil, fail().Done(ctx, attempts, last)
-		}
-		attempts++
+	policy := transport.Policy{
+		MaxRetries: c.MaxRetries,
+		Backoff:    c.backoff,
+		Sleep:      c.Sleep,
+		Decided: func(attempt int, _ error, retry bool, wait time.Duration, reason string) {
+			if !sent {
+				return // the JWT could not be signed: nothing was sent
+			}
+			c.debug(r, attempt, took, outcome, wait, retry)
+			if retry && wait > 0 {
+				c.report(ctx, Wait{Method: r.method, Path: r.path, Reason: reason, Delay: wait, Attempt: attempt + 1})
+			}
+		},
+	}
+	err = policy.Do(ctx, fail, func(ctx context.Context, attempt int) error {
+		sent, outcome = false, ""
 		secret := r.token
 		auth := "token " + r.token
 		if r.token == "" {
 			jwt, err := c.sign(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
+				return fmt.Errorf("%s %s: %w", r.method, r.path, err)
 			}
 			secret, auth = jwt, "Bearer "+jwt
 		}
-
 		start := time.Now()
-		resp, err := c.send(ctx, hc, r, target, auth)
-		took := time.Since(start)
-		if err != nil && ctx.Err() != nil {
-			c.debug(r, attempts, took, err.Error(), 0, false)
-			return nil, fail().Done(ctx, attempts, last)
-		}
+		var err error
+		resp, err = c.send(ctx, hc, r, target, auth)
+		sent, took = true, time.Since(start)
 
-		var (
-			outcome string // for the debug line and the next timeout error
-			reason  string // for OnWait
-			retry   bool
-			wait    time.Duration
-			final   error
-		)
-		// retryIn retries after d, or fails with err once the retries
-		// are used up.
-		retryIn := func(d time.Duration, why string, err error) {
-			if retries < maxRetries {
-				retries++
-				retry, wait, reason = true, d, why
-				return
-			}
-			final = err
-		}
 		var (
 			perm *permanentError
 			tf   *transport.Failure
@@ -210,79 +198,67 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		switch {
 		case errors.As(err, &perm):
 			outcome = perm.Error()
-			final = fmt.Errorf("%s %s: %w", r.method, r.path, perm.err)
+			return fmt.Errorf("%s %s: %w", r.method, r.path, perm.err)
 		case errors.As(err, &tf):
 			outcome = tf.Error()
-			te := fail().With(tf, attempts)
-			if tf.Kind == TransportDNS {
-				dnsFailures++
-			}
-			if !tf.Retry(dnsFailures) {
-				final = te
-			} else {
-				retryIn(c.backoff(retries+1), tf.Kind.Reason(), te)
-			}
+			return tf
 		case err != nil:
 			// send returns only the two kinds above; this is a safety net.
 			outcome = err.Error()
-			final = fmt.Errorf("%s %s: %w", r.method, r.path, err)
+			return fmt.Errorf("%s %s: %w", r.method, r.path, err)
 		case resp.status >= 200 && resp.status < 300:
 			if r.want && len(bytes.TrimSpace(resp.body)) == 0 {
 				// An empty 2xx is most likely a proxy's glitch; GitHub
 				// always answers these endpoints with JSON.
 				outcome = fmt.Sprintf("%d with an empty body", resp.status)
-				retryIn(c.backoff(retries+1), fmt.Sprintf("empty %d response", resp.status),
-					r.gaveUp(attempts, fmt.Errorf("%d response with an empty body", resp.status)))
-				break
+				again := transport.Retry(r.gaveUp(attempt, fmt.Errorf("%d response with an empty body", resp.status)), fmt.Sprintf("empty %d response", resp.status))
+				again.Last = outcome
+				return again
 			}
-			c.debug(r, attempts, took, statusText(resp), 0, false)
-			return resp, nil
-		default:
-			apiErr := newError(r, resp, secret)
 			outcome = statusText(resp)
-			switch {
-			case resp.status == http.StatusUnauthorized && r.token == "" && !skewRetried && isSkew(apiErr.Message):
-				if c.adoptSkew(resp.header) {
-					skewRetried, retry = true, true
-				} else {
-					final = apiErr
-				}
-			case isRateLimit(resp, apiErr):
-				rl := &RateLimitError{Secondary: isSecondary(resp, apiErr), Err: apiErr}
-				var sized bool
-				rl.Wait, sized = c.rateLimitWait(resp.header, secondary)
-				if !sized {
-					secondary++
-				}
-				if final = c.refuseWait(ctx, rl, rateWaits); final == nil {
-					rateWaits++
-					retry, wait, reason = true, rl.Wait, rl.what()
-				}
-			case r.fresh && r.token != "" && lagWaited < len(lagWaits) &&
-				(resp.status == http.StatusUnauthorized || resp.status == http.StatusForbidden) &&
-				!apiErr.IPAllowList():
-				// A token minted a moment ago may not have reached every
-				// replica yet. An IP allow list refusal will not pass.
-				retry, wait, reason = true, lagWaits[lagWaited], fmt.Sprintf("%d %s for a new token", resp.status, http.StatusText(resp.status))
-				lagWaited++
-			case resp.status >= 500:
-				retryIn(c.backoff(retries+1), fmt.Sprintf("%d %s", resp.status, http.StatusText(resp.status)), apiErr)
-			default:
-				final = apiErr
+			return nil
+		}
+		apiErr := newError(r, resp, secret)
+		outcome = statusText(resp)
+		var again *transport.Again
+		switch {
+		case resp.status == http.StatusUnauthorized && r.token == "" && !skewRetried && isSkew(apiErr.Message):
+			if !c.adoptSkew(resp.header) {
+				return apiErr
 			}
-		}
-		c.debug(r, attempts, took, outcome, wait, retry)
-		if final != nil {
-			return nil, final
-		}
-		last = outcome
-		if wait > 0 {
-			c.report(ctx, Wait{Method: r.method, Path: r.path, Reason: reason, Delay: wait, Attempt: attempts + 1})
-			if err := c.sleep(ctx, wait); err != nil {
-				return nil, fail().Done(ctx, attempts, last)
+			skewRetried = true
+			again = transport.RetryAfter(apiErr, 0, "clock skew")
+		case isRateLimit(resp, apiErr):
+			rl := &RateLimitError{Secondary: isSecondary(resp, apiErr), Err: apiErr}
+			var sized bool
+			rl.Wait, sized = c.rateLimitWait(resp.header, secondary)
+			if !sized {
+				secondary++
 			}
+			if err := c.refuseWait(ctx, rl, rateWaits); err != nil {
+				return err
+			}
+			rateWaits++
+			again = transport.RetryAfter(rl, rl.Wait, rl.what())
+		case r.fresh && r.token != "" && lagWaited < len(lagWaits) &&
+			(resp.status == http.StatusUnauthorized || resp.status == http.StatusForbidden) &&
+			!apiErr.IPAllowList():
+			// A token minted a moment ago may not have reached every
+			// replica yet. An IP allow list refusal will not pass.
+			again = transport.RetryAfter(apiErr, lagWaits[lagWaited], fmt.Sprintf("%d %s for a new token", resp.status, http.StatusText(resp.status)))
+			lagWaited++
+		case resp.status >= 500:
+			again = transport.Retry(apiErr, fmt.Sprintf("%d %s", resp.status, http.StatusText(resp.status)))
+		default:
+			return apiErr
 		}
+		again.Last = outcome
+		return again
+	})
+	if err != nil {
+		return nil, err
 	}
+	return resp, nil
 }
 
 // report passes w to OnWait, with the time left before ctx's deadline.

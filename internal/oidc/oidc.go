@@ -33,16 +33,21 @@ const (
 // maxBody bounds the answer read.
 const maxBody = 64 << 10
 
+// Service names the runner's token service in errors (see
+// [transport.Error]).
+const Service = "the runner's token service"
+
 // maxAttempts is how often a request is tried. The toolkit's
 // core.getIDToken retries as many times: actions/toolkit
 // packages/core/src/oidc-utils.ts creates its HttpClient with
 // allowRetries true and maxRetry 10, and packages/http-client retries a GET
-// that answers 502, 503 or 504. Here every 5xx, 429 and failure to connect
-// is retried, as the KMS and GitHub clients do.
+// that answers 502, 503 or 504. Here every 5xx and 429 is retried, and a
+// request that got no answer by the KMS and GitHub clients' policy
+// ([transport.Policy]).
 const maxAttempts = 10
 
-// Backoff bounds: the wait after attempt n (from 0) is firstWait doubled n
-// times, at most maxWait, so that ten attempts take about 16 s. The
+// Backoff bounds: the wait before retry n (from 1) is firstWait doubled
+// n-1 times, at most maxWait, so that ten attempts take about 16 s. The
 // toolkit's own waits are shorter (5 ms doubled, at most 10 times).
 const (
 	firstWait = 100 * time.Millisecond
@@ -105,21 +110,36 @@ func (f Fetcher) FetchURL(ctx context.Context, rawURL string, header http.Header
 	return f.get(ctx, rawURL, header, field)
 }
 
-// get sends GET rawURL with header, up to maxAttempts times, and returns
-// the token the answer holds (see FetchURL), masked.
+// get sends GET rawURL with header, up to maxAttempts times by
+// [transport.Policy], and returns the token the answer holds (see
+// FetchURL), masked. A request that got no answer fails with a
+// [*transport.Error] of [Service].
 func (f Fetcher) get(ctx context.Context, rawURL string, header http.Header, field string) (string, error) {
 	hc := f.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	var body []byte
-	var host string
-	for attempt := 0; ; attempt++ {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", fmt.Errorf("get the job's OIDC token: the token service's URL is not valid")
+	}
+	host := u.Host
+	var (
+		body     []byte
+		attempts int
+		answer   *transport.Again // the last attempt's transient answer
+	)
+	call := func() *transport.Error {
+		// The URL holds no secret, but its query has no place in an error.
+		return &transport.Error{Service: Service, Step: "request", Host: host, Proxy: transport.ProxyHost(hc, rawURL)}
+	}
+	policy := transport.Policy{MaxRetries: maxAttempts - 1, Backoff: backoff, Sleep: f.Sleep}
+	err = policy.Do(ctx, call, func(ctx context.Context, attempt int) error {
+		attempts, answer = attempt, nil
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 		if err != nil {
-			return "", fmt.Errorf("get the job's OIDC token: the token service's URL is not valid")
+			return fmt.Errorf("the token service's URL is not valid")
 		}
-		host = req.URL.Host
 		for k, vs := range header {
 			for _, v := range vs {
 				req.Header.Add(k, v)
@@ -128,41 +148,31 @@ func (f Fetcher) get(ctx context.Context, rawURL string, header http.Header, fie
 		if req.Header.Get("Accept") == "" {
 			req.Header.Set("Accept", "application/json")
 		}
-		var failed error // a transient failure of this attempt
 		resp, err := hc.Do(req)
 		if err != nil {
-			if ctx.Err() != nil {
-				return "", fmt.Errorf("get the job's OIDC token from %s: %w", host, ctx.Err())
-			}
-			// The URL holds no secret, but Go's error repeats it with the query.
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err
-			}
-			failed = fmt.Errorf("get the job's OIDC token from %s: %w", host, err)
-		} else {
-			body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-			resp.Body.Close()
-			switch {
-			case err != nil:
-				failed = fmt.Errorf("get the job's OIDC token from %s: read the answer: %w", host, err)
-			case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-				failed = fmt.Errorf("get the job's OIDC token: %s answered %d", host, resp.StatusCode)
-			case resp.StatusCode != http.StatusOK:
-				return "", hint.New(fmt.Errorf("get the job's OIDC token: %s answered %d", host, resp.StatusCode),
-					"the runner's token service refused the job's request token ("+requestTokenEnv+"); re-run the job, and check that no step overrides "+requestURLEnv+" or "+requestTokenEnv)
-			}
+			return transport.Classify(ctx, 0, err)
 		}
-		if failed == nil {
-			break
+		body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		resp.Body.Close()
+		switch {
+		case err != nil:
+			answer = transport.Retry(fmt.Errorf("%s: read the answer: %w", host, err), "answer cut short")
+			return answer
+		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+			answer = transport.Retry(&statusError{host, resp.StatusCode}, fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
+			return answer
+		case resp.StatusCode != http.StatusOK:
+			return hint.New(&statusError{host, resp.StatusCode},
+				"the runner's token service refused the job's request token ("+requestTokenEnv+"); re-run the job, and check that no step overrides "+requestURLEnv+" or "+requestTokenEnv)
 		}
-		if attempt+1 == maxAttempts {
-			return "", hint.New(fmt.Errorf("%w (%d attempts)", failed, maxAttempts),
-				"re-run the job; the runner's token service failed or could not be reached")
-		}
-		if err := f.sleep(ctx, backoff(attempt)); err != nil {
-			return "", fmt.Errorf("get the job's OIDC token: %w (last: %w)", err, failed)
-		}
+		return nil
+	})
+	if answer != nil && err == answer.Err {
+		// The service still failed after the last attempt.
+		err = hint.New(fmt.Errorf("%w (%d attempts)", err, attempts), "re-run the job; the runner's token service failed or could not be reached")
+	}
+	if err != nil {
+		return "", fmt.Errorf("get the job's OIDC token: %w", err)
 	}
 	tok, err := subjectToken(body, field)
 	if err != nil {
@@ -173,6 +183,14 @@ func (f Fetcher) get(ctx context.Context, rawURL string, header http.Header, fie
 	}
 	return tok, nil
 }
+
+// statusError is the token service's answer other than 200.
+type statusError struct {
+	host   string
+	status int
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("%s answered %d", e.host, e.status) }
 
 // subjectToken returns the token in body: the string field of a JSON
 // object, or the trimmed body if field is "".
@@ -194,14 +212,10 @@ func subjectToken(body []byte, field string) (string, error) {
 	return tok, nil
 }
 
-// backoff returns the wait after attempt (from 0).
-func backoff(attempt int) time.Duration {
-	d := firstWait << min(attempt, 5)
+// backoff returns the wait before retry n (from 1).
+func backoff(n int) time.Duration {
+	d := firstWait << min(n-1, 5)
 	return min(d, maxWait)
-}
-
-func (f Fetcher) sleep(ctx context.Context, d time.Duration) error {
-	return transport.Sleep(ctx, f.Sleep, d)
 }
 
 // Describe returns the subject and audience of token, without verifying

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+	"github.com/ghapptoken/app-token-action/internal/transport"
 )
 
 func TestFetch(t *testing.T) {
@@ -131,6 +132,36 @@ func TestFetchRetries(t *testing.T) {
 			t.Errorf("Fetch() = %v after %d waits, want context.Canceled after 3", err, tries)
 		}
 	})
+}
+
+// TestFetchUnreachable checks that a token service nobody answers is
+// retried by the one retry policy (package transport), ten attempts for a
+// refused connection, and that Fetch then gives up with the words every
+// client uses for a request that got no answer: a *transport.Error naming
+// the service and the host, never the URL's query.
+func TestFetchUnreachable(t *testing.T) {
+	t.Parallel()
+	var waits int
+	f := Fetcher{
+		Getenv: func(k string) string {
+			return map[string]string{requestURLEnv: "http://127.0.0.1:1/token?api-version=2.0&sig=s3cr3t", requestTokenEnv: "x"}[k]
+		},
+		Sleep: func(ctx context.Context, d time.Duration) error { waits++; return ctx.Err() },
+	}
+	_, err := f.Fetch(t.Context(), "aud")
+	te, ok := errors.AsType[*transport.Error](err)
+	if !ok || te.Kind != transport.Refused || te.Service != Service || te.Host != "127.0.0.1:1" || te.Attempts != maxAttempts {
+		t.Fatalf("Fetch() error = %v, want a refused *transport.Error from %s after %d attempts", err, Service, maxAttempts)
+	}
+	if want := "connection to 127.0.0.1:1 refused after 10 attempts"; !strings.Contains(err.Error(), want) {
+		t.Errorf("Fetch() error = %q, want it to hold %q", err, want)
+	}
+	if strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("Fetch() error = %q, holds the URL's query", err)
+	}
+	if waits != maxAttempts-1 {
+		t.Errorf("Fetch() waited %d times, want %d", waits, maxAttempts-1)
+	}
 }
 
 // TestFetchAudience checks the audience parameter: sent when given, and

@@ -1,10 +1,11 @@
 // Package transport classifies requests that got no HTTP answer, once,
-// for every client that sends them: the GitHub API client and the KMS
-// clients. A request that failed so ends in an [*Error] of a [Kind]
-// (a name that did not resolve, a refused connection, a proxy, TLS, a
-// timeout, a cancellation), and [Kind.Retried] says whether another
-// attempt is worth it, so that "transient", "unreachable" and "refused"
-// mean the same whoever was asked.
+// and retries them by one policy, for every client that sends them: the
+// GitHub API client, the KMS clients and the runner's OIDC token service's.
+// A request that failed so ends in an [*Error] of a [Kind] (a name that
+// did not resolve, a refused connection, a proxy, TLS, a timeout, a
+// cancellation), and [Kind.Retried] says whether another attempt is worth
+// it, so that "transient", "unreachable" and "refused" mean the same
+// whoever was asked. [Policy.Do] is the one retry loop.
 package transport
 
 import (

@@ -76,3 +76,41 @@ func TestSpliceInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratedUpToDate regenerates the table and action.yml's permission
+// inputs from the committed JSON, as go generate does, and checks that the
+// committed files are what it wrote, byte for byte: a hand edit or a
+// forgotten go generate shows here.
+func TestGeneratedUpToDate(t *testing.T) {
+	t.Parallel()
+	const (
+		jsonPath   = "../../internal/config/testdata/app-permissions.json"
+		goPath     = "../../internal/config/permissions/levels.go"
+		actionPath = "../../action.yml"
+	)
+	dir := t.TempDir()
+	gotGo, gotAction := filepath.Join(dir, "levels.go"), filepath.Join(dir, "action.yml")
+	action, err := os.ReadFile(actionPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gotAction, action, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(jsonPath, gotGo, gotAction); err != nil {
+		t.Fatalf("run() error = %v", err)
+	}
+	for committed, generated := range map[string]string{goPath: gotGo, actionPath: gotAction} {
+		want, err := os.ReadFile(committed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(generated)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s differs from what genperms generates: run go generate ./genperms in tools/", committed)
+		}
+	}
+}

@@ -1,9 +1,10 @@
 package githubapitest
 
-import "slices"
+import (
+	"slices"
 
-// permissionLevels, the permissions GitHub documents and the levels it
-// accepts for each, is generated into permissions_gen.go.
+	"github.com/ghapptoken/app-token-action/internal/config/permissions"
+)
 
 // levelRank orders permission levels: read < write < admin, and anything
 // else below read.
@@ -19,7 +20,10 @@ func levelRank(level string) int {
 	return 0
 }
 
-// levelAllowed reports whether GitHub accepts level for the permission name.
+// levelAllowed reports whether GitHub accepts level for the permission
+// name, by the permissions GitHub's OpenAPI description lists: the same
+// generated table the action's config reads, since it is GitHub's data,
+// not the action's logic.
 func levelAllowed(name, level string) bool {
-	return slices.Contains(permissionLevels[name], level)
+	return slices.Contains(permissions.Levels[name], level)
 }

@@ -1,7 +1,7 @@
 // Package kmshttp holds what the KMS clients (AWS, GCP, Vault, Azure)
 // share: their outside world, [Env], and the [Client] that sends their
-// requests. A Client retries what is transient as the GitHub client does,
-// with the same classification (package transport) and backoff: a request
+// requests. A Client retries what is transient by the GitHub client's
+// policy, [transport.Policy], with the same classification: a request
 // that got no answer, three retries at most (two for a name that does not
 // resolve, none after a TLS failure or a proxy's refusal), and a 429 or
 // 5xx answer. It bounds the bodies it reads, and fails with a
@@ -135,67 +135,49 @@ func (c Client) Do(ctx context.Context, step string, build func(context.Context)
 		hc = http.DefaultClient
 	}
 	var (
-		dnsFailures int
-		last        string // what went wrong on the previous attempt
+		req  *http.Request // the last attempt's
+		resp *Response
 	)
-	for attempt := 1; ; attempt++ {
-		req, err := build(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", c.Provider, step, err)
-		}
-		fail := func() *transport.Error {
-			return &transport.Error{Service: c.Provider, Step: step, Host: req.URL.Host, Proxy: transport.ProxyHost(hc, req.URL.String())}
-		}
-		resp, err := hc.Do(req)
-		var retryErr error
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fail().Done(ctx, attempt, last)
-			}
-			f := transport.Classify(ctx, 0, err)
-			if f.Kind == transport.DNS {
-				dnsFailures++
-			}
-			te := fail().With(f, attempt)
-			if !f.Retry(dnsFailures) {
-				return nil, te
-			}
-			retryErr, last = te, f.Kind.Reason()
-		} else {
-			body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-			resp.Body.Close()
-			if rerr != nil {
-				retryErr = fmt.Errorf("%s %s: read the answer: %w", c.Provider, step, rerr)
-				last = "answer cut short"
-			} else if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-				return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
-			} else {
-				e := &Error{Provider: c.Provider, Step: step, Status: resp.StatusCode}
-				if parse != nil {
-					e.Code, e.Message = parse(body)
-				}
-				if e.Message == "" && e.Code == "" {
-					e.Message = firstLine(string(body))
-				}
-				e.Throttled = e.Code != "" && slices.Contains(c.ThrottleCodes, e.Code)
-				e.Code, e.Message = Blank(e.Code, secrets...), clip(Blank(e.Message, secrets...))
-				if !e.Transient() {
-					return nil, e
-				}
-				retryErr, last = e, fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
-			}
-		}
-		if attempt > maxRetries {
-			return nil, retryErr
-		}
-		if err := c.sleep(ctx, transport.Backoff(time.Second, attempt)); err != nil {
-			return nil, fmt.Errorf("%w (last: %w)", fail().Done(ctx, attempt, ""), retryErr)
-		}
+	call := func() *transport.Error {
+		return &transport.Error{Service: c.Provider, Step: step, Host: req.URL.Host, Proxy: transport.ProxyHost(hc, req.URL.String())}
 	}
-}
-
-func (c Client) sleep(ctx context.Context, d time.Duration) error {
-	return transport.Sleep(ctx, c.Sleep, d)
+	policy := transport.Policy{MaxRetries: maxRetries, Sleep: c.Sleep}
+	err := policy.Do(ctx, call, func(ctx context.Context, _ int) error {
+		var err error
+		if req, err = build(ctx); err != nil {
+			return fmt.Errorf("%s %s: %w", c.Provider, step, err)
+		}
+		hresp, err := hc.Do(req)
+		if err != nil {
+			return transport.Classify(ctx, 0, err)
+		}
+		body, err := io.ReadAll(io.LimitReader(hresp.Body, maxBody))
+		hresp.Body.Close()
+		switch {
+		case err != nil:
+			return transport.Retry(fmt.Errorf("%s %s: read the answer: %w", c.Provider, step, err), "answer cut short")
+		case hresp.StatusCode >= 200 && hresp.StatusCode < 300:
+			resp = &Response{Status: hresp.StatusCode, Header: hresp.Header, Body: body}
+			return nil
+		}
+		e := &Error{Provider: c.Provider, Step: step, Status: hresp.StatusCode}
+		if parse != nil {
+			e.Code, e.Message = parse(body)
+		}
+		if e.Message == "" && e.Code == "" {
+			e.Message = firstLine(string(body))
+		}
+		e.Throttled = e.Code != "" && slices.Contains(c.ThrottleCodes, e.Code)
+		e.Code, e.Message = Blank(e.Code, secrets...), clip(Blank(e.Message, secrets...))
+		if e.Transient() {
+			return transport.Retry(e, fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status)))
+		}
+		return e
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // Blank replaces every non-empty secret in s with "***".
