@@ -30,7 +30,7 @@ func TestNewDispatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {
 			t.Parallel()
-			s, err := New(tt.uri, nil, Env{Getenv: func(k string) string { return env[k] }})
+			s, _, err := New(tt.uri, nil, Env{Getenv: func(k string) string { return env[k] }})
 			if tt.wantErr == "" {
 				if err != nil || s == nil {
 					t.Fatalf("New(%q) = %v, %v; want a signer", tt.uri, s, err)
