@@ -70,3 +70,45 @@ func TestRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestCheck checks that Check refuses what New would, for each provider,
+// without the environment: the scheme, and the rest of the URI.
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		uri     string
+		wantErr string // "" for a URI that passes
+	}{
+		{uri: "awskms:///alias/app"},
+		{uri: "awskms://kms.example:4566/alias/app"},
+		{uri: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k"},
+		{uri: "hashivault://teams/transit/app"},
+		{uri: "azurekms://v.vault.azure.net/app/0123456789abcdef0123456789abcdef"},
+		{uri: "awskms://alias/app", wantErr: "three slashes"},
+		{uri: "awskms:///alias/", wantErr: "not an alias name"},
+		{uri: "gcpkms://projects/p/locations/global/keyRings/r", wantErr: "not the resource name of a key"},
+		{uri: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/V", wantErr: "not a number"},
+		{uri: "hashivault://", wantErr: "names no key"},
+		{uri: "azurekms://v.vault.azure.net/a_b", wantErr: "not a Key Vault key name"},
+		{uri: "azurekms://v.vault.azure.net", wantErr: "not azurekms://VAULT/KEY"},
+		{uri: "pkcs11://slot", wantErr: "not a KMS key scheme"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.uri, func(t *testing.T) {
+			t.Parallel()
+			p, err := Check(tt.uri)
+			if tt.wantErr == "" {
+				if err != nil || !strings.HasPrefix(tt.uri, p.Scheme+"://") {
+					t.Fatalf("Check(%q) = %q, %v; want its provider", tt.uri, p.Scheme, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error()+" "+hint.Next(err), tt.wantErr) {
+				t.Fatalf("Check(%q) error = %v (hint %q), want %q", tt.uri, err, hint.Next(err), tt.wantErr)
+			}
+			if hint.Next(err) == "" {
+				t.Errorf("Check(%q) error has no next step", tt.uri)
+			}
+		})
+	}
+}
