@@ -1,22 +1,17 @@
 // Package kms signs the app's JWT with a key that lives in a cloud KMS or
 // in Vault, so that the app's private key never enters a runner. The
-// key is named by a URI, in the form sigstore/cosign made familiar:
+// key is named by a URI, in the form sigstore/cosign made familiar,
+// SCHEME://…, one scheme per provider ([Forms] lists them).
 //
-//	awskms:///KEY                 AWS KMS: a key ARN, key ID or alias/NAME
-//	awskms://HOST[:PORT]/KEY      the same, at that KMS endpoint
-//	gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K[/cryptoKeyVersions/V | /versions/V]
-//	hashivault://KEY              Vault Transit (mount transit or $TRANSIT_SECRET_ENGINE_PATH), or hashivault://MOUNT/KEY
-//	azurekms://VAULT.vault.azure.net/KEY[/VERSION]
-//
-// Each provider has its own package (awskms, gcpkms, hashivault,
-// azurekms), with an emulator beside it for tests, that declares its
-// [provider.Spec] in its register.go: its scheme, inputs, checks and
-// constructor. [Providers] lists them, one line each; the rest of the
-// program reads that list. Credentials come from the job's OIDC token,
-// exchanged by the provider's package when its identity input is set, or
-// else from what the provider's own login action leaves in the
-// environment. Every credential is handed to Env.Mask before use, and
-// appears in no error.
+// Each provider has its own package under internal/kms, named for its
+// scheme, with an emulator beside it for tests, that declares its
+// [provider.Spec] in its register.go: its scheme, URI form, inputs,
+// checks and constructor. [Providers] lists them, one line each; the rest
+// of the program reads that list, and names no provider. Credentials come
+// from the job's OIDC token, exchanged by the provider's package when its
+// identity input is set, or else from what the provider's own login
+// action leaves in the environment. Every credential is handed to
+// Env.Mask before use, and appears in no error.
 package kms
 
 import (
