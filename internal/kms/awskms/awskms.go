@@ -146,17 +146,6 @@ func New(o Options) (*Signer, error) {
 	return s, nil
 }
 
-// SignDigest signs digest, a SHA-256 hash, with RSASSA_PKCS1_V1_5_SHA_256.
-// The first call gets credentials. Its errors name the step that failed,
-// carry a hint and hold no credential.
-func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
-	c, err := s.creds.Get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.sign(ctx, c, digest)
-}
-
 // credentials gets the role's temporary credentials, or the ambient ones,
 // whose expiry is unknown, for [Signer.creds].
 func (s *Signer) credentials(ctx context.Context) (credentials, time.Time, error) {
@@ -194,8 +183,15 @@ func (s *Signer) ambient() (credentials, error) {
 	return c, nil
 }
 
-// sign asks KMS to sign digest.
-func (s *Signer) sign(ctx context.Context, c credentials, digest []byte) ([]byte, error) {
+// SignDigest asks KMS to sign digest, a SHA-256 hash, with
+// RSASSA_PKCS1_V1_5_SHA_256, with the credentials [Signer.creds] holds
+// (got on the first call). Its errors name the step that failed, carry a
+// hint and hold no credential.
+func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
+	c, err := s.creds.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
 	// Sign's request and answer (AWS KMS API Reference, "Sign"): Message
 	// is base64 in JSON, MessageType DIGEST says it is already hashed.
 	body, err := json.Marshal(map[string]string{

@@ -143,17 +143,6 @@ func New(o Options) (*Signer, error) {
 	return s, nil
 }
 
-// SignDigest returns the RSASSA-PKCS1-v1_5 signature of digest, a SHA-256
-// hash, made by the Transit key. Its errors name the step that failed and
-// carry a next step; they never hold a token.
-func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
-	token, err := s.token.Get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.sign(ctx, token, digest)
-}
-
 // login returns a Vault token and the end of its lease, for
 // [Signer.token]: with a role, a login's; else VAULT_TOKEN, whose lease
 // is unknown.
@@ -258,12 +247,21 @@ func (s *Signer) loginHint(err error, jwt string) error {
 	return err
 }
 
-// sign asks Transit for the signature of digest:
-// POST /v1/{mount}/sign/{key} with hash_algorithm sha2-256, prehashed,
-// signature_algorithm pkcs1v15 (Vault API docs, Transit, "Sign data").
-// The hash goes in the body rather than the URL (…/sign/{key}/sha2-256)
-// so that a policy on the path {mount}/sign/{key} covers the request.
-func (s *Signer) sign(ctx context.Context, token string, digest []byte) ([]byte, error) {
+// SignDigest returns the RSASSA-PKCS1-v1_5 signature of digest, a SHA-256
+// hash, made by the Transit key, with the token [Signer.token] holds (got
+// on the first call). Its errors name the step that failed and carry a
+// next step; they never hold a token.
+//
+// It asks Transit: POST /v1/{mount}/sign/{key} with hash_algorithm
+// sha2-256, prehashed, signature_algorithm pkcs1v15 (Vault API docs,
+// Transit, "Sign data"). The hash goes in the body rather than the URL
+// (…/sign/{key}/sha2-256) so that a policy on the path {mount}/sign/{key}
+// covers the request.
+func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
+	token, err := s.token.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
 	body, err := json.Marshal(map[string]any{
 		"input":               base64.StdEncoding.EncodeToString(digest),
 		"prehashed":           true,
