@@ -91,7 +91,7 @@ type Signer struct {
 	stsURL      string
 	sessionName string
 	kms, sts    kmshttp.Client
-	creds       *kmshttp.Cached[credentials]
+	creds       *kmshttp.Cached[*credentials]
 }
 
 // New checks o and returns its Signer. It sends no request. Its errors
@@ -148,13 +148,13 @@ func New(o Options) (*Signer, error) {
 
 // credentials gets the role's temporary credentials, or the ambient ones,
 // whose expiry is unknown, for [Signer.creds].
-func (s *Signer) credentials(ctx context.Context) (credentials, time.Time, error) {
+func (s *Signer) credentials(ctx context.Context) (*credentials, time.Time, error) {
 	if s.o.RoleARN == "" {
 		c, err := s.ambient()
-		return c, time.Time{}, err
+		return &c, time.Time{}, err
 	}
 	c, err := s.assumeRole(ctx)
-	return c, c.Expires, err
+	return &c, c.Expires, err
 }
 
 // ambient returns the credentials in the step's environment.
@@ -210,7 +210,7 @@ func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) 
 		}
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		req.Header.Set("X-Amz-Target", "TrentService.Sign")
-		signV4(req, body, c, s.region, "kms", s.o.Now())
+		signV4(req, body, *c, s.region, "kms", s.o.Now())
 		return req, nil
 	}
 	resp, err := s.kms.Do(ctx, "sign", build, parseJSONError, c.SecretAccessKey, c.SessionToken)

@@ -96,7 +96,7 @@ type Signer struct {
 	stsURL   string
 	iamURL   string
 
-	creds *kmshttp.Cached[credential]
+	creds *kmshttp.Cached[*credential]
 	// secrets are every secret obtained so far, blanked in errors; only
 	// a fetch of creds adds to them.
 	secrets []string
@@ -177,7 +177,7 @@ func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) 
 func (s *Signer) KeyHint() string { return algorithmHint }
 
 // credentials obtains the access token, for [Signer.creds].
-func (s *Signer) credentials(ctx context.Context) (credential, time.Time, error) {
+func (s *Signer) credentials(ctx context.Context) (*credential, time.Time, error) {
 	var c credential
 	var err error
 	switch {
@@ -189,11 +189,11 @@ func (s *Signer) credentials(ctx context.Context) (credential, time.Time, error)
 		c, err = s.fromFile(ctx)
 	}
 	if err != nil {
-		return credential{}, time.Time{}, err
+		return nil, time.Time{}, err
 	}
 	s.secrets = append(s.secrets, c.token)
 	c.secrets = slices.Clip(s.secrets)
-	return c, c.expires, nil
+	return &c, c.expires, nil
 }
 
 // hasAmbient reports whether an access token is given, in the input or

@@ -17,7 +17,9 @@ const Margin = time.Minute
 // way to the credential: a provider asks [Cached.Get], never a field. The
 // zero Cached is not usable; see [NewCached]. It is safe for concurrent
 // use: one fetch runs at a time, and callers that find the credential
-// missing or low wait for it.
+// missing or low wait for it. A struct credential is best kept as a
+// pointer: the compiler makes one Get for every pointer type, and one per
+// other type, in a binary whose size is budgeted.
 type Cached[T any] struct {
 	now   func() time.Time
 	fetch func(context.Context) (T, time.Time, error)
