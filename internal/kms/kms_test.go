@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,5 +111,41 @@ func TestCheck(t *testing.T) {
 				t.Errorf("Check(%q) error has no next step", tt.uri)
 			}
 		})
+	}
+}
+
+// TestNewMasksSecretInputs checks that New masks every secret identity
+// input of the URI's provider before anything uses it: before the
+// provider's constructor, which sends nothing, so the mask is New's own.
+func TestNewMasksSecretInputs(t *testing.T) {
+	t.Parallel()
+	secrets := 0
+	for _, p := range Providers() {
+		values := map[string]string{}
+		for _, in := range p.Inputs {
+			if in.Secret {
+				values[in.Name] = "secret-" + in.Name
+				secrets++
+			}
+		}
+		var masked []string
+		_, _, err := New(p.Example, values, Env{
+			Getenv: func(k string) string { return map[string]string{"AWS_REGION": "eu-west-1", "VAULT_ADDR": "https://vault.example"}[k] },
+			Mask:   func(s string) { masked = append(masked, s) },
+		})
+		if err != nil {
+			t.Fatalf("New(%q) error = %v", p.Example, err)
+		}
+		for name, v := range values {
+			if !slices.Contains(masked, v) {
+				t.Errorf("New(%q) did not mask %s", p.Example, name)
+			}
+		}
+		if len(masked) != len(values) {
+			t.Errorf("New(%q) masked %d values, want only the %d secret inputs", p.Example, len(masked), len(values))
+		}
+	}
+	if secrets == 0 {
+		t.Fatal("no provider has a secret input: the test checks nothing")
 	}
 }
