@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ghapptoken/app-token-action/internal/hint"
 )
 
 // remoteSigner stands in for a KMS: it signs with a key the caller never
@@ -71,3 +73,24 @@ func TestSignWith(t *testing.T) {
 		})
 	}
 }
+
+// TestRemoteSigner checks the one check of a KMS signature: a digest that
+// is not SHA-256's is refused before the KMS is asked, and a signature of
+// another size names the provider and carries its next step.
+func TestRemoteSigner(t *testing.T) {
+	t.Parallel()
+	asked := 0
+	r := RemoteSigner{Signer: signerFunc(func([]byte) ([]byte, error) { asked++; return make([]byte, 64), nil }), Provider: "Test KMS", Hint: "import an RSA key"}
+	if _, err := r.SignDigest(t.Context(), []byte("short")); err == nil || !strings.Contains(err.Error(), "SHA-256") || asked != 0 {
+		t.Errorf("SignDigest(5 bytes) error = %v after %d requests, want one about SHA-256 before any", err, asked)
+	}
+	digest := make([]byte, 32)
+	_, err := r.SignDigest(t.Context(), digest)
+	if err == nil || !strings.HasPrefix(err.Error(), "Test KMS sign: ") || !strings.Contains(err.Error(), "64-byte signature") || hint.Next(err) != "import an RSA key" {
+		t.Errorf("SignDigest() error = %v (hint %q), want the provider's, a 64-byte signature and its hint", err, hint.Next(err))
+	}
+}
+
+type signerFunc func(digest []byte) ([]byte, error)
+
+func (f signerFunc) SignDigest(_ context.Context, digest []byte) ([]byte, error) { return f(digest) }

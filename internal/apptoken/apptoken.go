@@ -76,9 +76,9 @@ type Request struct {
 // them, once (see [Options.Getenv] and [Options.Mask]).
 type Key struct {
 	PEM string // the private key as given; appjwt.ParseKey forgives pasted-key damage
-	URI string // awskms:///KEY, gcpkms://…, hashivault://KEY, azurekms://VAULT/KEY
+	URI string // a key's URI, in one of the forms of kms.Forms
 	// Inputs are the identity inputs of URI's provider, by input name
-	// ({"vault-role": "app-token"}); see kms.Providers.
+	// as its spec in kms.Providers names them.
 	Inputs map[string]string
 }
 

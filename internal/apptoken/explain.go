@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
 	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
@@ -96,7 +97,7 @@ const githubEndpoint = "{github-api-url}"
 
 // transportHint is the next step after a request that got no answer, to
 // GitHub (te.Service "") or another service, whose address is set where
-// endpoint says (see kms.Provider), or by the runner when endpoint is "".
+// endpoint says (see provider.Spec), or by the runner when endpoint is "".
 func transportHint(te *transport.Error, endpoint string) string {
 	var (
 		host  = te.Host // the host asked, as advice names it
@@ -252,7 +253,12 @@ func (k *appKey) explainRefusal(ctx context.Context, err error) error {
 	if !ok || apiErr.Status != http.StatusUnauthorized || strings.Contains(apiErr.Message, "claim") {
 		return err
 	}
-	x, ok := k.jwts.signer.(refusalExplainer)
+	signer := k.jwts.signer
+	if r, ok := signer.(appjwt.RemoteSigner); ok {
+		// kms.New wraps every provider's signer in its checks.
+		signer = r.Signer
+	}
+	x, ok := signer.(refusalExplainer)
 	if !ok {
 		return err
 	}

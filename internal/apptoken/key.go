@@ -6,6 +6,7 @@ import (
 
 	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/kms"
+	"github.com/ghapptoken/app-token-action/internal/kms/provider"
 )
 
 // FieldError is a request's value that cannot be used, such as a private
@@ -29,7 +30,7 @@ type SignError struct {
 	Provider string
 	Err      error
 
-	p *kms.Provider // nil for a private key
+	p *provider.Spec // nil for a private key
 }
 
 func (e *SignError) Error() string { return "sign the app's JWT: " + e.Err.Error() }
@@ -39,14 +40,14 @@ func (e *SignError) Unwrap() error { return e.Err }
 
 // appKey is the app's key chosen for a request, and its JWTs.
 type appKey struct {
-	provider *kms.Provider // nil for a private key
+	provider *provider.Spec // nil for a private key
 	jwts     *jwtCache
 }
 
 // key chooses the signer of r's key, once for the whole step: the private
-// key in memory, or the key in a KMS or Vault, whose secret inputs are
-// masked first. Its errors carry a hint; a private key that does not parse
-// is a [*FieldError] of private-key.
+// key in memory, or the key in a KMS or Vault (kms.New, which masks its
+// secret inputs first). Its errors carry a hint; a private key that does
+// not parse is a [*FieldError] of private-key.
 func (o Options) key(r Request) (*appKey, error) {
 	if r.Key.URI == "" {
 		key, err := appjwt.ParseKey(r.Key.PEM)
@@ -55,19 +56,7 @@ func (o Options) key(r Request) (*appKey, error) {
 		}
 		return &appKey{jwts: newJWTCache(r.Issuer, appjwt.KeySigner{Key: key})}, nil
 	}
-	mask := o.Mask
-	if mask == nil {
-		mask = func(string) {}
-	}
-	p, ok := kms.Lookup(r.Key.URI)
-	if ok {
-		for _, in := range p.Inputs {
-			if v := r.Key.Inputs[in.Name]; in.Secret && v != "" {
-				mask(v)
-			}
-		}
-	}
-	signer, err := kms.New(r.Key.URI, r.Key.Inputs, kms.Env{HTTP: o.HTTP, Getenv: o.Getenv, Now: o.Now, Sleep: o.Sleep, Mask: mask})
+	signer, p, err := kms.New(r.Key.URI, r.Key.Inputs, kms.Env{HTTP: o.HTTP, Getenv: o.Getenv, Now: o.Now, Sleep: o.Sleep, Mask: o.Mask})
 	if err != nil {
 		return nil, err
 	}

@@ -39,13 +39,13 @@ The private key's environment variable (--private-key-env, default
 APP_PRIVATE_KEY) is removed from CMD's environment: CMD and its git get
 tokens, never the key.
 
-` + appDoc
+`
 
 func execCommand() command {
 	return command{
 		name:      "exec",
 		summary:   "run a command with a fresh token in GH_TOKEN and GITHUB_TOKEN",
-		doc:       execDoc,
+		doc:       execDoc + appDoc(),
 		takesArgs: true,
 		args:      " -- CMD [ARGS]",
 		setup: func(c Command, fs *flag.FlagSet, w *words) func(context.Context, []string) error {

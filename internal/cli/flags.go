@@ -28,21 +28,44 @@ const (
 // that a wrong path such as /dev/zero ends in an error instead of a hang.
 const maxInput = 1 << 20
 
-// appDoc is the help's paragraph on the flags of [appFlags].
-const appDoc = `The app is named by --client-id, or --app-id, or else by the environment
+// appKeyDoc is the help's paragraph on the flags that name the app and
+// its private key.
+const appKeyDoc = `The app is named by --client-id, or --app-id, or else by the environment
 variable APP_CLIENT_ID. It authenticates with its private key, read from the
 file --private-key-file or else from the environment variable APP_PRIVATE_KEY
 (another one with --private-key-env). The key is never accepted as a flag's
 value, where shell history and ps would show it.
-
-Keyless: with --signing-key, the app's key stays in a KMS or Vault and
-signs there. Credentials come from the identity flags (with the GitHub
-Actions OIDC variables) or from the environment: AWS_ACCESS_KEY_ID,
-AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (aws configure
-export-credentials --format env), GOOGLE_OAUTH_ACCESS_TOKEN (gcloud auth
-print-access-token), VAULT_ADDR and VAULT_TOKEN, AZURE_ACCESS_TOKEN (az
-account get-access-token --resource https://vault.azure.net).
 `
+
+// appDoc returns the help's paragraphs on the flags of [appFlags]. What
+// each KMS provider reads from the environment is the registry's word
+// (kms.Ambient). It is built when help is asked for, not at start-up.
+func appDoc() string {
+	return appKeyDoc + "\n" + fill("Keyless: with --signing-key, the app's key stays in a KMS or Vault and "+
+		"signs there. Credentials come from the identity flags (with the GitHub "+
+		"Actions OIDC variables) or from the environment: "+kms.Ambient()+".", 72)
+}
+
+// fill breaks text into lines of at most width bytes, between words, each
+// ending in a newline (a longer word has a line of its own).
+func fill(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, w := range strings.Fields(text) {
+		if n > 0 && n+1+len(w) > width {
+			b.WriteByte('\n')
+			n = 0
+		}
+		if n > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
 
 // appFlags are the flags that name the app, its key and GitHub's API.
 type appFlags struct {

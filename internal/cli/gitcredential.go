@@ -51,13 +51,13 @@ elsewhere in $XDG_RUNTIME_DIR, else in the user's cache directory;
 $APP_TOKEN_CACHE names another file. The app and scope come from the flags,
 or from the file the action's install-cli input wrote ($APP_TOKEN_CONFIG).
 
-` + appDoc
+`
 
 func gitCredentialCommand() command {
 	return command{
 		name:      "git-credential",
 		summary:   "a git credential helper that answers with fresh tokens",
-		doc:       gitCredentialDoc,
+		doc:       gitCredentialDoc + appDoc(),
 		takesArgs: true,
 		args:      " get|store|erase",
 		setup: func(c Command, fs *flag.FlagSet, w *words) func(context.Context, []string) error {

@@ -17,13 +17,13 @@ installation an owner suspended: no token can be minted for it) and
 PERMISSIONS. With --json it prints a JSON array of objects with the fields
 id, account, account_type, repository_selection, suspended and permissions.
 
-` + appDoc
+`
 
 func installationsCommand() command {
 	return command{
 		name:    "installations",
 		summary: "list the app's installations",
-		doc:     installationsDoc,
+		doc:     installationsDoc + appDoc(),
 		setup: func(c Command, fs *flag.FlagSet, w *words) func(context.Context, []string) error {
 			o := &installationsFlags{}
 			o.register(fs)

@@ -40,3 +40,22 @@ func TestKeylessFlagsFromRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpNamesAmbientCredentials checks that the help of each minting
+// command names the credentials every provider reads from the
+// environment, as the registry says them.
+func TestHelpNamesAmbientCredentials(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []command{tokenCommand(), installationsCommand(), gitCredentialCommand(), execCommand()} {
+		var b strings.Builder
+		if err := writeHelp(&b, cmd); err != nil {
+			t.Fatal(err)
+		}
+		help := strings.Join(strings.Fields(b.String()), " ")
+		for _, p := range kms.Providers() {
+			if !strings.Contains(help, p.Ambient) {
+				t.Errorf("help %s does not name %s's credentials %q", cmd.name, p.Scheme, p.Ambient)
+			}
+		}
+	}
+}

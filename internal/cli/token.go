@@ -20,7 +20,10 @@ standard output, followed by a newline; nothing else is printed there. With
 installation_id, app_slug, permissions, repository_selection ("all" or
 "selected") and, for selected repositories, repositories.
 
-` + appDoc + `
+`
+
+// tokenDocMore follows the paragraphs on the app's flags in tokenDoc.
+const tokenDocMore = `
 The installation and the token's repositories are chosen as the action
 chooses them. With --repositories, the token covers those repositories, all
 of one owner (--owner, or the owner written as owner/name). With --owner
@@ -45,7 +48,7 @@ func tokenCommand() command {
 	return command{
 		name:    "token",
 		summary: "mint an installation token and print it",
-		doc:     tokenDoc,
+		doc:     tokenDoc + appDoc() + tokenDocMore,
 		setup: func(c Command, fs *flag.FlagSet, w *words) func(context.Context, []string) error {
 			o := &tokenFlags{}
 			o.register(fs)

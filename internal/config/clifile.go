@@ -31,7 +31,7 @@ type CLIFile struct {
 
 // CLIFile returns the configuration of the command line that mints what
 // c mints. Secret inputs (private-key, and every KMS provider's secret
-// identity input, such as gcp-access-token) are left out: the command line
+// identity input, such as an access token) are left out: the command line
 // reads them from its environment.
 func (c *Config) CLIFile() CLIFile {
 	in := map[string]string{"client-id": c.Issuer, "github-api-url": c.APIURL}

@@ -93,7 +93,7 @@ func TestCLIFileKeylessInputsFromRegistry(t *testing.T) {
 	for _, p := range kms.Providers() {
 		t.Run(p.Scheme, func(t *testing.T) {
 			t.Parallel()
-			values := map[string]string{"client-id": "Iv23liX", "signing-key": p.Form}
+			values := map[string]string{"client-id": "Iv23liX", "signing-key": p.Example}
 			for _, in := range p.Inputs {
 				values[in.Name] = "value-of-" + in.Name
 			}
@@ -104,8 +104,8 @@ func TestCLIFileKeylessInputsFromRegistry(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := cfg.CLIFile()
-			if got := f.Inputs["signing-key"]; got != p.Form {
-				t.Errorf("CLIFile() signing-key = %q, want %q", got, p.Form)
+			if got := f.Inputs["signing-key"]; got != p.Example {
+				t.Errorf("CLIFile() signing-key = %q, want %q", got, p.Example)
 			}
 			for _, in := range p.Inputs {
 				got, ok := f.Inputs[in.Name]

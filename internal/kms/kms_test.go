@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,7 +31,7 @@ func TestNewDispatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {
 			t.Parallel()
-			s, err := New(tt.uri, nil, Env{Getenv: func(k string) string { return env[k] }})
+			s, _, err := New(tt.uri, nil, Env{Getenv: func(k string) string { return env[k] }})
 			if tt.wantErr == "" {
 				if err != nil || s == nil {
 					t.Fatalf("New(%q) = %v, %v; want a signer", tt.uri, s, err)
@@ -68,5 +69,85 @@ func TestRegistry(t *testing.T) {
 				t.Errorf("input %s: a secret needs an environment variable and no flag usage; another input, a usage", in.Name)
 			}
 		}
+	}
+}
+
+// TestCheck checks that Check refuses what New would, for each provider,
+// without the environment: the scheme, and the rest of the URI.
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		uri     string
+		wantErr string // "" for a URI that passes
+	}{
+		{uri: "awskms:///alias/app"},
+		{uri: "awskms://kms.example:4566/alias/app"},
+		{uri: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k"},
+		{uri: "hashivault://teams/transit/app"},
+		{uri: "azurekms://v.vault.azure.net/app/0123456789abcdef0123456789abcdef"},
+		{uri: "awskms://alias/app", wantErr: "three slashes"},
+		{uri: "awskms:///alias/", wantErr: "not an alias name"},
+		{uri: "gcpkms://projects/p/locations/global/keyRings/r", wantErr: "not the resource name of a key"},
+		{uri: "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/V", wantErr: "not a number"},
+		{uri: "hashivault://", wantErr: "names no key"},
+		{uri: "azurekms://v.vault.azure.net/a_b", wantErr: "not a Key Vault key name"},
+		{uri: "azurekms://v.vault.azure.net", wantErr: "not azurekms://VAULT/KEY"},
+		{uri: "pkcs11://slot", wantErr: "not a KMS key scheme"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.uri, func(t *testing.T) {
+			t.Parallel()
+			p, err := Check(tt.uri)
+			if tt.wantErr == "" {
+				if err != nil || !strings.HasPrefix(tt.uri, p.Scheme+"://") {
+					t.Fatalf("Check(%q) = %q, %v; want its provider", tt.uri, p.Scheme, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error()+" "+hint.Next(err), tt.wantErr) {
+				t.Fatalf("Check(%q) error = %v (hint %q), want %q", tt.uri, err, hint.Next(err), tt.wantErr)
+			}
+			if hint.Next(err) == "" {
+				t.Errorf("Check(%q) error has no next step", tt.uri)
+			}
+		})
+	}
+}
+
+// TestNewMasksSecretInputs checks that New masks every secret identity
+// input of the URI's provider before anything uses it: before the
+// provider's constructor, which sends nothing, so the mask is New's own.
+func TestNewMasksSecretInputs(t *testing.T) {
+	t.Parallel()
+	secrets := 0
+	for _, p := range Providers() {
+		values := map[string]string{}
+		for _, in := range p.Inputs {
+			if in.Secret {
+				values[in.Name] = "secret-" + in.Name
+				secrets++
+			}
+		}
+		var masked []string
+		_, _, err := New(p.Example, values, Env{
+			Getenv: func(k string) string {
+				return map[string]string{"AWS_REGION": "eu-west-1", "VAULT_ADDR": "https://vault.example"}[k]
+			},
+			Mask: func(s string) { masked = append(masked, s) },
+		})
+		if err != nil {
+			t.Fatalf("New(%q) error = %v", p.Example, err)
+		}
+		for name, v := range values {
+			if !slices.Contains(masked, v) {
+				t.Errorf("New(%q) did not mask %s", p.Example, name)
+			}
+		}
+		if len(masked) != len(values) {
+			t.Errorf("New(%q) masked %d values, want only the %d secret inputs", p.Example, len(masked), len(values))
+		}
+	}
+	if secrets == 0 {
+		t.Fatal("no provider has a secret input: the test checks nothing")
 	}
 }

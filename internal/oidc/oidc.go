@@ -222,22 +222,39 @@ func backoff(n int) time.Duration {
 // it, for error messages: "sub repo:octo-org/app:ref:refs/heads/main, aud
 // sts.amazonaws.com". It returns "" for a token it cannot read.
 func Describe(token string) string {
+	sub, aud := claims(token)
+	if sub == "" {
+		return ""
+	}
+	return fmt.Sprintf("sub %s, aud %s", sub, aud)
+}
+
+// Subject returns the sub claim of token, without verifying it, for
+// naming the job's principal in messages: "repo:octo-org/app:ref:refs/heads/main".
+// It returns "" for a token it cannot read.
+func Subject(token string) string {
+	sub, _ := claims(token)
+	return sub
+}
+
+// claims returns the sub and aud claims of token, unverified, each on
+// one line (an aud list joined with commas); "" for what cannot be read.
+func claims(token string) (sub, aud string) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return ""
+		return "", ""
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	var c struct {
 		Sub string `json:"sub"`
 		Aud any    `json:"aud"`
 	}
-	if json.Unmarshal(payload, &c) != nil || c.Sub == "" {
-		return ""
+	if json.Unmarshal(payload, &c) != nil {
+		return "", ""
 	}
-	aud := ""
 	switch a := c.Aud.(type) {
 	case string:
 		aud = a
@@ -250,7 +267,7 @@ func Describe(token string) string {
 		}
 		aud = strings.Join(s, ",")
 	}
-	return fmt.Sprintf("sub %s, aud %s", oneLine(c.Sub), oneLine(aud))
+	return oneLine(c.Sub), oneLine(aud)
 }
 
 // oneLine replaces control characters, which could break a log line.

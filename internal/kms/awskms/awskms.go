@@ -16,10 +16,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
 )
@@ -85,7 +83,7 @@ func ParseURI(uri string) (endpoint, key string, err error) {
 
 // Signer signs digests with a key in AWS KMS. It is safe for concurrent
 // use; it gets credentials on its first signature and keeps them until
-// they expire.
+// shortly before they expire ([kmshttp.Cached]).
 type Signer struct {
 	o           Options
 	region      string
@@ -93,9 +91,7 @@ type Signer struct {
 	stsURL      string
 	sessionName string
 	kms, sts    kmshttp.Client
-
-	mu    sync.Mutex
-	creds *credentials
+	creds       *kmshttp.Cached[*credentials]
 }
 
 // New checks o and returns its Signer. It sends no request. Its errors
@@ -106,8 +102,7 @@ func New(o Options) (*Signer, error) {
 	o.RoleARN = strings.TrimSpace(o.RoleARN)
 	arnRegion, err := checkKey(o.Key)
 	if err != nil {
-		return nil, hint.New(fmt.Errorf("AWS KMS: %w", err),
-			"set {signing-key} to awskms:///KEY with KEY a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), a key ID, an alias ARN or alias/NAME")
+		return nil, err
 	}
 	if o.RoleARN != "" && !isRoleARN(o.RoleARN) {
 		return nil, hint.New(fmt.Errorf("AWS KMS: %q is not the ARN of an IAM role", o.RoleARN),
@@ -147,40 +142,19 @@ func New(o Options) (*Signer, error) {
 	// status (KMS and STS API references, "Errors").
 	s.kms.ThrottleCodes = []string{"ThrottlingException", "KMSInternalException"}
 	s.sts.ThrottleCodes = []string{"Throttling", "IDPCommunicationError"}
+	s.creds = kmshttp.NewCached(o.Now, s.credentials)
 	return s, nil
 }
 
-// SignDigest signs digest, a SHA-256 hash, with RSASSA_PKCS1_V1_5_SHA_256.
-// The first call gets credentials. Its errors name the step that failed,
-// carry a hint and hold no credential.
-func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
-	c, err := s.credentials(ctx)
-	if err != nil {
-		return nil, err
+// credentials gets the role's temporary credentials, or the ambient ones,
+// whose expiry is unknown, for [Signer.creds].
+func (s *Signer) credentials(ctx context.Context) (*credentials, time.Time, error) {
+	if s.o.RoleARN == "" {
+		c, err := s.ambient()
+		return &c, time.Time{}, err
 	}
-	return s.sign(ctx, c, digest)
-}
-
-// credentials returns the cached credentials, or gets them.
-func (s *Signer) credentials(ctx context.Context) (credentials, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// Temporary credentials are renewed a minute before they expire.
-	if s.creds != nil && (s.creds.Expires.IsZero() || s.o.Now().Before(s.creds.Expires.Add(-time.Minute))) {
-		return *s.creds, nil
-	}
-	var c credentials
-	var err error
-	if s.o.RoleARN != "" {
-		c, err = s.assumeRole(ctx)
-	} else {
-		c, err = s.ambient()
-	}
-	if err != nil {
-		return credentials{}, err
-	}
-	s.creds = &c
-	return c, nil
+	c, err := s.assumeRole(ctx)
+	return &c, c.Expires, err
 }
 
 // ambient returns the credentials in the step's environment.
@@ -209,8 +183,15 @@ func (s *Signer) ambient() (credentials, error) {
 	return c, nil
 }
 
-// sign asks KMS to sign digest.
-func (s *Signer) sign(ctx context.Context, c credentials, digest []byte) ([]byte, error) {
+// SignDigest asks KMS to sign digest, a SHA-256 hash, with
+// RSASSA_PKCS1_V1_5_SHA_256, with the credentials [Signer.creds] holds
+// (got on the first call). Its errors name the step that failed, carry a
+// hint and hold no credential.
+func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
+	c, err := s.creds.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
 	// Sign's request and answer (AWS KMS API Reference, "Sign"): Message
 	// is base64 in JSON, MessageType DIGEST says it is already hashed.
 	body, err := json.Marshal(map[string]string{
@@ -229,7 +210,7 @@ func (s *Signer) sign(ctx context.Context, c credentials, digest []byte) ([]byte
 		}
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		req.Header.Set("X-Amz-Target", "TrentService.Sign")
-		signV4(req, body, c, s.region, "kms", s.o.Now())
+		signV4(req, body, *c, s.region, "kms", s.o.Now())
 		return req, nil
 	}
 	resp, err := s.kms.Do(ctx, "sign", build, parseJSONError, c.SecretAccessKey, c.SessionToken)
@@ -250,11 +231,11 @@ func (s *Signer) sign(ctx context.Context, c credentials, digest []byte) ([]byte
 	if out.SigningAlgorithm != "" && out.SigningAlgorithm != signingAlgorithm {
 		return nil, hint.New(fmt.Errorf("AWS KMS sign: the key signed with %s, not %s", out.SigningAlgorithm, signingAlgorithm), hintKeySpec)
 	}
-	if err := appjwt.CheckSignature(sig); err != nil {
-		return nil, hint.New(fmt.Errorf("AWS KMS sign: %w", err), hintKeySpec)
-	}
 	return sig, nil
 }
+
+// KeyHint says what key AWS KMS must hold to make RS256 signatures.
+func (s *Signer) KeyHint() string { return hintKeySpec }
 
 const hintKeySpec = "the key {signing-key} must be an RSA_2048 (or larger) key with key usage SIGN_VERIFY; import the app's private key into such a key"
 
@@ -309,8 +290,19 @@ func parseJSONError(body []byte) (code, message string) {
 }
 
 // checkKey checks the form of a key name and returns the region of an
-// ARN. The forms are those of Sign's KeyId (AWS KMS API Reference).
+// ARN. Its error carries a hint.
 func checkKey(key string) (region string, err error) {
+	region, err = keyRegion(key)
+	if err != nil {
+		return "", hint.New(fmt.Errorf("AWS KMS: %w", err),
+			"set {signing-key} to awskms:///KEY with KEY a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), a key ID, an alias ARN or alias/NAME")
+	}
+	return region, nil
+}
+
+// keyRegion checks the form of a key name and returns the region of an
+// ARN. The forms are those of Sign's KeyId (AWS KMS API Reference).
+func keyRegion(key string) (region string, err error) {
 	switch {
 	case key == "":
 		return "", errors.New("no key: the URI is awskms:/// with nothing after it")

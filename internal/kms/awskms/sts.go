@@ -86,7 +86,7 @@ func (s *Signer) assumeRoleError(err error, token string) error {
 	switch e.Code {
 	case "AccessDenied":
 		repo := "repo:OWNER/REPO:*"
-		if sub, _, ok := strings.Cut(strings.TrimPrefix(who, "sub "), ","); ok && strings.HasPrefix(sub, "repo:") {
+		if sub := oidc.Subject(token); strings.HasPrefix(sub, "repo:") {
 			if r := strings.SplitN(sub, ":", 3); len(r) >= 2 {
 				repo = "repo:" + r[1] + ":*"
 			}

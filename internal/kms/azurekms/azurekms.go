@@ -15,18 +15,13 @@ package azurekms
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"time"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
-	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
 )
 
@@ -43,9 +38,6 @@ const (
 	authorityEnv = "AZURE_AUTHORITY_HOST"
 	clientIDEnv  = "AZURE_CLIENT_ID"
 	tenantIDEnv  = "AZURE_TENANT_ID"
-	// tokenMargin is how long before its expiry a token is renewed, so
-	// that it does not run out between the check and the request.
-	tokenMargin = time.Minute
 )
 
 // Options configure a [Signer].
@@ -70,17 +62,14 @@ type Options struct {
 }
 
 // Signer signs digests with a key in Key Vault. It is safe for concurrent
-// use; it signs in once, on its first signature, and keeps the access
-// token until shortly before it expires.
+// use; it signs in on its first signature, and keeps the access token
+// until shortly before it expires ([kmshttp.Cached]).
 type Signer struct {
 	o     Options
 	cloud cloud
 	kv    kmshttp.Client
 	aad   kmshttp.Client
-
-	mu      sync.Mutex
-	cred    *credential
-	expires time.Time // zero: unknown (a token handed in)
+	cred  *kmshttp.Cached[*credential]
 }
 
 // credential is an access token and where it came from, for hints.
@@ -143,20 +132,11 @@ func (c nameCheck) MatchString(s string) bool {
 // New returns a Signer for the key o names. It checks o and touches no
 // network; its errors carry hints.
 func New(o Options) (*Signer, error) {
-	vault := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(o.Vault), "https://"), "/")
-	if vault == "" {
-		return nil, usage("no vault", "set {signing-key} to azurekms://VAULT.vault.azure.net/KEY")
-	}
-	if u, err := url.Parse("https://" + vault); err != nil || u.Host != vault || u.Hostname() == "" || u.User != nil {
-		return nil, usage(fmt.Sprintf("vault %q is not a host name", vault), "set {signing-key} to azurekms://VAULT.vault.azure.net/KEY, where VAULT.vault.azure.net is the vault's host (its Vault URI without https://)")
+	vault, err := checkKey(o.Vault, o.Key, o.Version)
+	if err != nil {
+		return nil, err
 	}
 	o.Vault = vault
-	if !keyName.MatchString(o.Key) {
-		return nil, usage(fmt.Sprintf("key name %q is not a Key Vault key name", o.Key), "set {signing-key} to azurekms://"+vault+"/KEY[/VERSION], where KEY has 1-127 letters, digits and dashes")
-	}
-	if o.Version != "" && !keyVersion.MatchString(o.Version) {
-		return nil, usage(fmt.Sprintf("key version %q is not a Key Vault key version", o.Version), "set {signing-key} to azurekms://"+vault+"/"+o.Key+"/VERSION, where VERSION is the 32 hex digits at the end of the key's identifier, or leave it out for the current version")
-	}
 	switch {
 	case o.ClientID != "" && o.TenantID == "":
 		return nil, usage("azure-client-id is set without azure-tenant-id", "set {azure-tenant-id} to the Directory (tenant) ID of the app registration {azure-client-id}")
@@ -172,6 +152,7 @@ func New(o Options) (*Signer, error) {
 		kv:    o.Client("Azure Key Vault"),
 		aad:   o.Client("Microsoft Entra ID"),
 	}
+	s.cred = kmshttp.NewCached(o.Now, s.credential)
 	return s, nil
 }
 
@@ -179,21 +160,11 @@ func New(o Options) (*Signer, error) {
 // of digest made by the key. It signs in on its first call. Its errors
 // name the step that failed and carry a hint; they hold no token.
 func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
-	if len(digest) != sha256.Size {
-		return nil, fmt.Errorf("sign with Azure Key Vault: digest has %d bytes, not the %d of SHA-256", len(digest), sha256.Size)
-	}
-	cred, err := s.credential(ctx)
+	cred, err := s.cred.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sig, err := s.sign(ctx, cred, digest)
-	if err != nil {
-		return nil, err
-	}
-	if err := appjwt.CheckSignature(sig); err != nil {
-		return nil, hint.New(fmt.Errorf("sign with Azure Key Vault key %s: %w", s.keyPath(), err), s.rsaHint())
-	}
-	return sig, nil
+	return s.sign(ctx, cred, digest)
 }
 
 // keyPath is the key's path in the vault, for messages: "app-key" or
@@ -308,6 +279,25 @@ func cloudOf(vault string) cloud {
 		}
 	}
 	return clouds[0]
+}
+
+// checkKey checks the vault's host, the key's name and its version, and
+// returns the host without https:// or a final slash.
+func checkKey(vault, key, version string) (string, error) {
+	vault = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(vault), "https://"), "/")
+	if vault == "" {
+		return "", usage("no vault", "set {signing-key} to azurekms://VAULT.vault.azure.net/KEY")
+	}
+	if u, err := url.Parse("https://" + vault); err != nil || u.Host != vault || u.Hostname() == "" || u.User != nil {
+		return "", usage(fmt.Sprintf("vault %q is not a host name", vault), "set {signing-key} to azurekms://VAULT.vault.azure.net/KEY, where VAULT.vault.azure.net is the vault's host (its Vault URI without https://)")
+	}
+	if !keyName.MatchString(key) {
+		return "", usage(fmt.Sprintf("key name %q is not a Key Vault key name", key), "set {signing-key} to azurekms://"+vault+"/KEY[/VERSION], where KEY has 1-127 letters, digits and dashes")
+	}
+	if version != "" && !keyVersion.MatchString(version) {
+		return "", usage(fmt.Sprintf("key version %q is not a Key Vault key version", version), "set {signing-key} to azurekms://"+vault+"/"+key+"/VERSION, where VERSION is the 32 hex digits at the end of the key's identifier, or leave it out for the current version")
+	}
+	return vault, nil
 }
 
 // ParseURI splits a key URI, azurekms://VAULT/KEY[/VERSION], into the

@@ -103,7 +103,8 @@ func signOnce(t *testing.T, o azurekms.Options) ([]byte, error) {
 	if err != nil {
 		t.Fatalf("New() error = %v", err)
 	}
-	return s.SignDigest(t.Context(), digestOf("header.claims"))
+	// As the registry builds it, with the checks of every signature.
+	return azurekms.Provider.Checked(s).SignDigest(t.Context(), digestOf("header.claims"))
 }
 
 func verify(t *testing.T, pub *rsa.PublicKey, msg string, sig []byte) {
@@ -570,7 +571,7 @@ func TestDigestSize(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New() error = %v", err)
 	}
-	if _, err := s.SignDigest(t.Context(), []byte("short")); err == nil || !strings.Contains(err.Error(), "SHA-256") {
+	if _, err := azurekms.Provider.Checked(s).SignDigest(t.Context(), []byte("short")); err == nil || !strings.Contains(err.Error(), "SHA-256") {
 		t.Errorf("SignDigest(5 bytes) error = %v, want one about SHA-256", err)
 	}
 	if n := len(az.Requests()); n != 0 {

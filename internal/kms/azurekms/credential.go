@@ -14,28 +14,22 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/oidc"
 )
 
-// credential returns the access token to sign with, signing in on the
-// first call (and again when the token is about to expire).
-func (s *Signer) credential(ctx context.Context) (*credential, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cred != nil && (s.expires.IsZero() || s.o.Now().Before(s.expires.Add(-tokenMargin))) {
-		return s.cred, nil
-	}
+// credential signs in and returns the access token to sign with, and its
+// expiry (zero for a token handed in), for [Signer.cred].
+func (s *Signer) credential(ctx context.Context) (*credential, time.Time, error) {
 	switch {
 	case s.o.ClientID != "":
 		return s.exchange(ctx, s.o.ClientID, s.o.TenantID, fromInputs)
 	case s.o.AccessToken != "":
 		// The mask comes first.
 		s.mask(s.o.AccessToken)
-		s.cred = &credential{token: s.o.AccessToken, source: fromToken}
-		return s.cred, nil
+		return &credential{token: s.o.AccessToken, source: fromToken}, time.Time{}, nil
 	}
 	clientID, tenant := s.getenv(clientIDEnv), s.getenv(tenantIDEnv)
 	if clientID != "" && tenant != "" && tenantID.MatchString(tenant) {
 		return s.exchange(ctx, clientID, tenant, fromEnviron)
 	}
-	return nil, hint.New(fmt.Errorf("sign with Azure Key Vault: no credentials for key %s in %s", s.keyPath(), s.o.Vault),
+	return nil, time.Time{}, hint.New(fmt.Errorf("sign with Azure Key Vault: no credentials for key %s in %s", s.keyPath(), s.o.Vault),
 		"set {azure-client-id} and {azure-tenant-id} to an app registration whose federated credential trusts this workflow (and give the job permissions: id-token: write); "+
 			"or set {azure-access-token} to a token from az account get-access-token --resource "+s.resource())
 }
@@ -50,14 +44,14 @@ func (s *Signer) resource() string { return strings.TrimSuffix(s.cloud.scope, "/
 // form client_id, scope, grant_type=client_credentials,
 // client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer,
 // client_assertion → {"token_type","expires_in","access_token"}).
-func (s *Signer) exchange(ctx context.Context, clientID, tenant string, src source) (*credential, error) {
+func (s *Signer) exchange(ctx context.Context, clientID, tenant string, src source) (*credential, time.Time, error) {
 	if s.o.OIDC == nil {
-		return nil, hint.New(fmt.Errorf("sign with Azure Key Vault: get the job's OIDC token: %w", oidc.ErrUnavailable),
+		return nil, time.Time{}, hint.New(fmt.Errorf("sign with Azure Key Vault: get the job's OIDC token: %w", oidc.ErrUnavailable),
 			"give the job permissions: id-token: write (in the workflow, under the job or at the top), so that the action can sign in to Azure as "+s.identityField(src)+"; workflows triggered from forks get none")
 	}
 	assertion, err := s.o.OIDC(ctx, AssertionAudience)
 	if err != nil {
-		return nil, fmt.Errorf("sign with Azure Key Vault: %w", err)
+		return nil, time.Time{}, fmt.Errorf("sign with Azure Key Vault: %w", err)
 	}
 	s.mask(assertion)
 	endpoint := s.authority() + "/" + url.PathEscape(tenant) + "/oauth2/v2.0/token"
@@ -83,23 +77,22 @@ func (s *Signer) exchange(ctx context.Context, clientID, tenant string, src sour
 		return code, message
 	}, assertion)
 	if err != nil {
-		return nil, s.explainExchange(err, codes, assertion, clientID, tenant, src)
+		return nil, time.Time{}, s.explainExchange(err, codes, assertion, clientID, tenant, src)
 	}
 	var out struct {
 		AccessToken string          `json:"access_token"`
 		ExpiresIn   json.RawMessage `json:"expires_in"`
 	}
 	if err := json.Unmarshal(resp.Body, &out); err != nil || out.AccessToken == "" {
-		return nil, fmt.Errorf("exchange the job's OIDC token with Microsoft Entra ID: the answer holds no access token")
+		return nil, time.Time{}, fmt.Errorf("exchange the job's OIDC token with Microsoft Entra ID: the answer holds no access token")
 	}
 	s.mask(out.AccessToken)
-	s.cred = &credential{token: out.AccessToken, source: src, assertion: assertion}
-	s.expires = time.Time{}
+	var expires time.Time
 	// expires_in is a number in v2.0 answers; v1.0 sent a string.
 	if secs, err := strconv.Atoi(strings.Trim(string(out.ExpiresIn), `"`)); err == nil && secs > 0 {
-		s.expires = s.o.Now().Add(time.Duration(secs) * time.Second)
+		expires = s.o.Now().Add(time.Duration(secs) * time.Second)
 	}
-	return s.cred, nil
+	return &credential{token: out.AccessToken, source: src, assertion: assertion}, expires, nil
 }
 
 // authority returns the Entra ID endpoint: AZURE_AUTHORITY_HOST (a URL,

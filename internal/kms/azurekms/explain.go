@@ -104,13 +104,13 @@ func (s *Signer) explainSign(err error, cred *credential, inner string) error {
 	case ke.Status == 404:
 		return hint.New(err, "check the key in {signing-key}: vault "+s.o.Vault+" has no key "+s.keyPath()+"; copy its name (and version, if any) from the key's identifier")
 	case ke.Status == 400:
-		return hint.New(err, s.rsaHint())
+		return hint.New(err, s.KeyHint())
 	}
 	return err
 }
 
-// rsaHint is the remedy for a key that cannot make an RS256 signature.
-func (s *Signer) rsaHint() string {
+// KeyHint is the remedy for a key that cannot make an RS256 signature.
+func (s *Signer) KeyHint() string {
 	return "the key must be the app's RSA private key (2048 bits or more), imported as kty RSA or RSA-HSM: az keyvault key import " + s.azVault() + " --name " + s.o.Key + " --pem-file APP.private-key.pem --ops sign verify"
 }
 

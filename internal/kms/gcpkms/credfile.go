@@ -102,10 +102,10 @@ func noCredentials() error {
 // there), so that a file auth wrote into the workspace is named by its
 // path under /github/workspace. Only a path from a container job's step,
 // which that rewriting misses, is mapped here (see jobContainerPath).
-func (s *Signer) fromFile(ctx context.Context) (token, who string, err error) {
+func (s *Signer) fromFile(ctx context.Context) (credential, error) {
 	env, path := s.credentialsFile()
 	if path == "" {
-		return "", "", noCredentials()
+		return credential{}, noCredentials()
 	}
 	readFile := s.o.ReadFile
 	if readFile == nil {
@@ -119,19 +119,19 @@ func (s *Signer) fromFile(ctx context.Context) (token, who string, err error) {
 	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", "", hint.New(fmt.Errorf("GCP: read the credentials file that %s names: %s does not exist", env, path),
+			return credential{}, hint.New(fmt.Errorf("GCP: read the credentials file that %s names: %s does not exist", env, path),
 				"run google-github-actions/auth after actions/checkout, not before (checkout empties the workspace, where auth writes the file), in the same job; "+
 					"a file outside the workspace is not visible to a container action")
 		}
-		return "", "", fmt.Errorf("GCP: read the credentials file that %s names: %w", env, err)
+		return credential{}, fmt.Errorf("GCP: read the credentials file that %s names: %w", env, err)
 	}
 	if len(b) > maxCredentialsFile {
-		return "", "", fmt.Errorf("GCP: the credentials file that %s names is larger than %d bytes", env, maxCredentialsFile)
+		return credential{}, fmt.Errorf("GCP: the credentials file that %s names is larger than %d bytes", env, maxCredentialsFile)
 	}
 	var f externalAccount
 	if err := json.Unmarshal(b, &f); err != nil {
 		// The error of encoding/json may quote the file: not shown.
-		return "", "", hint.New(fmt.Errorf("GCP: the credentials file that %s names is not JSON", env),
+		return credential{}, hint.New(fmt.Errorf("GCP: the credentials file that %s names is not JSON", env),
 			"point "+env+" at the credentials file that google-github-actions/auth wrote (its output credentials_file_path), or unset it")
 	}
 	src := &f.CredentialSource
@@ -144,7 +144,7 @@ func (s *Signer) fromFile(ctx context.Context) (token, who string, err error) {
 		s.maskSecret(v)
 	}
 	if f.Type != "external_account" {
-		return "", "", hint.New(fmt.Errorf("GCP: the credentials file that %s names is of type %q, not external_account", env, f.Type),
+		return credential{}, hint.New(fmt.Errorf("GCP: the credentials file that %s names is of type %q, not external_account", env, f.Type),
 			"use Workload Identity Federation: google-github-actions/auth with workload_identity_provider (not credentials_json) writes an external_account file; "+
 				"or pass an access token in {gcp-access-token} (auth's access_token output, with token_format: access_token)")
 	}
@@ -153,49 +153,51 @@ func (s *Signer) fromFile(ctx context.Context) (token, who string, err error) {
 		provider, err = parseProvider(provider)
 	}
 	if !ok || err != nil {
-		return "", "", hint.New(fmt.Errorf("GCP: the credentials file's audience %q is not a workload identity provider's //iam.googleapis.com/ name", f.Audience),
+		return credential{}, hint.New(fmt.Errorf("GCP: the credentials file's audience %q is not a workload identity provider's //iam.googleapis.com/ name", f.Audience),
 			"point "+env+" at the file google-github-actions/auth wrote with workload_identity_provider; workforce pools and other audiences are not supported")
 	}
 	if f.SubjectTokenType == "" {
 		f.SubjectTokenType = jwtTokenType
 	}
 	if err := checkURL(f.TokenURL); err != nil {
-		return "", "", fmt.Errorf("GCP: the credentials file's token_url: %w", err)
+		return credential{}, fmt.Errorf("GCP: the credentials file's token_url: %w", err)
 	}
 	sa := ""
 	if u := f.ServiceAccountImpersonationURL; u != "" {
 		if err := checkURL(u); err != nil {
-			return "", "", fmt.Errorf("GCP: the credentials file's service_account_impersonation_url: %w", err)
+			return credential{}, fmt.Errorf("GCP: the credentials file's service_account_impersonation_url: %w", err)
 		}
 		rest, _, _ := strings.Cut(u, ":generateAccessToken")
 		if i := strings.LastIndex(rest, "/serviceAccounts/"); i >= 0 {
 			sa, _ = url.PathUnescape(rest[i+len("/serviceAccounts/"):])
 		}
 		if sa == "" || !strings.HasSuffix(u, ":generateAccessToken") {
-			return "", "", fmt.Errorf("GCP: the credentials file's service_account_impersonation_url is not a generateAccessToken URL")
+			return credential{}, fmt.Errorf("GCP: the credentials file's service_account_impersonation_url is not a generateAccessToken URL")
 		}
 	}
 
 	idToken, err := s.subjectToken(ctx, env, src)
 	if err != nil {
-		return "", "", err
+		return credential{}, err
 	}
 	s.maskSecret(idToken)
 	fed, err := s.exchange(ctx, f.TokenURL, f.Audience, f.SubjectTokenType, idToken)
 	if err != nil {
-		return "", "", fileHint(fmt.Errorf("with the credentials file that %s names: %w", env, err))
+		return credential{}, fileHint(fmt.Errorf("with the credentials file that %s names: %w", env, err))
 	}
-	s.maskSecret(fed)
-	sub := subject(idToken)
+	s.maskSecret(fed.token)
+	sub := oidc.Subject(idToken)
 	if sa == "" {
-		return fed, federatedPrincipal(pool(provider), sub), nil
+		fed.who = federatedPrincipal(pool(provider), sub)
+		return fed, nil
 	}
-	saToken, err := s.impersonate(ctx, f.ServiceAccountImpersonationURL, sa, pool(provider), fed, sub, oidc.Describe(idToken))
+	saCred, err := s.impersonate(ctx, f.ServiceAccountImpersonationURL, sa, pool(provider), fed.token, sub, oidc.Describe(idToken))
 	if err != nil {
-		return "", "", fileHint(fmt.Errorf("with the credentials file that %s names: %w", env, err))
+		return credential{}, fileHint(fmt.Errorf("with the credentials file that %s names: %w", env, err))
 	}
-	s.maskSecret(saToken)
-	return saToken, "serviceAccount:" + sa, nil
+	s.maskSecret(saCred.token)
+	saCred.who = "serviceAccount:" + sa
+	return saCred, nil
 }
 
 // subjectToken reads the subject token from src: a GET of its url with

@@ -34,11 +34,12 @@ import (
 	"hash/crc32"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
 	"github.com/ghapptoken/app-token-action/internal/oidc"
@@ -87,8 +88,8 @@ type Options struct {
 }
 
 // Signer signs digests with a key version in Cloud KMS. It obtains an
-// access token on its first signature and keeps it for its life. A Signer
-// is safe for concurrent use.
+// access token on its first signature and keeps it until shortly before
+// it expires ([kmshttp.Cached]). A Signer is safe for concurrent use.
 type Signer struct {
 	o        Options
 	key      string // the key's resource name (projects/…/cryptoKeys/K)
@@ -98,17 +99,27 @@ type Signer struct {
 	stsURL   string
 	iamURL   string
 
-	mu      sync.Mutex
-	token   string // the access token, once obtained
-	who     string // whom the token stands for, for hints
+	creds *kmshttp.Cached[*credential]
+	// secrets are every secret obtained so far, blanked in errors; only
+	// a fetch of creds adds to them.
 	secrets []string
+	// federated is whether the token is obtained for the job's OIDC
+	// token (inputs or a credentials file), for hints.
+	federated bool
+
+	mu      sync.Mutex
 	version string // the key version's resource name, once named or chosen
 	// algorithm is the version's, if known without a request (chosen
 	// from the list of versions), else "".
 	algorithm string
-	// federated is whether the token was obtained for the job's OIDC
-	// token (inputs or a credentials file), for hints.
-	federated bool
+}
+
+// credential is an access token and what goes with it.
+type credential struct {
+	token   string
+	who     string    // whom the token stands for, for hints
+	expires time.Time // zero: unknown
+	secrets []string  // every secret to blank in errors, the token's too
 }
 
 // New returns a signer for o.Key. It checks the options and makes no
@@ -143,6 +154,8 @@ func New(o Options) (*Signer, error) {
 	if s.iamURL, err = endpoint(o.Getenv, iamCredentialsEndpointEnv, defaultIAMCredentials); err != nil {
 		return nil, err
 	}
+	s.federated = s.provider != "" || !s.hasAmbient()
+	s.creds = kmshttp.NewCached(o.Now, s.credentials)
 	return s, nil
 }
 
@@ -150,50 +163,42 @@ func New(o Options) (*Signer, error) {
 // hash, made by the key version. The first call obtains the access token,
 // and chooses the version if the key names none (see [Signer.keyVersion]).
 func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
-	if len(digest) != 32 {
-		return nil, fmt.Errorf("GCP KMS sign: the digest has %d bytes, not the 32 of SHA-256", len(digest))
-	}
-	token, who, secrets, err := s.credentials(ctx)
+	c, err := s.creds.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	name, err := s.keyVersion(ctx, token, who, secrets)
+	name, err := s.keyVersion(ctx, c.token, c.who, c.secrets)
 	if err != nil {
 		return nil, err
 	}
-	sig, err := s.sign(ctx, token, name, digest, secrets)
+	sig, err := s.sign(ctx, c.token, name, digest, c.secrets)
 	if err != nil {
-		return nil, explainSign(err, who, s.federated)
-	}
-	if err := appjwt.CheckSignature(sig); err != nil {
-		return nil, s.explainSignature(ctx, token, name, secrets, err)
+		return nil, explainSign(err, c.who, s.federated)
 	}
 	return sig, nil
 }
 
-// credentials returns the access token, whom it stands for, and every
-// secret to blank in errors; it obtains the token once.
-func (s *Signer) credentials(ctx context.Context) (token, who string, secrets []string, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token != "" {
-		return s.token, s.who, s.secrets, nil
-	}
+// KeyHint says what key version makes RS256 signatures.
+func (s *Signer) KeyHint() string { return algorithmHint }
+
+// credentials obtains the access token, for [Signer.creds].
+func (s *Signer) credentials(ctx context.Context) (*credential, time.Time, error) {
+	var c credential
+	var err error
 	switch {
 	case s.provider != "":
-		token, who, err = s.federate(ctx)
+		c, err = s.federate(ctx)
 	case s.hasAmbient():
-		token, who, err = s.ambient()
+		c, err = s.ambient()
 	default:
-		token, who, err = s.fromFile(ctx)
+		c, err = s.fromFile(ctx)
 	}
 	if err != nil {
-		return "", "", nil, err
+		return nil, time.Time{}, err
 	}
-	s.token, s.who = token, who
-	s.federated = s.provider != "" || !s.hasAmbient()
-	s.secrets = append(s.secrets, token)
-	return s.token, s.who, s.secrets, nil
+	s.secrets = append(s.secrets, c.token)
+	c.secrets = slices.Clip(s.secrets)
+	return &c, c.expires, nil
 }
 
 // hasAmbient reports whether an access token is given, in the input or
@@ -202,53 +207,56 @@ func (s *Signer) hasAmbient() bool {
 	return strings.TrimSpace(s.o.AccessToken) != "" || strings.TrimSpace(s.o.Getenv(accessTokenEnv)) != ""
 }
 
-// ambient returns the access token the environment holds.
-func (s *Signer) ambient() (token, who string, err error) {
+// ambient returns the access token the environment holds, whose expiry
+// is unknown.
+func (s *Signer) ambient() (credential, error) {
 	token, src := strings.TrimSpace(s.o.AccessToken), "{gcp-access-token}"
 	if token == "" {
 		token, src = strings.TrimSpace(s.o.Getenv(accessTokenEnv)), accessTokenEnv
 	}
 	if token == "" {
-		return "", "", hint.New(errors.New("GCP KMS: no credentials: neither a workload identity provider nor an access token is given"),
+		return credential{}, hint.New(errors.New("GCP KMS: no credentials: neither a workload identity provider nor an access token is given"),
 			"set {gcp-workload-identity-provider} (and {gcp-service-account} to impersonate one) so that the job's OIDC token is exchanged, with permissions: id-token: write; "+
 				"or pass an access token in {gcp-access-token} or "+accessTokenEnv+", such as the access_token output of google-github-actions/auth with token_format: access_token")
 	}
 	s.o.Mask(token)
-	return token, "the account of the access token in " + src, nil
+	return credential{token: token, who: "the account of the access token in " + src}, nil
 }
 
 // federate exchanges the job's OIDC token for a federated access token,
 // then, with a service account, for the account's access token.
-func (s *Signer) federate(ctx context.Context) (token, who string, err error) {
+func (s *Signer) federate(ctx context.Context) (credential, error) {
 	audience := "https://iam.googleapis.com/" + s.provider
 	if s.o.OIDC == nil {
-		return "", "", hint.New(fmt.Errorf("GCP: get the job's OIDC token: %w", oidc.ErrUnavailable),
+		return credential{}, hint.New(fmt.Errorf("GCP: get the job's OIDC token: %w", oidc.ErrUnavailable),
 			"give the job permissions: id-token: write, so that the runner can issue an OIDC token")
 	}
 	idToken, err := s.o.OIDC(ctx, audience)
 	if err != nil {
-		return "", "", fmt.Errorf("GCP: %w", err)
+		return credential{}, fmt.Errorf("GCP: %w", err)
 	}
 	s.o.Mask(idToken)
 	s.secrets = append(s.secrets, idToken)
 
 	fed, err := s.exchange(ctx, s.stsURL+"/token", "//iam.googleapis.com/"+s.provider, jwtTokenType, idToken)
 	if err != nil {
-		return "", "", err
+		return credential{}, err
 	}
-	s.o.Mask(fed)
-	s.secrets = append(s.secrets, fed)
-	sub := subject(idToken)
+	s.o.Mask(fed.token)
+	s.secrets = append(s.secrets, fed.token)
+	sub := oidc.Subject(idToken)
 	if s.o.ServiceAccount == "" {
-		return fed, federatedPrincipal(pool(s.provider), sub), nil
+		fed.who = federatedPrincipal(pool(s.provider), sub)
+		return fed, nil
 	}
 	u := s.iamURL + "/projects/-/serviceAccounts/" + url.PathEscape(s.o.ServiceAccount) + ":generateAccessToken"
-	saToken, err := s.impersonate(ctx, u, s.o.ServiceAccount, pool(s.provider), fed, sub, oidc.Describe(idToken))
+	sa, err := s.impersonate(ctx, u, s.o.ServiceAccount, pool(s.provider), fed.token, sub, oidc.Describe(idToken))
 	if err != nil {
-		return "", "", err
+		return credential{}, err
 	}
-	s.o.Mask(saToken)
-	return saToken, "serviceAccount:" + s.o.ServiceAccount, nil
+	s.o.Mask(sa.token)
+	sa.who = "serviceAccount:" + s.o.ServiceAccount
+	return sa, nil
 }
 
 // jwtTokenType is the subject token type of a GitHub OIDC token.
@@ -257,8 +265,9 @@ const jwtTokenType = "urn:ietf:params:oauth:token-type:jwt"
 // exchange trades the job's OIDC token at the Security Token Service
 // (tokenURL, sts.googleapis.com/v1/token; RFC 8693 token exchange,
 // form-encoded as Google's auth libraries send it) for audience, the
-// provider's //iam.googleapis.com/ name.
-func (s *Signer) exchange(ctx context.Context, tokenURL, audience, tokenType, idToken string) (string, error) {
+// provider's //iam.googleapis.com/ name. It returns the federated token
+// and its expiry (expires_in, seconds).
+func (s *Signer) exchange(ctx context.Context, tokenURL, audience, tokenType, idToken string) (credential, error) {
 	form := url.Values{
 		"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
 		"audience":             {audience},
@@ -278,34 +287,44 @@ func (s *Signer) exchange(ctx context.Context, tokenURL, audience, tokenType, id
 		return req, nil
 	}, parseSTSError, s.secrets...)
 	if err != nil {
-		return "", explainExchange(err, oidc.Describe(idToken))
+		return credential{}, explainExchange(err, oidc.Describe(idToken))
 	}
 	var out struct {
 		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
 	}
 	if json.Unmarshal(resp.Body, &out) != nil || out.AccessToken == "" {
-		return "", errors.New("GCP STS exchange the OIDC token: the answer holds no access_token")
+		return credential{}, errors.New("GCP STS exchange the OIDC token: the answer holds no access_token")
 	}
-	return out.AccessToken, nil
+	fed := credential{token: out.AccessToken}
+	if out.ExpiresIn > 0 {
+		fed.expires = s.o.Now().Add(time.Duration(out.ExpiresIn) * time.Second)
+	}
+	return fed, nil
 }
 
 // impersonate buys the service account sa's access token with the
 // federated token at u, its generateAccessToken URL (IAM Credentials API,
-// projects.serviceAccounts.generateAccessToken).
-func (s *Signer) impersonate(ctx context.Context, u, sa, pool, fed, sub, described string) (string, error) {
+// projects.serviceAccounts.generateAccessToken), and its expireTime.
+func (s *Signer) impersonate(ctx context.Context, u, sa, pool, fed, sub, described string) (credential, error) {
 	body, _ := json.Marshal(map[string]any{"scope": []string{cloudPlatformScope}, "lifetime": tokenLifetime})
 	c := s.o.Client("GCP IAM Credentials")
 	resp, err := c.Do(ctx, "generate an access token for "+sa, s.post(u, fed, body), parseGoogleError, s.secrets...)
 	if err != nil {
-		return "", explainImpersonate(err, sa, pool, sub, described)
+		return credential{}, explainImpersonate(err, sa, pool, sub, described)
 	}
 	var out struct {
 		AccessToken string `json:"accessToken"`
+		ExpireTime  string `json:"expireTime"`
 	}
 	if json.Unmarshal(resp.Body, &out) != nil || out.AccessToken == "" {
-		return "", errors.New("GCP IAM Credentials generate an access token: the answer holds no accessToken")
+		return credential{}, errors.New("GCP IAM Credentials generate an access token: the answer holds no accessToken")
 	}
-	return out.AccessToken, nil
+	sat := credential{token: out.AccessToken}
+	if t, err := time.Parse(time.RFC3339, out.ExpireTime); err == nil {
+		sat.expires = t
+	}
+	return sat, nil
 }
 
 // sign calls cryptoKeyVersions.asymmetricSign with digest and its CRC32C,
@@ -402,29 +421,4 @@ func pool(provider string) string {
 // federatedPrincipal names the job's federated identity in pool, for hints.
 func federatedPrincipal(pool, sub string) string {
 	return "principal://iam.googleapis.com/" + pool + "/subject/" + sub + " (the job's federated identity, if the provider maps google.subject=assertion.sub)"
-}
-
-// subject returns the sub claim of a JWT, unverified, for naming the
-// principal in hints; "" if it cannot be read.
-func subject(token string) string {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return ""
-	}
-	var c struct {
-		Sub string `json:"sub"`
-	}
-	if json.Unmarshal(payload, &c) != nil {
-		return ""
-	}
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' ' // a control character could break a log line
-		}
-		return r
-	}, c.Sub)
 }

@@ -72,13 +72,19 @@ func (s *Signer) keyVersion(ctx context.Context, token, who string, secrets []st
 // check. It returns "" if s has not signed.
 func (s *Signer) ExplainRefusal(ctx context.Context) string {
 	s.mu.Lock()
-	name, token, who, secrets, algorithm := s.version, s.token, s.who, s.secrets, s.algorithm
+	name, algorithm := s.version, s.algorithm
 	s.mu.Unlock()
-	if name == "" || token == "" {
+	if name == "" {
 		return ""
 	}
+	// The credential that signed, from the cache: no new request.
+	c, err := s.creds.Get(ctx)
+	if err != nil {
+		return ""
+	}
+	who := c.who
 	if algorithm == "" {
-		v, ok := s.readVersion(ctx, token, name, secrets)
+		v, ok := s.readVersion(ctx, c.token, name, c.secrets)
 		if !ok {
 			return fmt.Sprintf("check key version %s: its algorithm must be RSA_SIGN_PKCS1_*_SHA256 (RSA_SIGN_PKCS1_2048_SHA256, RSA_SIGN_PKCS1_3072_SHA256 or RSA_SIGN_PKCS1_4096_SHA256; GitHub refuses the signatures of RSA_SIGN_PSS_*), "+
 				"and it must hold the private key of the app in {client-id}; the action could not read the algorithm: grant roles/cloudkms.signerVerifier on the key to %s "+
@@ -116,14 +122,26 @@ func (s *Signer) readVersion(ctx context.Context, token, name string, secrets []
 	return v, true
 }
 
-// explainSignature explains a signature that is not RS256's (err, from
-// appjwt.CheckSignature), naming the key version's algorithm if it can be
-// read.
-func (s *Signer) explainSignature(ctx context.Context, token, name string, secrets []string, err error) error {
-	if v, ok := s.readVersion(ctx, token, name, secrets); ok && !rs256(v.Algorithm) {
-		err = fmt.Errorf("key version %s has algorithm %s, which does not make RS256 signatures (RSASSA-PKCS1-v1_5 with SHA-256): %w", name, v.Algorithm, err)
+// SignatureDetail says, after a signature that is not RS256's (see
+// [appjwt.RemoteSigner]), which algorithm the key version has, if it can
+// be read; else "". Like [Signer.ExplainRefusal], it reads the version
+// only after such a failure.
+func (s *Signer) SignatureDetail(ctx context.Context) string {
+	s.mu.Lock()
+	name := s.version
+	s.mu.Unlock()
+	if name == "" {
+		return ""
 	}
-	return hint.New(fmt.Errorf("GCP KMS sign with %s: %w", name, err), algorithmHint)
+	c, err := s.creds.Get(ctx)
+	if err != nil {
+		return ""
+	}
+	v, ok := s.readVersion(ctx, c.token, name, c.secrets)
+	if !ok || rs256(v.Algorithm) {
+		return ""
+	}
+	return fmt.Sprintf("key version %s has algorithm %s, which does not make RS256 signatures (RSASSA-PKCS1-v1_5 with SHA-256)", name, v.Algorithm)
 }
 
 // chooseVersion lists the key's versions (cryptoKeyVersions.list,

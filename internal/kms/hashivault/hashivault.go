@@ -17,9 +17,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
+	"time"
 
-	"github.com/ghapptoken/app-token-action/internal/appjwt"
 	"github.com/ghapptoken/app-token-action/internal/hint"
 	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
 	"github.com/ghapptoken/app-token-action/internal/oidc"
@@ -29,7 +28,7 @@ import (
 const (
 	DefaultMount    = "transit" // where `vault secrets enable transit` mounts
 	DefaultAuthPath = "jwt"     // where `vault auth enable jwt` mounts
-	provider        = "Vault"
+	name            = "Vault"   // the provider's name in messages
 )
 
 // Options configure a [Signer]. Mount and Key are required (see
@@ -58,16 +57,14 @@ type Options struct {
 }
 
 // Signer signs digests with a Vault Transit key. It logs in on its first
-// signature and keeps the token for its life. It is safe for concurrent
-// use.
+// signature and keeps the token until shortly before its lease ends
+// ([kmshttp.Cached]). It is safe for concurrent use.
 type Signer struct {
 	o      Options
 	addr   string // without a final slash
 	ns     string
 	client kmshttp.Client
-
-	mu    sync.Mutex
-	token string // the Vault token, once known
+	token  *kmshttp.Cached[string] // the Vault token
 }
 
 // TransitPathEnv names the Transit mount for a URI that names only a key,
@@ -136,50 +133,31 @@ func New(o Options) (*Signer, error) {
 	if ns == "" {
 		ns = o.Getenv("VAULT_NAMESPACE")
 	}
-	return &Signer{
+	s := &Signer{
 		o:      o,
 		addr:   strings.TrimRight(addr, "/"),
 		ns:     strings.Trim(ns, "/"),
-		client: o.Client(provider),
-	}, nil
+		client: o.Client(name),
+	}
+	s.token = kmshttp.NewCached(o.Now, s.login)
+	return s, nil
 }
 
-// SignDigest returns the RSASSA-PKCS1-v1_5 signature of digest, a SHA-256
-// hash, made by the Transit key. Its errors name the step that failed and
-// carry a next step; they never hold a token.
-func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
-	token, err := s.login(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.sign(ctx, token, digest)
-}
-
-// login returns the Vault token, logging in the first time.
-func (s *Signer) login(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token != "" {
-		return s.token, nil
-	}
-	var token string
+// login returns a Vault token and the end of its lease, for
+// [Signer.token]: with a role, a login's; else VAULT_TOKEN, whose lease
+// is unknown.
+func (s *Signer) login(ctx context.Context) (string, time.Time, error) {
 	if s.o.Role != "" {
-		t, err := s.loginJWT(ctx)
-		if err != nil {
-			return "", err
-		}
-		token = t
-	} else {
-		token = s.o.Getenv("VAULT_TOKEN")
-		if token == "" {
-			return "", hint.New(errors.New("sign with Vault: no credentials: vault-role is empty and VAULT_TOKEN is not set"),
-				"set {vault-role} to a jwt auth role that trusts this repository (the job needs permissions: id-token: write), "+
-					"or log in to Vault in an earlier step with hashicorp/vault-action and exportToken: true")
-		}
-		s.o.Mask(token)
+		return s.loginJWT(ctx)
 	}
-	s.token = token
-	return token, nil
+	token := s.o.Getenv("VAULT_TOKEN")
+	if token == "" {
+		return "", time.Time{}, hint.New(errors.New("sign with Vault: no credentials: vault-role is empty and VAULT_TOKEN is not set"),
+			"set {vault-role} to a jwt auth role that trusts this repository (the job needs permissions: id-token: write), "+
+				"or log in to Vault in an earlier step with hashicorp/vault-action and exportToken: true")
+	}
+	s.o.Mask(token)
+	return token, time.Time{}, nil
 }
 
 // audience returns the aud to request: the configured one, or GitHub's
@@ -198,40 +176,47 @@ func (s *Signer) audience() string {
 	return "https://github.com/" + owner
 }
 
-// loginJWT exchanges the job's OIDC token for a Vault token:
-// POST /v1/auth/{path}/login {"role", "jwt"} (Vault API docs, JWT/OIDC
-// auth method, "JWT login").
-func (s *Signer) loginJWT(ctx context.Context) (string, error) {
+// loginJWT exchanges the job's OIDC token for a Vault token and the end
+// of its lease: POST /v1/auth/{path}/login {"role", "jwt"} →
+// {"auth":{"client_token","lease_duration"}} (Vault API docs, JWT/OIDC
+// auth method, "JWT login"; lease_duration in seconds, 0 for a token
+// that never expires).
+func (s *Signer) loginJWT(ctx context.Context) (string, time.Time, error) {
 	if s.o.OIDC == nil {
-		return "", hint.New(fmt.Errorf("sign with Vault: get the job's OIDC token: %w", oidc.ErrUnavailable),
+		return "", time.Time{}, hint.New(fmt.Errorf("sign with Vault: get the job's OIDC token: %w", oidc.ErrUnavailable),
 			"give the job permissions: id-token: write, so that it can log in to Vault as {vault-role}; "+
 				"or leave {vault-role} empty and log in in an earlier step with hashicorp/vault-action and exportToken: true")
 	}
 	aud := s.audience()
 	jwt, err := s.o.OIDC(ctx, aud)
 	if err != nil {
-		return "", fmt.Errorf("sign with Vault: %w", err) // oidc's hint stays
+		return "", time.Time{}, fmt.Errorf("sign with Vault: %w", err) // oidc's hint stays
 	}
 	s.o.Mask(jwt)
 	body, err := json.Marshal(map[string]string{"role": s.o.Role, "jwt": jwt})
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	path := "auth/" + s.o.AuthPath + "/login"
 	resp, err := s.client.Do(ctx, "log in at "+path+" as role "+s.o.Role, s.request(http.MethodPost, path, "", body), parseErrors, jwt)
 	if err != nil {
-		return "", s.loginHint(err, jwt)
+		return "", time.Time{}, s.loginHint(err, jwt)
 	}
 	var out struct {
 		Auth *struct {
-			ClientToken string `json:"client_token"`
+			ClientToken   string `json:"client_token"`
+			LeaseDuration int64  `json:"lease_duration"`
 		} `json:"auth"`
 	}
 	if err := json.Unmarshal(resp.Body, &out); err != nil || out.Auth == nil || out.Auth.ClientToken == "" {
-		return "", fmt.Errorf("log in to Vault at %s: the answer holds no auth.client_token", path)
+		return "", time.Time{}, fmt.Errorf("log in to Vault at %s: the answer holds no auth.client_token", path)
 	}
 	s.o.Mask(out.Auth.ClientToken)
-	return out.Auth.ClientToken, nil
+	var expires time.Time
+	if out.Auth.LeaseDuration > 0 {
+		expires = s.o.Now().Add(time.Duration(out.Auth.LeaseDuration) * time.Second)
+	}
+	return out.Auth.ClientToken, expires, nil
 }
 
 // loginHint gives a refused login its next step.
@@ -262,12 +247,21 @@ func (s *Signer) loginHint(err error, jwt string) error {
 	return err
 }
 
-// sign asks Transit for the signature of digest:
-// POST /v1/{mount}/sign/{key} with hash_algorithm sha2-256, prehashed,
-// signature_algorithm pkcs1v15 (Vault API docs, Transit, "Sign data").
-// The hash goes in the body rather than the URL (…/sign/{key}/sha2-256)
-// so that a policy on the path {mount}/sign/{key} covers the request.
-func (s *Signer) sign(ctx context.Context, token string, digest []byte) ([]byte, error) {
+// SignDigest returns the RSASSA-PKCS1-v1_5 signature of digest, a SHA-256
+// hash, made by the Transit key, with the token [Signer.token] holds (got
+// on the first call). Its errors name the step that failed and carry a
+// next step; they never hold a token.
+//
+// It asks Transit: POST /v1/{mount}/sign/{key} with hash_algorithm
+// sha2-256, prehashed, signature_algorithm pkcs1v15 (Vault API docs,
+// Transit, "Sign data"). The hash goes in the body rather than the URL
+// (…/sign/{key}/sha2-256) so that a policy on the path {mount}/sign/{key}
+// covers the request.
+func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
+	token, err := s.token.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
 	body, err := json.Marshal(map[string]any{
 		"input":               base64.StdEncoding.EncodeToString(digest),
 		"prehashed":           true,
@@ -294,11 +288,12 @@ func (s *Signer) sign(ctx context.Context, token string, digest []byte) ([]byte,
 	if err != nil {
 		return nil, fmt.Errorf("sign with Vault at %s: %w", path, err)
 	}
-	if err := appjwt.CheckSignature(sig); err != nil {
-		return nil, hint.New(fmt.Errorf("sign with Vault at %s: %w", path, err),
-			"{signing-key} must name a Transit key of type rsa-2048 (or rsa-3072, rsa-4096) holding the app's private key: import it with BYOK (vault write "+s.o.Mount+"/keys/KEY/import type=rsa-2048 …)")
-	}
 	return sig, nil
+}
+
+// KeyHint says what Transit key makes RS256 signatures.
+func (s *Signer) KeyHint() string {
+	return "{signing-key} must name a Transit key of type rsa-2048 (or rsa-3072, rsa-4096) holding the app's private key: import it with BYOK (vault write " + s.o.Mount + "/keys/KEY/import type=rsa-2048 …)"
 }
 
 // signHint gives a refused signature its next step.
