@@ -262,6 +262,7 @@ func TestLongJob(t *testing.T) {
 			world := runnertest.World()
 			world.TokenTTL = tokenTTL
 			h := newHarness(t, world)
+			useRunnerTemp(t, h, h.dir)
 			gs := startGitServer(t, h.srv, "octo-org/app")
 			h.env["GITHUB_SERVER_URL"] = gs.URL
 			h.env["GITHUB_PATH"] = filepath.Join(h.dir, "path")
