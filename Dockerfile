@@ -5,11 +5,16 @@
 # tools/imagecheck tests the rules this file keeps; change both together.
 
 # The builder runs on the build machine's own platform and cross-compiles for
-# the target, so buildx makes the arm64 image without emulation. This needs
-# BuildKit (Docker's default builder since 23.0) for $BUILDPLATFORM,
-# $TARGETOS and $TARGETARCH. Dependabot keeps the digest fresh. The image
-# sets GOTOOLCHAIN=local, so its Go must be at least go.mod's go line.
-FROM --platform=$BUILDPLATFORM golang:1.26-alpine@sha256:8ac98ca534ac3f51e1f420a1dd2c15e74c75cfa0f23f3ad27eb5d7236c349a0c AS build
+# the target, so buildx makes the arm64 image without emulation: BuildKit
+# sets $BUILDPLATFORM, $TARGETOS and $TARGETARCH. Docker's legacy builder
+# (DOCKER_BUILDKIT=0, which nektos/act and older self-hosted engines use to
+# build `uses: OWNER/REPO@SHA`) sets none of them and fails on an empty
+# --platform ("" is an invalid component); for it the platform is "linux",
+# which the engine completes with its own architecture, and the empty
+# TARGETOS and TARGETARCH leave the compiler at that same platform.
+# Dependabot keeps the digest fresh. The image sets GOTOOLCHAIN=local, so its
+# Go must be at least go.mod's go line.
+FROM --platform=${BUILDPLATFORM:-linux} golang:1.26-alpine@sha256:8ac98ca534ac3f51e1f420a1dd2c15e74c75cfa0f23f3ad27eb5d7236c349a0c AS build
 WORKDIR /src
 
 # Modules first, in their own layer: it is rebuilt only when go.mod or go.sum

@@ -95,8 +95,8 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("%d requests to the API (first %s %s), want none for certainly wrong input", len(reqs), reqs[0].Method, reqs[0].Path)
 				}
 			}
-			if len(r.outputs) > 0 || len(r.state) > 0 {
-				t.Errorf("outputs %v, state %v written by a failed step", keysOf(r.outputs), keysOf(r.state))
+			if len(r.outputs) > 0 || len(tokenState(r.state)) > 0 {
+				t.Errorf("outputs %v, state %v written by a failed step", keysOf(r.outputs), keysOf(tokenState(r.state)))
 			}
 		})
 	}

@@ -85,8 +85,8 @@ func TestTokenErrorHints(t *testing.T) {
 			if n := strings.Count(r.log, "::error::"); n != 1 {
 				t.Errorf("log has %d ::error:: lines, want 1", n)
 			}
-			if len(r.outputs) != 0 || len(r.state) != 0 {
-				t.Errorf("a failed step wrote outputs %v or state %v", keysOf(r.outputs), keysOf(r.state))
+			if len(r.outputs) != 0 || len(tokenState(r.state)) != 0 {
+				t.Errorf("a failed step wrote outputs %v or state %v", keysOf(r.outputs), keysOf(tokenState(r.state)))
 			}
 		})
 	}

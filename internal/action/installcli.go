@@ -23,17 +23,75 @@ import (
 // AddPathTranslateMapping, and TranslateToContainerPath over this.Environment.)
 const containerTemp = "/github/runner_temp"
 
+// fileCommandsDir is the directory in the runner's temp directory where the
+// runner keeps the step's file-command files, $GITHUB_OUTPUT among them
+// (actions/runner src/Runner.Worker/FileCommandManager.cs: _folderName,
+// in WellKnownDirectory.Temp). A container action sees it as
+// /github/file_commands, and, where the temp directory is mounted, as
+// /github/runner_temp/_runner_file_commands too.
+const fileCommandsDir = "_runner_file_commands"
+
+// runnerTempNext says what to do where the runner's temp directory is not
+// the container's $RUNNER_TEMP. actions/runner mounts it into container
+// actions from v2.329.0 (actions/runner#4011, behind the feature flag
+// actions_container_action_runner_temp) and always from v2.331.0
+// (actions/runner#4163 removed the flag); nektos/act never does.
+const runnerTempNext = "actions/runner v2.331.0 and later mount it at " + containerTemp +
+	" (v2.329.0 and v2.330.0 when GitHub turns it on); on this runner, drop {install-cli}" +
+	" and install the command line in a later step with the action's cli/ installer" +
+	" (uses: ghapptoken/app-token-action/cli at this action's ref), passing the app as flags"
+
+// checkRunnerTemp returns an error unless temp, the container's
+// $RUNNER_TEMP, is the runner's temp directory, which the job's later
+// steps see. The sign is the step's own output file: the runner makes
+// output, the path in $GITHUB_OUTPUT, in <temp>/_runner_file_commands, so
+// $RUNNER_TEMP/_runner_file_commands/<its name> is the same file only when
+// RUNNER_TEMP is that directory, here or through a mount. A runner older
+// than v2.329.0 passes the host's path, which does not exist in the
+// container; nektos/act passes /tmp and mounts nothing there
+// (pkg/runner/step_docker.go and action.go: RUNNER_TEMP=/tmp;
+// run_context.go GetBindsAndMounts), so files written there die with the
+// container.
+func checkRunnerTemp(getenv func(string) string, temp string) error {
+	runner := "this runner does not"
+	if getenv("ACT") == "true" {
+		runner = "nektos/act (ACT=true) does not"
+	}
+	fail := func(why string) error {
+		return hint.New(fmt.Errorf("install-cli: RUNNER_TEMP (%s) %s: %s mount its temp directory into container actions, so no later step would see the command line", temp, why, runner),
+			runnerTempNext)
+	}
+	if _, err := os.Stat(temp); err != nil {
+		return fail("does not exist in this container")
+	}
+	output := getenv("GITHUB_OUTPUT")
+	want, err := os.Stat(output)
+	if err != nil {
+		return fmt.Errorf("install-cli: %w", err)
+	}
+	got, err := os.Stat(filepath.Join(temp, fileCommandsDir, filepath.Base(output)))
+	if err != nil || !os.SameFile(got, want) {
+		return fail("is not the runner's temp directory (it does not hold this step's output file in " + fileCommandsDir + ")")
+	}
+	return nil
+}
+
 // installCLI leaves the command line for the job's later steps (input
 // install-cli): a copy of this binary and a [config.CLIFile] of cfg, in
 // the runner's temp directory, owned by the owner of that directory (the
 // runner's user on the host; the container runs as root). It adds the
 // binary's directory to PATH and names the file in APP_TOKEN_CONFIG, as
-// host paths, for the steps that follow.
+// host paths, for the steps that follow. It fails, before it writes
+// anything, where the container's RUNNER_TEMP is not the runner's temp
+// directory ([checkRunnerTemp]): no later step would see the files.
 func installCLI(e Env, cfg *config.Config) error {
 	temp := e.Action.Getenv("RUNNER_TEMP")
 	if temp == "" {
 		return hint.New(errors.New("install-cli: RUNNER_TEMP is not set"),
 			"install-cli works in a GitHub Actions job only; elsewhere, install app-token from the release")
+	}
+	if err := checkRunnerTemp(e.Action.Getenv, temp); err != nil {
+		return err
 	}
 	dir := filepath.Join(temp, jobdir.DirName)
 	owner, err := ownerOf(temp)

@@ -35,6 +35,7 @@ func TestParallelGitMintsOnce(t *testing.T) {
 			world := runnertest.World()
 			world.BasePath = "/api/v3"
 			h := newHarness(t, world)
+			useRunnerTemp(t, h, h.dir)
 			gs := startGitServer(t, h.srv, "octo-org/app")
 			h.env["GITHUB_SERVER_URL"] = gs.URL
 			h.env["GITHUB_API_URL"] = gs.URL + "/api/v3"

@@ -271,6 +271,7 @@ func TestLongJob(t *testing.T) {
 			world.TokenTTL = tokenTTL
 			world.BasePath = "/api/v3"
 			h := newHarness(t, world)
+			useRunnerTemp(t, h, h.dir)
 			gs := startGitServer(t, h.srv, "octo-org/app")
 			h.env["GITHUB_SERVER_URL"] = gs.URL
 			h.env["GITHUB_API_URL"] = gs.URL + "/api/v3"

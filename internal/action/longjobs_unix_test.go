@@ -28,7 +28,7 @@ func TestInstallCLIOwner(t *testing.T) {
 	if err := os.Chown(temp, runnerUID, runnerGID); err != nil {
 		t.Fatal(err)
 	}
-	h.env["RUNNER_TEMP"] = temp
+	useRunnerTemp(t, h, temp)
 	h.env["GITHUB_PATH"] = filepath.Join(h.dir, "path")
 	h.runner.Set("install-cli", "true")
 	h.runner.Set("owner", "octocat")

@@ -18,6 +18,7 @@ import (
 // Main is the main step: it reads the inputs, mints the token, masks it
 // and sets the outputs, the state for the post step and the job summary.
 func Main(ctx context.Context, e Env) error {
+	markStarted(e)
 	cfg, err := config.Load(e.Action, e.Environ)
 	if err != nil {
 		return err
@@ -137,6 +138,21 @@ func saveState(e Env, res apptoken.Result, extra ...[2]string) error {
 		{"token", res.Token.Value},
 		{"expires-at", res.Token.ExpiresAt.UTC().Format(time.RFC3339)},
 	}, extra...), e.Action.SaveState)
+}
+
+// stateStarted is the state every main step saves first, before anything
+// can fail, so that a post step without it knows that the runner passed it
+// no state (nektos/act gives a container action's post step none), rather
+// than that the main step created no token.
+var stateStarted = [2]string{"main", "started"}
+
+// markStarted saves [stateStarted] where the runner keeps state. It reports
+// nothing: a missing or unwritable GITHUB_STATE is checkFileCommands' to
+// report, where the post step needs the state.
+func markStarted(e Env) {
+	if e.Action.Getenv("GITHUB_STATE") != "" {
+		_ = writeValues("save state for the post step", [][2]string{stateStarted}, e.Action.SaveState)
+	}
 }
 
 // stateUnused marks saved state whose token nobody received: the post step

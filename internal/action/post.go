@@ -31,6 +31,9 @@ func Post(ctx context.Context, e Env) {
 	case pc.SkipTokenRevoke && !pc.Unused:
 		e.Action.Infof("Token revocation skipped: skip-token-revoke is true")
 		return
+	case pc.Token == "" && !pc.Started:
+		e.Action.Warningf("%s", noStateText(e.Action.Getenv("ACT") == "true", pc.APIURL))
+		return
 	case pc.Token == "":
 		e.Action.Infof("No token to revoke: the main step did not create one")
 		return
@@ -158,4 +161,19 @@ func revokeRecords(ctx context.Context, e Env, o apptoken.Options, records []tok
 		msg += ": " + strings.Join(why, ", ")
 	}
 	return msg
+}
+
+// noStateText says what the post step can say when the runner passed it
+// none of the main step's state: not whether a token exists, only how long
+// one would live and how to end it sooner. nektos/act restores saved state
+// for JavaScript actions only (pkg/runner/action.go runPostStep: only the
+// IsNode case calls populateEnvsFromSavedState).
+func noStateText(act bool, apiURL string) string {
+	runner := "the runner passed this post step no state from the main step"
+	if act {
+		runner = "nektos/act passes a container action's post step no state from its main step"
+	}
+	return "Cannot revoke the token: " + runner + ". A token the main step created stays valid until its expires-at output, 1 hour after it was created;" +
+		" to end it sooner, revoke it in a later step with the token output in TOKEN: curl -fsS -X DELETE -H \"Authorization: Bearer $TOKEN\" " +
+		strings.TrimSuffix(apiURL, "/") + "/installation/token, or app-token revoke <<< \"$TOKEN\" where the command line is installed"
 }

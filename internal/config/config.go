@@ -89,6 +89,9 @@ type PostConfig struct {
 	// Unused (STATE_unused) says the main step minted the token but
 	// handed it to nobody, as when the job was cancelled meanwhile.
 	Unused bool
+	// Started (STATE_main) says the runner passed the main step's state:
+	// the main step saves it first, whatever happens next.
+	Started bool
 
 	// CACertificates is as in [Config], or "" if input ca-certificates is
 	// unset or unusable: the post step does not fail on it, and its request
@@ -224,6 +227,7 @@ func LoadPost(a *githubactions.Action) PostConfig {
 		Token:           strings.TrimSpace(a.Getenv("STATE_token")),
 		ExpiresAt:       strings.TrimSpace(a.Getenv("STATE_expires-at")),
 		Unused:          strings.TrimSpace(a.Getenv("STATE_unused")) == "true",
+		Started:         strings.TrimSpace(a.Getenv("STATE_main")) == "started",
 	}
 }
 

@@ -26,6 +26,10 @@ if ! command -v dockerd >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
   echo "engine: installed docker.io in $(took "$start")"
 fi
+if ! command -v busybox >/dev/null; then
+  # TestDockerfileLegacyBuilder's stand-in builder image runs RUN with it.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null
+fi
 if [ ! -f /etc/ssl/certs/ca-certificates.crt ]; then
   # The image copies the host's CA bundle, as the builder copies its own.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ca-certificates >/dev/null

@@ -288,6 +288,31 @@ func expandWord(w string, scope map[string]string) (string, error) {
 	return v, err
 }
 
+// checkBuildPlatform checks the build stage's FROM --platform value p
+// under both of Docker's builders, and returns what is wrong with it.
+// BuildKit (buildx) sets BUILDPLATFORM to the build machine's platform: p
+// must expand to it, so that the builder cross-compiles instead of running
+// under emulation. Docker's legacy builder (DOCKER_BUILDKIT=0, which
+// nektos/act and older self-hosted engines use) sets no BUILDPLATFORM and
+// fails on an empty platform ("" is an invalid component, from
+// containerd's platforms.Parse in moby's builder/dockerfile initializeStage):
+// there p must expand to "linux", which platforms.Parse completes with the
+// engine's own architecture (one known OS part takes runtime.GOARCH); a
+// pinned architecture would build under emulation on the other one.
+func checkBuildPlatform(p string) []string {
+	var problems []string
+	for _, build := range []string{"linux/amd64", "linux/arm64"} {
+		if v, err := expandWord(p, map[string]string{"BUILDPLATFORM": build}); err != nil || v != build {
+			problems = append(problems, fmt.Sprintf("the build stage's --platform=%s is %q under BuildKit on %s; want $BUILDPLATFORM, to cross-compile without emulation", p, v, build))
+			break
+		}
+	}
+	if v, err := expandWord(p, nil); err != nil || v != "linux" {
+		problems = append(problems, fmt.Sprintf("the build stage's --platform=%s is %q under Docker's legacy builder, which sets no BUILDPLATFORM; want ${BUILDPLATFORM:-linux}, the engine's own platform", p, v))
+	}
+	return problems
+}
+
 // stage is one FROM and the instructions under it.
 type stage struct {
 	from  *parser.Node
@@ -427,8 +452,9 @@ func inspect(src string) (Image, []string) {
 		problems = append(problems, "no build stage runs go build")
 		return img, problems
 	}
-	if p, _ := flag(builder.from, "platform"); p != "$BUILDPLATFORM" && p != "${BUILDPLATFORM}" {
-		report(builder.from, "the build stage must be FROM --platform=$BUILDPLATFORM, to cross-compile without emulation")
+	p, _ := flag(builder.from, "platform")
+	for _, problem := range checkBuildPlatform(p) {
+		report(builder.from, "%s", problem)
 	}
 	if _, ok := img.build.scope["VERSION"]; !ok {
 		report(builder.from, "the build stage declares no ARG VERSION for -X main.version")

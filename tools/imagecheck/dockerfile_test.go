@@ -125,9 +125,10 @@ func TestDockerfileDefects(t *testing.T) {
 		link       = " \\\n && ln -s app-token /out/app-token-post"
 	)
 	src := repoFile(t, "Dockerfile")
-	builderFrom := regexp.MustCompile(`(?m)^FROM --platform=\$BUILDPLATFORM (\S+) AS build$`).FindStringSubmatch(src)
+	const platform = "--platform=${BUILDPLATFORM:-linux} "
+	builderFrom := regexp.MustCompile(`(?m)^FROM ` + regexp.QuoteMeta(platform) + `(\S+) AS build$`).FindStringSubmatch(src)
 	if builderFrom == nil {
-		t.Fatal("Dockerfile has no `FROM --platform=$BUILDPLATFORM IMAGE AS build` line to mutate")
+		t.Fatal("Dockerfile has no `FROM " + platform + "IMAGE AS build` line to mutate")
 	}
 	unpinned, _, _ := strings.Cut(builderFrom[1], "@")
 
@@ -162,7 +163,10 @@ func TestDockerfileDefects(t *testing.T) {
 		{"no ARG VERSION", "ARG VERSION=dev\n", "", "no ARG VERSION"},
 		{"TARGETARCH not declared", "ARG TARGETARCH\n", "", "without GOARCH=${TARGETARCH}"},
 		{"GOOS hard-coded", "GOOS=$TARGETOS", "GOOS=linux", "without GOOS=${TARGETOS}"},
-		{"builder not on BUILDPLATFORM", "FROM --platform=$BUILDPLATFORM ", "FROM ", "--platform=$BUILDPLATFORM"},
+		{"builder not on BUILDPLATFORM", "FROM " + platform, "FROM ", "want $BUILDPLATFORM"},
+		{"builder pinned to amd64", platform, "--platform=linux/amd64 ", "want $BUILDPLATFORM"},
+		{"BuildKit only", platform, "--platform=$BUILDPLATFORM ", "\"\" under Docker's legacy builder"},
+		{"legacy builder pinned to amd64", platform, "--platform=${BUILDPLATFORM:-linux/amd64} ", "\"linux/amd64\" under Docker's legacy builder"},
 		{"sources before go mod download", "COPY go.mod go.sum ./", "COPY . .", "before go mod download"},
 		{"no go mod download", "RUN " + downloadLine + "\n", "", "without a RUN go mod download"},
 		{"commands joined by ;", link, "; ln -s app-token /out/app-token-post", "join its commands with && only"},
