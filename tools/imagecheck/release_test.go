@@ -94,7 +94,9 @@ type releaseWorkflow struct {
 		Push             *yaml.Node `yaml:"push"`
 		WorkflowDispatch struct {
 			Inputs map[string]struct {
-				Required bool `yaml:"required"`
+				Required bool   `yaml:"required"`
+				Type     string `yaml:"type"`
+				Default  string `yaml:"default"`
 			} `yaml:"inputs"`
 		} `yaml:"workflow_dispatch"`
 	} `yaml:"on"`
@@ -199,6 +201,16 @@ func checkRelease(src []byte) ([]string, error) {
 	// (TestPreflight runs the script).
 	if j, ok := wf.Jobs[preflight]; ok && !j.runs(preflightScript) {
 		add("preflight does not run %s", preflightScript)
+	}
+	// The first release may take ghcr.io's "denied" as absence, only when
+	// asked: a boolean input, off by default, that preflight.sh gets.
+	if in, ok := wf.On.WorkflowDispatch.Inputs["first-release"]; !ok || in.Type != "boolean" || in.Default != "false" {
+		add("workflow_dispatch has no boolean first-release input with default false")
+	}
+	if j, ok := wf.Jobs[preflight]; ok && !slices.ContainsFunc(j.Steps, func(s workflowStep) bool {
+		return strings.Contains(s.Run, preflightScript) && s.Env["FIRST_RELEASE"] == "${{ inputs.first-release }}"
+	}) {
+		add("preflight does not give %s the first-release input (env FIRST_RELEASE: ${{ inputs.first-release }})", preflightScript)
 	}
 
 	// Jobs that push or publish run in the release environment, which
@@ -388,6 +400,8 @@ func TestReleaseWorkflowDefects(t *testing.T) {
 		{"image not gated on CI", "    needs: [preflight, ci]\n    runs-on: ubuntu-latest\n    timeout-minutes: 30", "    needs: [preflight]\n    runs-on: ubuntu-latest\n    timeout-minutes: 30", "job image runs without needing job ci"},
 		{"CI workflow not called", "uses: ./.github/workflows/ci.yml", "uses: ./.github/workflows/e2e.yml", "calls ./.github/workflows/ci.yml"},
 		{"CI before the version check", "    needs: preflight\n    uses: ./.github", "    uses: ./.github", "job ci runs without needing job preflight"},
+		{"first release by default", "        type: boolean\n        default: false", "        type: boolean\n        default: true", "no boolean first-release input"},
+		{"first-release not passed", "          FIRST_RELEASE: ${{ inputs.first-release }}\n", "", "does not give .github/release/preflight.sh the first-release input"},
 		{"no preflight script", "bash .github/release/preflight.sh", "true", "preflight does not run"},
 		{"no smoke run", "run: bash .github/scripts/smoke-image.sh", "run: echo", "runs .github/scripts/smoke-image.sh"},
 		{"smoke run of a tag", "DIGEST: ${{ needs.image.outputs.digest }}\n          WANT_VERSION", "DIGEST: latest\n          WANT_VERSION", "by the digest"},

@@ -318,6 +318,8 @@ exit "${FAKE_DOCKER_EXIT:-0}"
 // TestPreflight runs preflight.sh with gh and docker stand-ins: it passes
 // only when each check answers "not found", sees a draft release, and
 // stops on any other failure (an auth or network error is not absence).
+// The first release (FIRST_RELEASE=true) may take ghcr.io's "denied" as
+// absence, only in a repository with no v* tag and no release.
 func TestPreflight(t *testing.T) {
 	t.Parallel()
 	const image = "ghcr.io/octo-org/app-token"
@@ -326,6 +328,8 @@ func TestPreflight(t *testing.T) {
 		"FAKE_REFS=refs/tags/v1.2.30\n", "FAKE_RELEASES=v1.2.2 false\nv1.3.0-rc.1 true\n",
 		"FAKE_DOCKER_OUT=ERROR: REF: not found", "FAKE_DOCKER_EXIT=1",
 	}
+	// The first release: no tag, no release, and the workflow's input.
+	firstRelease := []string{"FIRST_RELEASE=true", "FAKE_REFS=", "FAKE_RELEASES="}
 	tests := []struct {
 		name    string
 		version string
@@ -342,6 +346,13 @@ func TestPreflight(t *testing.T) {
 		{"image exists", "v1.2.3", []string{"FAKE_DOCKER_OUT=Name: REF", "FAKE_DOCKER_EXIT=0"}, "the image " + image + ":1.2.3 already exists"},
 		{"registry refuses", "v1.2.3", []string{"FAKE_DOCKER_OUT=ERROR: failed to authorize: denied", "FAKE_DOCKER_EXIT=1"}, "could not tell whether"},
 		{"registry unreachable", "v1.2.3", []string{"FAKE_DOCKER_OUT=ERROR: dial tcp: lookup ghcr.io: no such host", "FAKE_DOCKER_EXIT=1"}, "could not tell whether"},
+		{"registry denies: maybe the first release", "v1.2.3", []string{"FAKE_DOCKER_OUT=ERROR: failed to authorize: denied", "FAKE_DOCKER_EXIT=1"}, "start the workflow with first-release: true"},
+		{"first release, package not there", "v1.0.0", append(slices.Clone(firstRelease), "FAKE_DOCKER_OUT=ERROR: failed to authorize: denied", "FAKE_DOCKER_EXIT=1"), ""},
+		{"first release, image not found", "v1.0.0", firstRelease, ""},
+		{"first release, but a tag exists", "v1.0.0", append(slices.Clone(firstRelease), "FAKE_REFS=refs/tags/v0.9.0\n", "FAKE_DOCKER_OUT=ERROR: failed to authorize: denied", "FAKE_DOCKER_EXIT=1"), "has released before"},
+		{"first release, but a release exists", "v1.0.0", append(slices.Clone(firstRelease), "FAKE_RELEASES=v0.9.0 true\n", "FAKE_DOCKER_OUT=ERROR: failed to authorize: denied", "FAKE_DOCKER_EXIT=1"), "has released before"},
+		{"first release, registry unreachable", "v1.0.0", append(slices.Clone(firstRelease), "FAKE_DOCKER_OUT=ERROR: dial tcp: lookup ghcr.io: no such host", "FAKE_DOCKER_EXIT=1"), "could not tell whether"},
+		{"first release, image exists", "v1.0.0", append(slices.Clone(firstRelease), "FAKE_DOCKER_OUT=Name: REF", "FAKE_DOCKER_EXIT=0"), "already exists"},
 	}
 	tools := fakeTools(t)
 	for _, tt := range tests {
