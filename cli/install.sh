@@ -42,7 +42,7 @@ case $arch in
 esac
 ext=
 [[ $os == windows ]] && ext=.exe
-# The release's asset names (the release workflow's GoReleaser config).
+# The release's asset names (.github/release/assets.txt; build-cli.sh makes them).
 asset=app-token_${os}_${arch}${ext}
 
 if [[ $version == latest ]]; then

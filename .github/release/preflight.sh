@@ -8,7 +8,8 @@
 #
 # Only an answer that says "not found" counts as absent. Any other failure
 # (a 401 or 403, a rate limit, a network error) stops the release: a check
-# that cannot run must not pass. It needs gh (GH_TOKEN set), docker with
+# that cannot run must not pass; the first release's image is the one
+# exception (FIRST_RELEASE, below). It needs gh (GH_TOKEN set), docker with
 # buildx (logged in to the registry), GITHUB_REPOSITORY and GITHUB_REF.
 set -euo pipefail
 
@@ -57,13 +58,28 @@ done <<<"$releases"
 
 # The image tag. buildx answers a missing tag with "ERROR: REF: not found"
 # (seen in https://github.com/uzh-bf/klicker-uzh/pull/5782); "denied",
-# "unauthorized" or a network error stop the release instead.
+# "unauthorized" or a network error stop the release instead. One
+# exception, the first release: while the package does not exist, ghcr.io
+# may answer "denied" (it does to anonymous clients, as for a package one
+# may not read), and nothing would ever create it. With FIRST_RELEASE=true
+# (the workflow's first-release input) "denied" counts as absent, but only
+# in a repository with no v* tag and no release at all; RELEASING.md,
+# "The first release".
 ref="$image:${version#v}"
 if out="$(docker buildx imagetools inspect "$ref" 2>&1)"; then
   fail "the image $ref already exists"
 fi
 case "$out" in
   *"$ref: not found"*) ;;
+  *denied*)
+    [ "${FIRST_RELEASE:-false}" = true ] ||
+      fail "could not tell whether $ref exists: $(tail -n 1 <<<"$out"). If this is the first release, the package may not exist yet: start the workflow with first-release: true (RELEASING.md, \"The first release\")"
+    tags="$(gh api "repos/$GITHUB_REPOSITORY/git/matching-refs/tags/v" --jq '.[].ref')" ||
+      fail "could not list the v* tags (see gh's error above); stopping"
+    [ -z "$tags$releases" ] ||
+      fail "first-release is set, but this repository has released before (a v* tag or a release exists); ghcr.io's \"denied\" for $ref is not absence here"
+    echo "::notice title=First release::ghcr.io answered \"denied\" for $ref; the repository has no v* tag and no release, so the package does not exist yet"
+    ;;
   *) fail "could not tell whether $ref exists: $(tail -n 1 <<<"$out")" ;;
 esac
 

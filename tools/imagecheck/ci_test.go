@@ -10,14 +10,21 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// checkCI checks the CI workflow for what issue 3 and the README ask of it,
-// and what the release workflow relies on when it calls it: on pushes, pull
-// requests and workflow_call, it runs the README's test command, go vet,
-// staticcheck, govulncheck and actionlint; it builds the image, loads it and
-// runs the smoke test (smoke-image.sh: its main and post step against the
-// emulator) and its post step with no state; and it builds the image
-// for every release platform.
-func checkCI(src []byte) ([]string, error) {
+// ciScript is the one CI script, run by ci.yml and on every machine.
+const ciScript = ".ci/run"
+
+// checkCI checks the CI workflow src, and ciRun, the text of .ci/run, for
+// what the README and RELEASING.md promise, and what the release workflow
+// relies on when it calls it: on pushes, pull requests and workflow_call,
+// a job runs `bash .ci/run` after actions/setup-go with go.mod's version,
+// so that GitHub and every other machine run one list of checks; and
+// .ci/run holds them: gofmt, go vet and the tests of both modules (the
+// tools module's tests run actionlint), staticcheck, govulncheck, the
+// release's CLI build, and the container tests. The workflow also builds
+// the image, loads it and runs the smoke test (smoke-image.sh: its main
+// and post step against the emulator) and its post step with no state; and
+// it builds the image for every release platform.
+func checkCI(src []byte, ciRun string) ([]string, error) {
 	var wf struct {
 		On   yaml.Node              `yaml:"on"`
 		Jobs map[string]workflowJob `yaml:"jobs"`
@@ -37,17 +44,41 @@ func checkCI(src []byte) ([]string, error) {
 	for _, j := range wf.Jobs {
 		steps = append(steps, j.Steps...)
 	}
-	for _, cmd := range []string{"go test ./...", "go vet ./...", "tool -n staticcheck", "tool -n govulncheck", "go -C tools test ./...", "go -C tools vet ./...", "tool -n actionlint"} {
-		if !slices.ContainsFunc(steps, func(s workflowStep) bool { return strings.Contains(s.Run, cmd) }) {
-			problems = append(problems, "no step runs "+cmd)
+	runsScript := false
+	for _, j := range wf.Jobs {
+		i := j.step(func(s workflowStep) bool { return regexp.MustCompile(`\bbash \.ci/run\b`).MatchString(s.Run) })
+		if i < 0 {
+			continue
+		}
+		runsScript = true
+		setup := j.step(func(s workflowStep) bool { return s.uses("actions/setup-go") })
+		if setup < 0 || setup > i || j.Steps[setup].With["go-version-file"] != "go.mod" {
+			problems = append(problems, "the job that runs .ci/run does not install Go first with actions/setup-go (go-version-file: go.mod)")
+		}
+	}
+	if !runsScript {
+		problems = append(problems, "no step runs bash "+ciScript+", the checks of every machine")
+	}
+	for _, cmd := range []string{"gofmt -l", "go vet ./...", "go test ./...", "go -C tools vet ./...", "go -C tools test ./...", "tool -n staticcheck", "tool staticcheck ./...", "tool -n govulncheck", "bash " + buildScript, "tools/containertest/run.sh"} {
+		if !slices.ContainsFunc(strings.Split(ciRun, "\n"), func(l string) bool {
+			l = strings.TrimSpace(l)
+			return strings.Contains(l, cmd) && !strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "echo ")
+		}) {
+			problems = append(problems, ciScript+" does not run "+cmd)
 		}
 	}
 
 	// Tools run from a go.mod's tool lines, where Dependabot sees them,
 	// never as go run MODULE@VERSION.
 	goRunAt := regexp.MustCompile(`go run (\S+@\S+)`)
-	for _, s := range steps {
-		for _, m := range goRunAt.FindAllStringSubmatch(s.Run, -1) {
+	for _, run := range append([]string{ciRun}, func() []string {
+		var r []string
+		for _, s := range steps {
+			r = append(r, s.Run)
+		}
+		return r
+	}()...) {
+		for _, m := range goRunAt.FindAllStringSubmatch(run, -1) {
 			problems = append(problems, "go run "+m[1]+" pins a tool outside a go.mod; add it as a tool line of tools/go.mod")
 		}
 	}
@@ -114,7 +145,7 @@ func triggers(on *yaml.Node) []string {
 
 func TestCIWorkflow(t *testing.T) {
 	t.Parallel()
-	problems, err := checkCI([]byte(repoFile(t, ".github/workflows/ci.yml")))
+	problems, err := checkCI([]byte(repoFile(t, ".github/workflows/ci.yml")), repoFile(t, ciScript))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,33 +154,41 @@ func TestCIWorkflow(t *testing.T) {
 	}
 }
 
-// TestCIWorkflowDefects feeds checkCI the CI workflow with one promise
-// broken each.
+// TestCIWorkflowDefects feeds checkCI the CI workflow and .ci/run with one
+// promise broken each.
 func TestCIWorkflowDefects(t *testing.T) {
 	t.Parallel()
-	src := repoFile(t, ".github/workflows/ci.yml")
+	src, ciRun := repoFile(t, ".github/workflows/ci.yml"), repoFile(t, ciScript)
 	tests := []struct {
-		name, old, new, want string
+		name, file, old, new, want string
 	}{
-		{"pull requests untested", "  pull_request:\n", "", "not run on pull_request"},
-		{"not callable by the release", "  workflow_call:\n", "", "not run on workflow_call"},
-		{"no tests", "run: go test ./...", "run: go build ./...", "no step runs go test ./..."},
-		{"no vet", "run: go vet ./...", "run: true", "no step runs go vet ./..."},
-		{"no staticcheck", `run: '"$(go -C tools tool -n staticcheck)" ./...'`, "run: true", "no step runs tool -n staticcheck"},
-		{"no govulncheck", `run: '"$(go -C tools tool -n govulncheck)" ./...'`, "run: true", "no step runs tool -n govulncheck"},
-		{"tool by go run @version", `run: '"$(go -C tools tool -n govulncheck)" ./...'`, "run: go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./...", "go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 pins a tool outside a go.mod"},
-		{"tools untested", "run: go -C tools test ./...", "run: true", "no step runs go -C tools test ./..."},
-		{"no actionlint", `run: '"$(go -C tools tool -n actionlint)"'`, "run: true", "no step runs tool -n actionlint"},
-		{"image not loaded", "load: true", "load: false", "runs " + smokeScript},
-		{"no smoke test", "run: " + smokeScript + " app-token:ci", "run: docker image ls app-token:ci", "runs " + smokeScript},
-		{"smoke test of another image", smokeScript + " app-token:ci", smokeScript + " alpine", "runs " + smokeScript},
-		{"no post step", "--entrypoint /usr/local/bin/app-token-post", "--entrypoint /usr/local/bin/app-token", "runs the post step"},
-		{"amd64 only", "platforms: linux/amd64,linux/arm64", "platforms: linux/amd64", "release platforms"},
+		{"pull requests untested", "", "  pull_request:\n", "", "not run on pull_request"},
+		{"not callable by the release", "", "  workflow_call:\n", "", "not run on workflow_call"},
+		{"own list of checks", "", `bash .ci/run`, "go test ./...", "no step runs bash .ci/run"},
+		{"no Go installed", "", "          go-version-file: go.mod\n      - name: The checks", "          go-version: stable\n      - name: The checks", "install Go first"},
+		{"no tests", ciScript, "\ngo test ./...\n", "\ngo build ./...\n", "does not run go test ./..."},
+		{"no vet", ciScript, "\ngo vet ./...\n", "\ntrue\n", "does not run go vet ./..."},
+		{"no staticcheck", ciScript, `"$(go -C tools tool -n staticcheck)" ./...`, "true", "does not run tool -n staticcheck"},
+		{"no govulncheck", ciScript, `  "$(go -C tools tool -n govulncheck)" ./...`, "  true", "does not run tool -n govulncheck"},
+		{"tool by go run @version", ciScript, `  "$(go -C tools tool -n govulncheck)" ./...`, "  go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./... # tool -n govulncheck", "go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 pins a tool outside a go.mod"},
+		{"tools untested", ciScript, "go -C tools test ./...\n", "true\n", "does not run go -C tools test ./..."},
+		{"no container tests", ciScript, "\ntools/containertest/run.sh\ntools/containertest/run.sh cost", "\ntrue\ntrue cost", "does not run tools/containertest/run.sh"},
+		{"image not loaded", "", "load: true", "load: false", "runs " + smokeScript},
+		{"no smoke test", "", "run: " + smokeScript + " app-token:ci", "run: docker image ls app-token:ci", "runs " + smokeScript},
+		{"smoke test of another image", "", smokeScript + " app-token:ci", smokeScript + " alpine", "runs " + smokeScript},
+		{"no post step", "", "--entrypoint /usr/local/bin/app-token-post", "--entrypoint /usr/local/bin/app-token", "runs the post step"},
+		{"amd64 only", "", "platforms: linux/amd64,linux/arm64", "platforms: linux/amd64", "release platforms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			problems, err := checkCI([]byte(mutate(t, "ci.yml", src, tt.old, tt.new)))
+			w, c := src, ciRun
+			if tt.file == ciScript {
+				c = mutate(t, ciScript, c, tt.old, tt.new)
+			} else {
+				w = mutate(t, "ci.yml", w, tt.old, tt.new)
+			}
+			problems, err := checkCI([]byte(w), c)
 			if err != nil {
 				t.Fatal(err)
 			}

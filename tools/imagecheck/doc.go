@@ -21,19 +21,22 @@
 // promises, and run the script that pins action.yml to the image digest on
 // a copy of action.yml. They run the release's tag scripts against a local
 // origin, check that no script force-pushes a tag but the major one, and
-// build the CLI for every platform of .goreleaser.yaml with go build to
-// check that each binary is static and names its version.
+// run the release's CLI build (.github/release/build-cli.sh) to check that
+// it makes exactly the contract's names and that each binary is static,
+// stripped, free of build paths and names its version.
 //
 // The release's own scripts run here too, offline: preflight.sh with gh
-// and docker stand-ins (only "not found" is absent; drafts count),
-// collect-assets.sh on GoReleaser's dist layout (paths from artifacts.json,
-// the names of .github/release/assets.txt, checksums, the version),
-// latest.sh against a local origin (a backport is never Latest),
+// and docker stand-ins (only "not found" is absent, but for the first
+// release's "denied"; drafts count), check-assets.sh on assets with one
+// defect each (a missing or extra name, a checksum that fails or is
+// missing, another version), latest.sh against a local origin (a backport is never Latest),
 // smoke-image.sh on the real binary through a docker stand-in, and the
 // release job's git credential helper through git itself. Further checks
-// keep release.yml and .ci/run calling one asset script, every pinned
-// action in .github/release/action-pins.txt (node24), every go.mod in
-// dependabot.yml, and every verify command pinned to release.yml on main.
+// keep release.yml and .ci/run calling one build script (.ci/run twice,
+// comparing the checksums), ci.yml running .ci/run, every pinned action in
+// .github/release/action-pins.txt (node24), every go.mod in dependabot.yml
+// (with its indirect tools allowed), and every verify command pinned to
+// release.yml on main.
 //
 // Each check also has table tests that feed it the defect it guards against.
 package imagecheck

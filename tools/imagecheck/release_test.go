@@ -72,7 +72,6 @@ const (
 	tagScript       = ".github/scripts/tag-release.sh"
 	majorScript     = ".github/scripts/move-major-tag.sh"
 	preflightScript = ".github/release/preflight.sh"
-	collectScript   = ".github/release/collect-assets.sh"
 	latestScript    = ".github/release/latest.sh"
 )
 
@@ -95,7 +94,9 @@ type releaseWorkflow struct {
 		Push             *yaml.Node `yaml:"push"`
 		WorkflowDispatch struct {
 			Inputs map[string]struct {
-				Required bool `yaml:"required"`
+				Required bool   `yaml:"required"`
+				Type     string `yaml:"type"`
+				Default  string `yaml:"default"`
 			} `yaml:"inputs"`
 		} `yaml:"workflow_dispatch"`
 	} `yaml:"on"`
@@ -131,7 +132,7 @@ func permissions(n *yaml.Node) (perms map[string]string, ok bool) {
 // image of that version exists; it publishes nothing CI did not pass; it
 // pushes a linux/amd64 and linux/arm64 image tagged X.Y.Z, X.Y and X, with
 // an SBOM and provenance, attested; it smoke-runs that image; it builds
-// and attests the CLI with GoReleaser; only then it tags the release
+// and attests the CLI with build-cli.sh; only then it tags the release
 // commit, once, creates the GitHub Release as a draft, publishes it, and
 // moves the major tag last. Each job has its own permissions, and writes
 // only what its steps need.
@@ -175,7 +176,7 @@ func checkRelease(src []byte) ([]string, error) {
 	}
 	image := find("pushes the image", usesStep("docker/build-push-action"))
 	smoke := find("runs "+smokeScript, func(j workflowJob) bool { return j.runs(smokeScript) })
-	cli := find("builds the CLI with GoReleaser", func(j workflowJob) bool { return j.runs("tool -n goreleaser") })
+	cli := find("builds the CLI with "+buildScript, func(j workflowJob) bool { return j.runs("bash " + buildScript) })
 	tag := find("runs "+tagScript, func(j workflowJob) bool { return j.runs(tagScript) })
 
 	// Order: each job waits for the ones it depends on.
@@ -200,6 +201,16 @@ func checkRelease(src []byte) ([]string, error) {
 	// (TestPreflight runs the script).
 	if j, ok := wf.Jobs[preflight]; ok && !j.runs(preflightScript) {
 		add("preflight does not run %s", preflightScript)
+	}
+	// The first release may take ghcr.io's "denied" as absence, only when
+	// asked: a boolean input, off by default, that preflight.sh gets.
+	if in, ok := wf.On.WorkflowDispatch.Inputs["first-release"]; !ok || in.Type != "boolean" || in.Default != "false" {
+		add("workflow_dispatch has no boolean first-release input with default false")
+	}
+	if j, ok := wf.Jobs[preflight]; ok && !slices.ContainsFunc(j.Steps, func(s workflowStep) bool {
+		return strings.Contains(s.Run, preflightScript) && s.Env["FIRST_RELEASE"] == "${{ inputs.first-release }}"
+	}) {
+		add("preflight does not give %s the first-release input (env FIRST_RELEASE: ${{ inputs.first-release }})", preflightScript)
 	}
 
 	// Jobs that push or publish run in the release environment, which
@@ -272,9 +283,6 @@ func checkRelease(src []byte) ([]string, error) {
 
 	// The CLI is attested before it goes anywhere.
 	if j, ok := wf.Jobs[cli]; ok {
-		if !j.runs(collectScript + " dist") {
-			add("job %s does not collect the assets with %s (the script .ci/run runs)", cli, collectScript)
-		}
 		attest := j.step(func(s workflowStep) bool {
 			return s.uses("actions/attest-build-provenance") && s.With["subject-path"] != ""
 		})
@@ -392,15 +400,16 @@ func TestReleaseWorkflowDefects(t *testing.T) {
 		{"image not gated on CI", "    needs: [preflight, ci]\n    runs-on: ubuntu-latest\n    timeout-minutes: 30", "    needs: [preflight]\n    runs-on: ubuntu-latest\n    timeout-minutes: 30", "job image runs without needing job ci"},
 		{"CI workflow not called", "uses: ./.github/workflows/ci.yml", "uses: ./.github/workflows/e2e.yml", "calls ./.github/workflows/ci.yml"},
 		{"CI before the version check", "    needs: preflight\n    uses: ./.github", "    uses: ./.github", "job ci runs without needing job preflight"},
+		{"first release by default", "        type: boolean\n        default: false", "        type: boolean\n        default: true", "no boolean first-release input"},
+		{"first-release not passed", "          FIRST_RELEASE: ${{ inputs.first-release }}\n", "", "does not give .github/release/preflight.sh the first-release input"},
 		{"no preflight script", "bash .github/release/preflight.sh", "true", "preflight does not run"},
 		{"no smoke run", "run: bash .github/scripts/smoke-image.sh", "run: echo", "runs .github/scripts/smoke-image.sh"},
 		{"smoke run of a tag", "DIGEST: ${{ needs.image.outputs.digest }}\n          WANT_VERSION", "DIGEST: latest\n          WANT_VERSION", "by the digest"},
 		{"smoke run without the version", "          WANT_VERSION: ${{ inputs.version }}\n", "", "does not give .github/scripts/smoke-image.sh the release version"},
 		{"tag before the smoke run", "needs: [preflight, ci, image, smoke, cli]", "needs: [preflight, ci, image, cli]", "job release runs without needing job smoke"},
 		{"tag before the CLI", "needs: [preflight, ci, image, smoke, cli]", "needs: [preflight, ci, image, smoke]", "job release runs without needing job cli"},
-		{"CLI not gated on CI", "    needs: [preflight, ci]\n    runs-on: ubuntu-latest\n    timeout-minutes: 25", "    needs: [preflight]\n    runs-on: ubuntu-latest\n    timeout-minutes: 25", "job cli runs without needing job ci"},
-		{"no GoReleaser", "go -C tools/release tool -n goreleaser", "echo go build", "builds the CLI with GoReleaser"},
-		{"own asset commands", "bash .github/release/collect-assets.sh dist assets", "cp -r dist assets", "does not collect the assets"},
+		{"CLI not gated on CI", "    needs: [preflight, ci]\n    runs-on: ubuntu-latest\n    # build-cli.sh", "    needs: [preflight]\n    runs-on: ubuntu-latest\n    # build-cli.sh", "job cli runs without needing job ci"},
+		{"CLI built by hand", `bash .github/release/build-cli.sh "$VERSION" assets`, "go build -o assets/ .", "builds the CLI with .github/release/build-cli.sh"},
 		{"CLI not attested", "subject-path: assets/*", "subject-name: assets", "attest the CLI files"},
 		{"no tag script", "bash .github/scripts/tag-release.sh", "git tag", "runs .github/scripts/tag-release.sh"},
 		{"release not a draft", "flags=(--draft ", "flags=(", "as a draft"},
@@ -414,7 +423,7 @@ func TestReleaseWorkflowDefects(t *testing.T) {
 		{"release job writes with GITHUB_TOKEN", "      # reads the source and pulls the (possibly still private) image.\n      contents: read", "      # reads the source and pulls the (possibly still private) image.\n      contents: write", "job release has contents: write"},
 		{"image from a cache", "          no-cache: true", "          cache-from: type=gha", "a release reads no cache"},
 		{"setup-go cache", "          cache: false", "          cache: true", "job smoke runs actions/setup-go with its cache on"},
-		{"release outside the environment", "    timeout-minutes: 15\n    environment: release\n", "    timeout-minutes: 15\n", "job release pushes or publishes outside environment: release"},
+		{"release outside the environment", "    timeout-minutes: 15\n    environment: release\n    permissions:\n      # Every write", "    timeout-minutes: 15\n    permissions:\n      # Every write", "job release pushes or publishes outside environment: release"},
 		{"image outside the environment", "    timeout-minutes: 30\n    environment: release\n", "    timeout-minutes: 30\n", "job image pushes or publishes outside environment: release"},
 		{"stored checkout credential", "          # No stored credential: git pushes with the App's token only.\n          persist-credentials: false", "          persist-credentials: true", "stored credential"},
 		{"no App token", "        uses: ./.release-action\n", "        uses: actions/create-github-app-token@v2\n", "mints no App token"},

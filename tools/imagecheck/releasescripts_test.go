@@ -3,15 +3,17 @@ package imagecheck
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // releaseScript runs a script of .github/release in dir with env added to
@@ -30,29 +32,54 @@ func releaseScript(tb testing.TB, dir string, env []string, name string, args ..
 	return stdout.String(), stderr.String(), err
 }
 
-// checkSharedAssetCommands checks that the release workflow's cli job and
-// .ci/run build with the GoReleaser of tools/release/go.mod and collect the
-// assets with the one script, on GoReleaser's dist directory: CI runs what
-// a release runs.
+// checkSharedAssetCommands checks that the release workflow and .ci/run
+// build the CLI with the one script, build-cli.sh, so that CI runs what a
+// release runs; and that .ci/run runs it twice, the second time from
+// another directory, each with its own GOCACHE, and fails unless the two
+// checksums.txt are byte-identical (cmp).
 func checkSharedAssetCommands(workflow, ciRun string) []string {
 	var problems []string
-	for name, src := range map[string]string{"release.yml": workflow, ".ci/run": ciRun} {
-		lines := strings.Split(src, "\n")
-		i := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "go -C tools/release tool -n goreleaser") })
-		j := slices.IndexFunc(lines, func(l string) bool {
-			return strings.Contains(l, "bash "+collectScript+" dist ") && !strings.HasPrefix(strings.TrimSpace(l), "#")
-		})
-		switch {
-		case i < 0:
-			problems = append(problems, name+" does not run the GoReleaser of tools/release/go.mod (go -C tools/release tool -n goreleaser)")
-		case j < 0:
-			problems = append(problems, name+" does not run bash "+collectScript+" dist ...")
-		case j < i:
-			problems = append(problems, name+" collects the assets before GoReleaser builds them")
+	var wf releaseWorkflow
+	if err := yaml.Unmarshal([]byte(workflow), &wf); err != nil {
+		return []string{"parse release.yml: " + err.Error()}
+	}
+	built := false
+	for name, j := range wf.Jobs {
+		for _, s := range j.Steps {
+			if strings.Contains(s.Run, "bash "+buildScript+" ") {
+				built = true
+			}
+			if regexp.MustCompile(`\bgo (build|install|run)\b|goreleaser`).MatchString(s.Run) {
+				problems = append(problems, "release.yml job "+name+" builds with its own commands ("+strings.TrimSpace(s.Run)+"); use "+buildScript)
+			}
 		}
 	}
-	if !strings.Contains(ciRun, `release --snapshot --clean`) {
-		problems = append(problems, ".ci/run does not run goreleaser release --snapshot --clean")
+	if !built {
+		problems = append(problems, "release.yml does not run bash "+buildScript)
+	}
+
+	var builds []string // .ci/run's lines that run the script
+	for _, l := range strings.Split(ciRun, "\n") {
+		if strings.Contains(l, "bash "+buildScript+" ") && !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			builds = append(builds, l)
+		}
+	}
+	caches := map[string]bool{}
+	for _, l := range builds {
+		if m := regexp.MustCompile(`GOCACHE=(\S+)`).FindStringSubmatch(l); m != nil {
+			caches[m[1]] = true
+		}
+	}
+	switch {
+	case len(builds) < 2:
+		problems = append(problems, fmt.Sprintf(".ci/run runs bash %s %d times, want 2 (the second to compare)", buildScript, len(builds)))
+	case len(caches) < 2:
+		problems = append(problems, ".ci/run does not give each build its own GOCACHE=...")
+	case !slices.ContainsFunc(builds, func(l string) bool { return strings.Contains(l, "cd ") }):
+		problems = append(problems, ".ci/run builds both times in one directory; build the second from a copy elsewhere (cd ...)")
+	}
+	if !regexp.MustCompile(`(?m)^[^#\n]*\bcmp \S+/checksums\.txt"? \S+/checksums\.txt`).MatchString(ciRun) {
+		problems = append(problems, ".ci/run does not compare the two checksums.txt byte for byte (cmp A/checksums.txt B/checksums.txt)")
 	}
 	return problems
 }
@@ -64,11 +91,12 @@ func TestSharedAssetCommands(t *testing.T) {
 		t.Error(p)
 	}
 	for _, tt := range []struct{ name, file, old, new, want string }{
-		{"workflow copies by hand", "release.yml", "bash .github/release/collect-assets.sh dist assets", `while read -r _ name; do cp "dist/$name" assets/; done < dist/checksums.txt #`, "release.yml does not run bash"},
-		{"CI skips the collection", ".ci/run", `bash .github/release/collect-assets.sh dist "$assets"`, `ls dist "$assets"`, ".ci/run does not run bash"},
-		{"CI builds with go build", ".ci/run", "go -C tools/release tool -n goreleaser", "command -v go", ".ci/run does not run the GoReleaser"},
-		{"workflow floats GoReleaser", "release.yml", `goreleaser="$(go -C tools/release tool -n goreleaser)"`, `goreleaser="go run github.com/goreleaser/goreleaser/v2@latest"`, "release.yml does not run the GoReleaser"},
-		{"CI without GoReleaser", ".ci/run", "release --snapshot --clean", "build --single-target", "does not run goreleaser release --snapshot"},
+		{"workflow builds by hand", "release.yml", `run: bash .github/release/build-cli.sh "$VERSION" assets`, `run: go build -o assets/app-token .`, "release.yml job cli builds with its own commands"},
+		{"workflow without the script", "release.yml", `run: bash .github/release/build-cli.sh "$VERSION" assets`, `run: mkdir assets`, "release.yml does not run bash"},
+		{"CI builds once", ".ci/run", `(cd "$rel/src" && GOCACHE="$rel/cache-b" bash .github/release/build-cli.sh`, `(cd "$rel/src" && GOCACHE="$rel/cache-b" true`, "times, want 2"},
+		{"CI shares a cache", ".ci/run", `GOCACHE="$rel/cache-b"`, `GOCACHE="$rel/cache-a"`, "its own GOCACHE"},
+		{"CI builds in one directory", ".ci/run", `(cd "$rel/src" && GOCACHE`, `(GOCACHE`, "one directory"},
+		{"CI does not compare", ".ci/run", `if ! cmp "$rel/a/checksums.txt" "$rel/b/checksums.txt"; then`, `if false; then`, "byte for byte"},
 	} {
 		w, c := wf, ci
 		if tt.file == "release.yml" {
@@ -94,143 +122,92 @@ func contractAssets(tb testing.TB) []string {
 	return names
 }
 
-// TestAssetContract checks that .goreleaser.yaml makes exactly the names
-// of .github/release/assets.txt: app-token_OS_ARCH for its matrix, .exe on
-// windows (GoReleaser adds the binary's extension to a bare binary's name),
-// and checksums.txt.
-func TestAssetContract(t *testing.T) {
-	t.Parallel()
-	b, problems, err := checkGoreleaser([]byte(repoFile(t, ".goreleaser.yaml")))
-	if err != nil || len(problems) > 0 {
-		t.Fatalf("checkGoreleaser() = %q, %v; see TestGoreleaserConfig", problems, err)
-	}
-	want := []string{"checksums.txt"}
-	for _, goos := range b.Goos {
-		for _, goarch := range b.Goarch {
-			name := b.Binary + "_" + goos + "_" + goarch
-			if goos == "windows" {
-				name += ".exe"
-			}
-			want = append(want, name)
-		}
-	}
-	slices.Sort(want)
-	got := slices.Sorted(slices.Values(contractAssets(t)))
-	if !slices.Equal(got, want) {
-		t.Errorf(".github/release/assets.txt = %q, want the names .goreleaser.yaml makes, %q", got, want)
-	}
-}
-
-// fakeDist writes a GoReleaser dist directory as v2.17.0 leaves it for
-// formats: [binary] (each binary under <build>_<os>_<arch>[_v1]/, listed
-// twice in artifacts.json: as built and under its release name), for the
-// names of assets.txt. Each binary is a shell script that prints version.
-// It returns the directory holding dist.
-func fakeDist(tb testing.TB, version string, names []string) string {
+// fakeAssets writes an assets directory as build-cli.sh leaves it, for
+// names: each binary a shell script that prints "app-token VERSION", and
+// checksums.txt. It returns the directory.
+func fakeAssets(tb testing.TB, version string, names []string) string {
 	tb.Helper()
-	dir := tb.TempDir()
-	type artifact struct {
-		Name string `json:"name"`
-		Path string `json:"path"`
-		Type string `json:"type"`
+	dir := filepath.Join(tb.TempDir(), "assets")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		tb.Fatal(err)
 	}
-	var arts []artifact
 	var sums strings.Builder
 	for _, name := range names {
 		if name == "checksums.txt" {
 			continue
 		}
-		build := strings.TrimSuffix(name, ".exe") + "_v1"
-		bin := "app-token" + filepath.Ext(name)
-		rel := filepath.Join("dist", build, bin)
 		body := fmt.Sprintf("#!/bin/sh\necho 'app-token %s'\n", version)
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, rel), []byte(body), 0o755); err != nil {
-			tb.Fatal(err)
-		}
+		writeFile(tb, filepath.Join(dir, name), body)
 		sum := sha256.Sum256([]byte(body))
 		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(sum[:]), name)
-		arts = append(arts, artifact{bin, rel, "Binary"}, artifact{name, rel, "Binary"})
 	}
-	if err := os.WriteFile(filepath.Join(dir, "dist", "checksums.txt"), []byte(sums.String()), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	arts = append(arts, artifact{"checksums.txt", "dist/checksums.txt", "Checksum"})
-	b, _ := json.Marshal(arts)
-	if err := os.WriteFile(filepath.Join(dir, "dist", "artifacts.json"), b, 0o644); err != nil {
-		tb.Fatal(err)
-	}
+	writeFile(tb, filepath.Join(dir, "checksums.txt"), sums.String())
 	return dir
 }
 
-// TestCollectAssets runs collect-assets.sh on GoReleaser's layout: it
-// finds each binary through artifacts.json, copies it under its release
-// name, and refuses a missing or extra asset, a wrong checksum and a binary
-// that prints another version. .ci/run runs it on GoReleaser's real output.
-func TestCollectAssets(t *testing.T) {
-	if _, err := exec.LookPath("jq"); err != nil {
-		t.Skip("no jq")
-	}
+// TestCheckAssets runs check-assets.sh, the last step of build-cli.sh, on
+// assets directories with one defect each: it refuses a missing or extra
+// asset, a binary that checksums.txt does not name, a wrong checksum, a
+// malformed line and a binary that prints another version.
+// TestBuildCLI runs it on the real build.
+func TestCheckAssets(t *testing.T) {
 	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
-		t.Skip("collect-assets.sh runs the linux binary of this machine")
+		t.Skip("check-assets.sh runs the linux binary of this machine")
 	}
 	t.Parallel()
 	const version = "v1.2.3"
 	names := contractAssets(t)
 	host := "app-token_linux_" + runtime.GOARCH
+	drop := func(name string) []string {
+		return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == name })
+	}
 	tests := []struct {
 		name  string
 		names []string
-		edit  func(dist string)
+		edit  func(dir string)
 		want  string // in stderr; "" for success
 	}{
-		{"as GoReleaser leaves it", names, nil, ""},
-		{"a platform missing", slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "app-token_darwin_arm64" }), nil, "differ from .github/release/assets.txt"},
+		{"as build-cli.sh leaves it", names, nil, ""},
+		{"a platform missing", drop("app-token_darwin_arm64"), nil, "differ from .github/release/assets.txt"},
 		{"an extra platform", append(slices.Clone(names), "app-token_linux_riscv64"), nil, "differ from .github/release/assets.txt"},
-		{"a binary changed after the checksums", names, func(dist string) {
-			appendFile(t, filepath.Join(dist, "app-token_windows_amd64_v1", "app-token.exe"), "tampered\n")
+		{"a binary without a checksum", names, func(dir string) {
+			sums, _ := os.ReadFile(filepath.Join(dir, "checksums.txt"))
+			var kept []string
+			for _, l := range strings.SplitAfter(string(sums), "\n") {
+				if !strings.HasSuffix(l, "  app-token_windows_arm64.exe\n") {
+					kept = append(kept, l)
+				}
+			}
+			writeFile(t, filepath.Join(dir, "checksums.txt"), strings.Join(kept, ""))
+		}, "checksums.txt does not name exactly"},
+		{"a binary changed after the checksums", names, func(dir string) {
+			appendFile(t, filepath.Join(dir, "app-token_windows_amd64.exe"), "tampered\n")
 		}, "sha256sum --check failed"},
-		{"another version", names, func(dist string) {
-			p := filepath.Join(dist, host+"_v1", "app-token")
+		{"a line that is not SHA256 NAME", names, func(dir string) {
+			appendFile(t, filepath.Join(dir, "checksums.txt"), "md5:0  app-token_plan9_amd64\n")
+		}, "not SHA256 NAME"},
+		{"another version", names, func(dir string) {
+			p := filepath.Join(dir, host)
 			b, _ := os.ReadFile(p)
 			writeFile(t, p, strings.Replace(string(b), version, version+"-rc.1", 1))
-			rewriteSum(t, dist, host, p)
+			rewriteSum(t, dir, host, p)
 		}, "want " + version},
-		{"a name artifacts.json lacks", names, func(dist string) {
-			appendFile(t, filepath.Join(dist, "checksums.txt"), strings.Repeat("0", 64)+"  app-token_plan9_amd64\n")
-		}, "artifacts.json names no artifact app-token_plan9_amd64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			dir := fakeDist(t, version, tt.names)
+			dir := fakeAssets(t, version, tt.names)
 			if tt.edit != nil {
-				tt.edit(filepath.Join(dir, "dist"))
+				tt.edit(dir)
 			}
-			_, stderr, err := releaseScript(t, dir, nil, "collect-assets.sh", "dist", "assets", version)
+			_, stderr, err := releaseScript(t, filepath.Dir(dir), nil, "check-assets.sh", "assets", version)
 			switch {
 			case tt.want == "" && err != nil:
-				t.Fatalf("collect-assets.sh: %v\n%s", err, stderr)
+				t.Fatalf("check-assets.sh: %v\n%s", err, stderr)
 			case tt.want != "" && err == nil:
-				t.Fatalf("collect-assets.sh succeeded, want an error containing %q", tt.want)
+				t.Fatalf("check-assets.sh succeeded, want an error containing %q", tt.want)
 			case tt.want != "" && !strings.Contains(stderr, tt.want):
-				t.Fatalf("collect-assets.sh stderr = %s, want it to contain %q", stderr, tt.want)
-			}
-			if tt.want != "" {
-				return
-			}
-			entries, err := os.ReadDir(filepath.Join(dir, "assets"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, e := range entries {
-				got = append(got, e.Name())
-			}
-			if want := slices.Sorted(slices.Values(names)); !slices.Equal(got, want) {
-				t.Errorf("assets = %q, want %q", got, want)
+				t.Fatalf("check-assets.sh stderr = %s, want it to contain %q", stderr, tt.want)
 			}
 		})
 	}
@@ -252,15 +229,15 @@ func appendFile(tb testing.TB, p, s string) {
 	writeFile(tb, p, string(b)+s)
 }
 
-// rewriteSum sets name's line of dist/checksums.txt to the SHA-256 of p.
-func rewriteSum(tb testing.TB, dist, name, p string) {
+// rewriteSum sets name's line of dir/checksums.txt to the SHA-256 of p.
+func rewriteSum(tb testing.TB, dir, name, p string) {
 	tb.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	sum := sha256.Sum256(b)
-	sums, err := os.ReadFile(filepath.Join(dist, "checksums.txt"))
+	sums, err := os.ReadFile(filepath.Join(dir, "checksums.txt"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -270,7 +247,7 @@ func rewriteSum(tb testing.TB, dist, name, p string) {
 			lines[i] = hex.EncodeToString(sum[:]) + "  " + name
 		}
 	}
-	writeFile(tb, filepath.Join(dist, "checksums.txt"), strings.Join(lines, "\n"))
+	writeFile(tb, filepath.Join(dir, "checksums.txt"), strings.Join(lines, "\n"))
 }
 
 // TestLatest runs latest.sh against a local origin: only the highest
@@ -341,6 +318,8 @@ exit "${FAKE_DOCKER_EXIT:-0}"
 // TestPreflight runs preflight.sh with gh and docker stand-ins: it passes
 // only when each check answers "not found", sees a draft release, and
 // stops on any other failure (an auth or network error is not absence).
+// The first release (FIRST_RELEASE=true) may take ghcr.io's "denied" as
+// absence, only in a repository with no v* tag and no release.
 func TestPreflight(t *testing.T) {
 	t.Parallel()
 	const image = "ghcr.io/octo-org/app-token"
@@ -349,6 +328,8 @@ func TestPreflight(t *testing.T) {
 		"FAKE_REFS=refs/tags/v1.2.30\n", "FAKE_RELEASES=v1.2.2 false\nv1.3.0-rc.1 true\n",
 		"FAKE_DOCKER_OUT=ERROR: REF: not found", "FAKE_DOCKER_EXIT=1",
 	}
+	// The first release: no tag, no release, and the workflow's input.
+	firstRelease := []string{"FIRST_RELEASE=true", "FAKE_REFS=", "FAKE_RELEASES="}
 	tests := []struct {
 		name    string
 		version string
@@ -365,6 +346,13 @@ func TestPreflight(t *testing.T) {
 		{"image exists", "v1.2.3", []string{"FAKE_DOCKER_OUT=Name: REF", "FAKE_DOCKER_EXIT=0"}, "the image " + image + ":1.2.3 already exists"},
 		{"registry refuses", "v1.2.3", []string{"FAKE_DOCKER_OUT=ERROR: failed to authorize: denied", "FAKE_DOCKER_EXIT=1"}, "could not tell whether"},
 		{"registry unreachable", "v1.2.3", []string{"FAKE_DOCKER_OUT=ERROR: dial tcp: lookup ghcr.io: no such host", "FAKE_DOCKER_EXIT=1"}, "could not tell whether"},
+		{"registry denies: maybe the first release", "v1.2.3", []string{"FAKE_DOCKER_OUT=ERROR: failed to authorize: denied", "FAKE_DOCKER_EXIT=1"}, "start the workflow with first-release: true"},
+		{"first release, package not there", "v1.0.0", append(slices.Clone(firstRelease), "FAKE_DOCKER_OUT=ERROR: failed to authorize: denied", "FAKE_DOCKER_EXIT=1"), ""},
+		{"first release, image not found", "v1.0.0", firstRelease, ""},
+		{"first release, but a tag exists", "v1.0.0", append(slices.Clone(firstRelease), "FAKE_REFS=refs/tags/v0.9.0\n", "FAKE_DOCKER_OUT=ERROR: failed to authorize: denied", "FAKE_DOCKER_EXIT=1"), "has released before"},
+		{"first release, but a release exists", "v1.0.0", append(slices.Clone(firstRelease), "FAKE_RELEASES=v0.9.0 true\n", "FAKE_DOCKER_OUT=ERROR: failed to authorize: denied", "FAKE_DOCKER_EXIT=1"), "has released before"},
+		{"first release, registry unreachable", "v1.0.0", append(slices.Clone(firstRelease), "FAKE_DOCKER_OUT=ERROR: dial tcp: lookup ghcr.io: no such host", "FAKE_DOCKER_EXIT=1"), "could not tell whether"},
+		{"first release, image exists", "v1.0.0", append(slices.Clone(firstRelease), "FAKE_DOCKER_OUT=Name: REF", "FAKE_DOCKER_EXIT=0"), "already exists"},
 	}
 	tools := fakeTools(t)
 	for _, tt := range tests {

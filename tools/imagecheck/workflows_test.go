@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -276,18 +277,89 @@ func TestCheckPinsDefects(t *testing.T) {
 
 // dependabotUpdate is one entry of dependabot.yml's updates.
 type dependabotUpdate struct {
-	Ecosystem   string   `yaml:"package-ecosystem"`
-	Directory   string   `yaml:"directory"`
-	Directories []string `yaml:"directories"`
+	Ecosystem   string            `yaml:"package-ecosystem"`
+	Directory   string            `yaml:"directory"`
+	Directories []string          `yaml:"directories"`
+	Allow       []dependabotAllow `yaml:"allow"`
 	Schedule    struct {
 		Interval string `yaml:"interval"`
 	} `yaml:"schedule"`
 }
 
+// dependabotAllow is one rule of an update's allow list.
+type dependabotAllow struct {
+	DependencyType string `yaml:"dependency-type"`
+	DependencyName string `yaml:"dependency-name"`
+}
+
+// covers reports whether the update is for the directory dir.
+func (u dependabotUpdate) covers(dir string) bool {
+	return u.Directory == dir || slices.Contains(u.Directories, dir)
+}
+
+// allowsAll reports whether the update proposes every requirement, the
+// `// indirect` ones too: "dependency-type: all" with no dependency-name
+// (https://docs.github.com/en/code-security/dependabot/working-with-dependabot/dependabot-options-reference#allow--).
+// With no allow list, Dependabot's Go updater skips indirect requirements.
+func (u dependabotUpdate) allowsAll() bool {
+	return slices.ContainsFunc(u.Allow, func(a dependabotAllow) bool {
+		return a.DependencyType == "all" && (a.DependencyName == "" || a.DependencyName == "*")
+	})
+}
+
+// indirectTools returns the modules of a go.mod's `tool` lines that it
+// requires `// indirect`, as go mod tidy writes them for a tool that no
+// package of the module imports: the tools Dependabot does not update
+// unless allowed.
+func indirectTools(gomod string) []string {
+	indirect := map[string]bool{} // required module path -> // indirect
+	var tools []string
+	block := ""
+	for _, line := range strings.Split(gomod, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == ")":
+			block = ""
+			continue
+		case strings.HasSuffix(line, "(") && len(strings.Fields(line)) == 2:
+			block = strings.Fields(line)[0]
+			continue
+		}
+		verb, rest := block, line
+		if block == "" {
+			verb, rest, _ = strings.Cut(line, " ")
+		}
+		f := strings.Fields(rest)
+		switch {
+		case verb == "require" && len(f) >= 2:
+			indirect[f[0]] = strings.Contains(rest, "// indirect")
+		case verb == "tool" && len(f) >= 1:
+			tools = append(tools, f[0])
+		}
+	}
+	var mods []string
+	for _, tool := range tools {
+		best := ""
+		for mod := range indirect {
+			if (tool == mod || strings.HasPrefix(tool, mod+"/")) && len(mod) > len(best) {
+				best = mod
+			}
+		}
+		if best != "" && indirect[best] && !slices.Contains(mods, best) {
+			mods = append(mods, best)
+		}
+	}
+	slices.Sort(mods)
+	return mods
+}
+
 // checkDependabot checks that dependabot.yml updates the Go modules, the
 // Dockerfile's base image and the workflows' actions, and every Go module
-// of modDirs ("/", "/tools", ...): a pin Dependabot cannot see goes stale.
-func checkDependabot(src []byte, modDirs []string) ([]string, error) {
+// of mods (directory as dependabot.yml writes it, "/" or "/tools" -> the
+// text of its go.mod): a pin Dependabot cannot see goes stale. A module
+// whose tools are `// indirect` requirements must be in an update that
+// allows dependency-type all, or Dependabot never proposes the tools.
+func checkDependabot(src []byte, mods map[string]string) ([]string, error) {
 	var cfg struct {
 		Version int                `yaml:"version"`
 		Updates []dependabotUpdate `yaml:"updates"`
@@ -304,34 +376,30 @@ func checkDependabot(src []byte, modDirs []string) ([]string, error) {
 		switch {
 		case i < 0:
 			problems = append(problems, "no update for "+eco)
-		case cfg.Updates[i].Directory != "/" && !slices.Contains(cfg.Updates[i].Directories, "/"):
+		case !slices.ContainsFunc(cfg.Updates, func(u dependabotUpdate) bool { return u.Ecosystem == eco && u.covers("/") }):
 			problems = append(problems, eco+" directory is "+quote(cfg.Updates[i].Directory)+", want /")
 		case cfg.Updates[i].Schedule.Interval == "":
 			problems = append(problems, eco+" has no schedule.interval")
 		}
 	}
-	seen := map[string]bool{}
-	for _, u := range cfg.Updates {
-		if u.Ecosystem == "gomod" {
-			seen[u.Directory] = true
-			for _, d := range u.Directories {
-				seen[d] = true
-			}
-		}
-	}
-	for _, d := range modDirs {
-		if !seen[d] {
+	for _, d := range slices.Sorted(maps.Keys(mods)) {
+		i := slices.IndexFunc(cfg.Updates, func(u dependabotUpdate) bool { return u.Ecosystem == "gomod" && u.covers(d) })
+		if i < 0 {
 			problems = append(problems, "no gomod update for the module in "+d)
+			continue
+		}
+		if tools := indirectTools(mods[d]); len(tools) > 0 && !cfg.Updates[i].allowsAll() {
+			problems = append(problems, fmt.Sprintf("the gomod update for %s does not allow dependency-type: all; Dependabot skips its indirect tool modules %s", d, strings.Join(tools, ", ")))
 		}
 	}
 	return problems, nil
 }
 
-// goModDirs returns the directories of the repository's go.mod files, as
-// dependabot.yml writes them ("/", "/tools").
-func goModDirs(tb testing.TB) []string {
+// goMods returns the repository's go.mod files by directory, as
+// dependabot.yml writes it ("/", "/tools"), with their text.
+func goMods(tb testing.TB) map[string]string {
 	tb.Helper()
-	var dirs []string
+	mods := map[string]string{}
 	err := filepath.WalkDir(repoRoot, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -339,34 +407,43 @@ func goModDirs(tb testing.TB) []string {
 		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "dist") {
 			return filepath.SkipDir
 		}
-		if d.Name() == "go.mod" {
-			rel, err := filepath.Rel(repoRoot, filepath.Dir(p))
-			if err != nil {
-				return err
-			}
-			dirs = append(dirs, strings.TrimSuffix("/"+filepath.ToSlash(rel), "/."))
+		if d.Name() != "go.mod" {
+			return nil
 		}
+		rel, err := filepath.Rel(repoRoot, filepath.Dir(p))
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dir := "/" + filepath.ToSlash(rel)
+		if rel == "." {
+			dir = "/"
+		}
+		mods[dir] = string(b)
 		return nil
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for i, d := range dirs {
-		if d == "" || d == "/." {
-			dirs[i] = "/"
-		}
-	}
-	return dirs
+	return mods
 }
 
 func TestDependabot(t *testing.T) {
 	t.Parallel()
 	src := repoFile(t, ".github/dependabot.yml")
-	mods := goModDirs(t)
-	for _, want := range []string{"/", "/tools", "/tools/release"} {
-		if !slices.Contains(mods, want) {
-			t.Fatalf("goModDirs() = %q, want it to contain %s", mods, want)
+	mods := goMods(t)
+	for _, want := range []string{"/", "/tools"} {
+		if _, ok := mods[want]; !ok {
+			t.Fatalf("goMods() = %q, want it to contain %s", slices.Sorted(maps.Keys(mods)), want)
 		}
+	}
+	// The tools module's tools are indirect requirements: the case the
+	// allow rule is for.
+	if got := indirectTools(mods["/tools"]); !slices.Contains(got, "github.com/rhysd/actionlint") {
+		t.Errorf("indirectTools(tools/go.mod) = %q, want it to contain github.com/rhysd/actionlint", got)
 	}
 	problems, err := checkDependabot([]byte(src), mods)
 	if err != nil {
@@ -380,10 +457,11 @@ func TestDependabot(t *testing.T) {
 		t.Parallel()
 		for _, tt := range []struct{ old, new, want string }{
 			{"package-ecosystem: docker", "package-ecosystem: pip", "no update for docker"},
-			{"package-ecosystem: gomod", "package-ecosystem: npm", "no update for gomod"},
+			{"package-ecosystem: gomod\n    directory: /\n", "package-ecosystem: npm\n    directory: /\n", "no gomod update for the module in /"},
 			{"package-ecosystem: github-actions\n    directory: /", "package-ecosystem: github-actions\n    directory: /.github", "github-actions directory"},
-			{"      - /tools/release\n", "", "no gomod update for the module in /tools/release"},
-			{"      - /tools\n", "", "no gomod update for the module in /tools"},
+			{"    directory: /tools\n", "    directory: /cmd\n", "no gomod update for the module in /tools"},
+			{"    allow:\n      - dependency-type: all\n", "", "the gomod update for /tools does not allow dependency-type: all"},
+			{"      - dependency-type: all\n", "      - dependency-type: direct\n", "does not allow dependency-type: all"},
 		} {
 			problems, err := checkDependabot([]byte(mutate(t, "dependabot.yml", src, tt.old, tt.new)), mods)
 			if err != nil {
@@ -391,6 +469,24 @@ func TestDependabot(t *testing.T) {
 			}
 			if !hasProblem(problems, tt.want) {
 				t.Errorf("checkDependabot(%q -> %q) = %q, want one containing %q", tt.old, tt.new, problems, tt.want)
+			}
+		}
+	})
+
+	t.Run("indirect tools", func(t *testing.T) {
+		t.Parallel()
+		for _, tt := range []struct {
+			name, gomod string
+			want        []string
+		}{
+			{"tool block, indirect", "module m\n\nrequire (\n\tgolang.org/x/vuln v1.9.0 // indirect\n)\n\ntool (\n\tgolang.org/x/vuln/cmd/govulncheck\n)\n", []string{"golang.org/x/vuln"}},
+			{"one-line tool and require", "module m\nrequire honnef.co/go/tools v0.8.2 // indirect\ntool honnef.co/go/tools/cmd/staticcheck\n", []string{"honnef.co/go/tools"}},
+			{"direct requirement", "module m\nrequire golang.org/x/vuln v1.9.0\ntool golang.org/x/vuln/cmd/govulncheck\n", nil},
+			{"no tools", "module m\nrequire golang.org/x/vuln v1.9.0 // indirect\n", nil},
+			{"longest module wins", "module m\nrequire (\n\tgolang.org/x v0.1.0\n\tgolang.org/x/tools v0.52.0 // indirect\n)\ntool golang.org/x/tools/cmd/stringer\n", []string{"golang.org/x/tools"}},
+		} {
+			if got := indirectTools(tt.gomod); !slices.Equal(got, tt.want) {
+				t.Errorf("%s: indirectTools() = %q, want %q", tt.name, got, tt.want)
 			}
 		}
 	})
