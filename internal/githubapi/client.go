@@ -428,10 +428,6 @@ func (c *Client) now() time.Time {
 	return time.Now()
 }
 
-func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	return transport.Sleep(ctx, c.Sleep, d)
-}
-
 // backoff returns the wait before retry n (from 1): BaseBackoff doubled
 // per retry, ±25 % so that many runners do not retry in step.
 func (c *Client) backoff(n int) time.Duration {
@@ -487,11 +483,4 @@ func statusText(resp *response) string {
 		s += " (request ID " + id + ")"
 	}
 	return s
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }
