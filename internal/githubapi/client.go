@@ -99,6 +99,10 @@ type request struct {
 	// fresh marks a request made with a token minted moments ago: a 401
 	// or 403 is asked again for a few seconds.
 	fresh bool
+	// unanswered is set by [Client.do] when an attempt got no answer
+	// after it may have reached the server (a timeout, a reset
+	// connection): the server may have done what it asked.
+	unanswered bool
 }
 
 // response is a completed HTTP exchange with its body read.
@@ -214,6 +218,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		case errors.As(err, &tf):
 			outcome = tf.Error()
 			te := fail().With(tf, attempts)
+			if tf.Kind == TransportTimeout || tf.Kind == TransportOther {
+				r.unanswered = true
+			}
 			if tf.Kind == TransportDNS {
 				dnsFailures++
 			}
