@@ -49,11 +49,19 @@ type server struct {
 	mu      sync.Mutex
 	replies []reply
 	reqs    []seen
+	arrived chan struct{} // closed as the first request arrives; may be nil
 }
 
 func startServer(tb testing.TB, replies ...reply) *server {
 	tb.Helper()
-	s := &server{replies: replies}
+	return startServerArrived(tb, nil, replies...)
+}
+
+// startServerArrived is startServer that closes arrived as the first
+// request arrives, for a test that acts while a request is in flight.
+func startServerArrived(tb testing.TB, arrived chan struct{}, replies ...reply) *server {
+	tb.Helper()
+	s := &server{replies: replies, arrived: arrived}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.Close)
 	return s
@@ -64,6 +72,9 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	rep := s.replies[min(len(s.reqs), len(s.replies)-1)]
 	s.reqs = append(s.reqs, seen{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Clone(), string(body)})
+	if s.arrived != nil && len(s.reqs) == 1 {
+		close(s.arrived)
+	}
 	s.mu.Unlock()
 	switch {
 	case rep.reset:
@@ -542,16 +553,18 @@ func TestRateLimitUntilTheDeadline(t *testing.T) {
 	defer cancel()
 	var waits []Wait
 	c.OnWait = func(w Wait) { waits = append(waits, w) }
-	start := time.Now()
 	_, err := c.GetApp(ctx)
+	// How many 1 s waits fit depends on the machine's speed; that the
+	// client stops short of the deadline, not at it, does not.
+	early := ctx.Err() == nil
 	if rl, ok := errors.AsType[*RateLimitError](err); !ok || rl.Wait != time.Second {
 		t.Fatalf("GetApp() error = %v, want a *RateLimitError asking for 1s", err)
 	}
-	if took := time.Since(start); took > 2400*time.Millisecond {
-		t.Errorf("GetApp() took %v, want it to fail before the deadline, not at it", took)
+	if !early {
+		t.Errorf("GetApp() returned at the deadline, want it to fail as soon as a wait would pass it")
 	}
-	if n := len(srv.requests()); n != 3 || len(waits) != 2 {
-		t.Errorf("server got %d requests after %d waits, want 3 after 2", n, len(waits))
+	if n := len(srv.requests()); len(waits) == 0 || n != len(waits)+1 {
+		t.Errorf("server got %d requests after %d waits, want one more request than waits, and a wait", n, len(waits))
 	}
 	for i, w := range waits {
 		if w.Left <= 0 || w.Left > 2500*time.Millisecond || w.Reason != "GitHub's secondary rate limit" {
@@ -734,9 +747,11 @@ func TestTimeouts(t *testing.T) {
 			wantErr: []string{"GET /app: request to 127.0.0.1:", " timed out after 2 attempts: no response within 50ms"},
 		},
 		{
+			// The answer must beat the timeout that ended the blocked
+			// attempt: a second, whatever the machine's load.
 			name:           "request timeout then success",
 			replies:        []reply{{block: true}, {body: appJSON}},
-			requestTimeout: 50 * time.Millisecond, attempts: 2,
+			requestTimeout: time.Second, attempts: 2,
 		},
 		{
 			name:       "deadline during a request",
@@ -747,8 +762,9 @@ func TestTimeouts(t *testing.T) {
 		},
 		{
 			name:       "deadline during a backoff",
+			// The 503 must come before the deadline: a second.
 			replies:    []reply{{status: 503, header: map[string]string{"X-GitHub-Request-Id": "AB:CD"}}},
-			ctxTimeout: 100 * time.Millisecond, sleep: waitSleep, attempts: 1,
+			ctxTimeout: time.Second, sleep: waitSleep, attempts: 1,
 			wantErr: []string{" timed out after 1 attempt (last: 503 (request ID AB:CD)): context deadline exceeded"},
 			wantCtx: true,
 		},
@@ -768,11 +784,10 @@ func TestTimeouts(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tt.ctxTimeout)
 				defer cancel()
 			}
-			start := time.Now()
+			// A blocked reply that outlived the client's patience would
+			// answer an empty 200 after 10 s, which the checks below tell
+			// from a timeout; no check of the time taken is needed.
 			_, err := c.GetApp(ctx)
-			if took := time.Since(start); took > 5*time.Second {
-				t.Errorf("GetApp() took %v, want it to give up quickly", took)
-			}
 			if n := len(srv.requests()); n != tt.attempts {
 				t.Errorf("server got %d requests, want %d", n, tt.attempts)
 			}
@@ -1085,7 +1100,8 @@ func TestRealSleep(t *testing.T) {
 		c.Debugf = func(string, ...any) { time.AfterFunc(20*time.Millisecond, cancel) }
 		start := time.Now()
 		_, err := c.GetApp(ctx)
-		if took := time.Since(start); took > 5*time.Second {
+		// Far below the backoff's hour: only that the wait ends is tested.
+		if took := time.Since(start); took > time.Minute {
 			t.Errorf("GetApp() took %v, want it to end with the context", took)
 		}
 		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), " canceled after 1 attempt (last: 502)") {
