@@ -761,8 +761,8 @@ func TestTimeouts(t *testing.T) {
 			wantCtx: true,
 		},
 		{
-			name:       "deadline during a backoff",
 			// The 503 must come before the deadline: a second.
+			name:       "deadline during a backoff",
 			replies:    []reply{{status: 503, header: map[string]string{"X-GitHub-Request-Id": "AB:CD"}}},
 			ctxTimeout: time.Second, sleep: waitSleep, attempts: 1,
 			wantErr: []string{" timed out after 1 attempt (last: 503 (request ID AB:CD)): context deadline exceeded"},
