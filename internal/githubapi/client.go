@@ -99,10 +99,19 @@ type request struct {
 	// fresh marks a request made with a token minted moments ago: a 401
 	// or 403 is asked again for a few seconds.
 	fresh bool
-	// unanswered is set by [Client.do] when an attempt got no answer
+	// unanswered is set by [Client.send] when an attempt got no answer
 	// after it may have reached the server (a timeout, a reset
 	// connection): the server may have done what it asked.
 	unanswered bool
+}
+
+// failed notes in r whether the attempt that failed with f may have
+// reached the server (see unanswered), and returns f.
+func (r *request) failed(f *transport.Failure) *transport.Failure {
+	if f.Kind == TransportTimeout || f.Kind == TransportOther {
+		r.unanswered = true
+	}
+	return f
 }
 
 // response is a completed HTTP exchange with its body read.
@@ -218,9 +227,6 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		case errors.As(err, &tf):
 			outcome = tf.Error()
 			te := fail().With(tf, attempts)
-			if tf.Kind == TransportTimeout || tf.Kind == TransportOther {
-				r.unanswered = true
-			}
 			if tf.Kind == TransportDNS {
 				dnsFailures++
 			}
@@ -336,7 +342,7 @@ func (c *Client) send(ctx context.Context, hc *http.Client, r *request, target, 
 	for redirects := 0; ; redirects++ {
 		resp, err = hc.Do(req)
 		if err != nil {
-			return nil, classify(actx, timeout, err)
+			return nil, r.failed(classify(actx, timeout, err))
 		}
 		next, err := redirectTarget(req, resp)
 		if err != nil || next == nil {
@@ -355,7 +361,7 @@ func (c *Client) send(ctx context.Context, hc *http.Client, r *request, target, 
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize+1))
 	if err != nil {
-		return nil, classify(actx, timeout, err)
+		return nil, r.failed(classify(actx, timeout, err))
 	}
 	if len(data) > maxBodySize {
 		return nil, &permanentError{fmt.Errorf("%d response larger than %d bytes", resp.StatusCode, maxBodySize)}
