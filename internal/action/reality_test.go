@@ -185,8 +185,10 @@ func TestCancelledMint(t *testing.T) {
 		// post step; skipRevoke sets skip-token-revoke.
 		revokeFails int
 		skipRevoke  bool
+		// minted: GitHub minted a token, which the grace lets arrive.
+		minted bool
 	}{
-		{name: "token arrives within the grace", fault: githubapitest.Fault{Delay: time.Second}},
+		{name: "token arrives within the grace", fault: githubapitest.Fault{Delay: time.Second}, minted: true},
 		// The one attempt would outlive any test: the step gives up when
 		// the grace ends (6.5 s), not when GitHub would answer. within
 		// only has to be far below the hour.
@@ -196,10 +198,10 @@ func TestCancelledMint(t *testing.T) {
 		// but the step ended because the job was cancelled.
 		{name: "server errors in the grace", fault: githubapitest.Fault{Delay: 100 * time.Millisecond, Status: 500, Count: -1}},
 		// The main step cannot revoke the late token: the post step does.
-		{name: "late token's revocation fails", fault: githubapitest.Fault{Delay: time.Second}, revokeFails: 4},
+		{name: "late token's revocation fails", fault: githubapitest.Fault{Delay: time.Second}, revokeFails: 4, minted: true},
 		// Nobody received it, so skip-token-revoke does not keep it.
 		{name: "late token's revocation fails, with skip-token-revoke", fault: githubapitest.Fault{Delay: time.Second},
-			revokeFails: 4, skipRevoke: true},
+			revokeFails: 4, skipRevoke: true, minted: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,6 +235,9 @@ func TestCancelledMint(t *testing.T) {
 			}
 			if tt.revokeFails > 0 && (r.state["token"] == "" || r.state["unused"] != "true") {
 				t.Errorf("state %v, want the unrevoked token saved and marked unused", keysOf(r.state))
+			}
+			if n := len(h.srv.Tokens()); (n > 0) != tt.minted {
+				t.Errorf("%d tokens minted, want a token %t", n, tt.minted)
 			}
 			// The post step runs after a cancellation too.
 			h.loadState()
