@@ -50,6 +50,9 @@ func TestDebugLog(t *testing.T) {
 			h.env["RUNNER_DEBUG"] = "1"
 			maps.Copy(h.env, tt.env)
 			for _, f := range tt.faults {
+				if f.Delay > 0 {
+					h.requestTimeout = hungAttempt
+				}
 				h.srv.InjectFault(f)
 			}
 			main := h.runTracked(false)

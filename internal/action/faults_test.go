@@ -62,6 +62,9 @@ func TestFaults(t *testing.T) {
 			t.Run(ep.name+"/"+f.name, func(t *testing.T) {
 				t.Parallel()
 				h := newHarness(t, testWorld(t))
+				if f.fault.Delay > 0 {
+					h.requestTimeout = hungAttempt
+				}
 				ff := f.fault
 				ff.Method, ff.Path = ep.method, ep.path
 				if ff.Status == 200 && ep.status != 200 {
@@ -117,6 +120,9 @@ func TestFaults(t *testing.T) {
 			if ff.Status == 200 {
 				ff.Status = 204
 			}
+			if ff.Delay > 0 {
+				h.requestTimeout = hungAttempt
+			}
 			h.srv.InjectFault(ff)
 			r := h.run(true)
 			if r.err != nil {
@@ -128,6 +134,32 @@ func TestFaults(t *testing.T) {
 				t.Errorf("post log = %q, want exactly one of revoked or a warning", redactSecrets(h, r.log))
 			}
 		})
+	}
+}
+
+// TestRevokeAnswerLost checks the post step when GitHub revokes the token
+// but its answer never arrives (the attempt's timeout ended the wait, or
+// the connection broke): the retry's 401 means the first attempt worked,
+// so the log says the token was revoked, not that it was already gone.
+func TestRevokeAnswerLost(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, testWorld(t))
+	if r := h.run(false); r.err != nil {
+		t.Fatalf("main step: %v", r.err)
+	}
+	h.loadState()
+	h.srv.InjectFault(githubapitest.Fault{Method: "DELETE", Path: revokePath, Lost: true})
+	r := h.run(true)
+	if r.err != nil || !strings.Contains(r.log, "Token revoked") || strings.Contains(r.log, "::warning::") {
+		t.Errorf("post step: error = %v, log:\n%s\nwant \"Token revoked\" and no warning", r.err, redactSecrets(h, r.log))
+	}
+	if n := h.srv.Count("DELETE", revokePath); n != 2 {
+		t.Errorf("DELETE %s attempts = %d, want 2 (the lost answer, then GitHub's 401)", revokePath, n)
+	}
+	for _, tok := range h.srv.Tokens() {
+		if !tok.Revoked {
+			t.Errorf("a token of installation %d is live after the post step", tok.InstallationID)
+		}
 	}
 }
 

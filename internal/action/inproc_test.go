@@ -37,7 +37,9 @@ type harness struct {
 	// deadline, when set, bounds each step instead of the production
 	// deadlines.
 	deadline time.Duration
-	// requestTimeout, when set, bounds each attempt instead of 200 ms.
+	// requestTimeout, when set, bounds each attempt instead of the
+	// production timeout; tests of a server that never answers set
+	// hungAttempt.
 	requestTimeout time.Duration
 	// advance moves the emulator's clock by each wait the steps ask for,
 	// as if they had slept.
@@ -47,6 +49,14 @@ type harness struct {
 	// log or file may show: a KMS emulator's credentials, OIDC tokens.
 	moreSecrets func() []string
 }
+
+// hungAttempt bounds each attempt in tests of a server that never answers
+// (a fault's Delay of a minute or more), so that the step gets past the
+// hung attempts quickly. It is far longer than the emulator takes to
+// answer any other request, even on a loaded machine; every other test
+// keeps the production timeout, so that a slow answer is never mistaken
+// for none.
+const hungAttempt = time.Second
 
 func newHarness(t testing.TB, world githubapitest.Config) *harness {
 	t.Helper()
@@ -70,10 +80,7 @@ func (h *harness) runCtx(ctx context.Context, post bool) stepRun {
 	var mu sync.Mutex
 	var r stepRun
 	e := testEnv(h.runner, &log)
-	e.Core.RequestTimeout = 200 * time.Millisecond
-	if h.requestTimeout > 0 {
-		e.Core.RequestTimeout = h.requestTimeout
-	}
+	e.Core.RequestTimeout = h.requestTimeout
 	e.Core.MintDeadline, e.Core.RevokeDeadline = h.deadline, h.deadline
 	e.Core.Sleep = func(ctx context.Context, wait time.Duration) error {
 		mu.Lock()

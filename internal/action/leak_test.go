@@ -142,7 +142,10 @@ func leakScenarios() []leakScenario {
 		{name: "retry/429 retry-after", before: fault(githubapitest.Fault{Method: "POST", Path: mintPath, Status: 429,
 			Header: http.Header{"Retry-After": {"3"}}, Body: `{"message":"API rate limit exceeded"}`}), ok: true},
 		{name: "retry/500 forever", before: fault(githubapitest.Fault{Method: "GET", Path: lookupPath, Status: 500, Count: -1})},
-		{name: "retry/hung server", before: fault(githubapitest.Fault{Method: "POST", Path: mintPath, Delay: time.Minute, Count: -1})},
+		{name: "retry/hung server", before: func(h *harness) {
+			h.requestTimeout = hungAttempt
+			h.srv.InjectFault(githubapitest.Fault{Method: "POST", Path: mintPath, Delay: time.Minute, Count: -1})
+		}},
 		{name: "retry/malformed json", before: fault(githubapitest.Fault{Method: "POST", Path: mintPath, Status: 201, Body: `{"token":`})},
 		{name: "skew/GitHub behind", before: skew(-2 * time.Hour), ok: true},
 		{name: "skew/GitHub ahead", before: skew(2 * time.Hour), ok: true},

@@ -219,15 +219,16 @@ func TestPostStep(t *testing.T) {
 func TestStepDeadline(t *testing.T) {
 	t.Parallel()
 	// Each attempt times out after 200 ms, so without the deadline a hung
-	// server gets 4 attempts.
-	const deadline = 300 * time.Millisecond
+	// server gets 4 attempts; with it, at most 2, however slow the
+	// machine: an attempt lasts at least its 200 ms.
+	const attempt, deadline = 200 * time.Millisecond, 300 * time.Millisecond
 	hung := func(method, path string) githubapitest.Fault {
 		return githubapitest.Fault{Method: method, Path: path, Delay: time.Minute, Count: -1}
 	}
 	t.Run("main", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, testWorld(t))
-		h.deadline = deadline
+		h.deadline, h.requestTimeout = deadline, attempt
 		h.srv.InjectFault(hung("GET", lookupPath))
 		r := h.run(false)
 		if r.err == nil || !errors.Is(r.err, context.DeadlineExceeded) {
@@ -247,7 +248,7 @@ func TestStepDeadline(t *testing.T) {
 			t.Fatalf("main step error = %v", redactSecrets(h, r.err.Error()))
 		}
 		h.loadState()
-		h.deadline = deadline
+		h.deadline, h.requestTimeout = deadline, attempt
 		h.srv.InjectFault(hung("DELETE", revokePath))
 		r := h.run(true)
 		if r.err != nil || !strings.Contains(r.log, "::warning::Could not revoke the installation token") {

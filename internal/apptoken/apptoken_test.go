@@ -39,9 +39,10 @@ func newWorld(t *testing.T) *world {
 	}
 	w.vault = hashivaulttest.Start(t, hashivaulttest.Config{Key: key, Policies: map[string][]string{"sign": {"transit/sign/github-app"}}})
 	w.opts = apptoken.Options{
-		Sleep:          func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
-		RequestTimeout: time.Second,
-		Getenv:         func(k string) string { return w.env[k] },
+		// The production per-attempt timeout: no test here waits for
+		// it, and a shorter one would fail on a loaded machine.
+		Sleep:  func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
+		Getenv: func(k string) string { return w.env[k] },
 		Mask: func(s string) {
 			w.mu.Lock()
 			defer w.mu.Unlock()

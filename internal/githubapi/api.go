@@ -177,12 +177,19 @@ func (c *Client) CreateToken(ctx context.Context, installationID int64, tr Token
 
 // RevokeToken revokes an installation access token, authenticating with
 // the token itself. GitHub answers 401 (a [*Error]) when the token has
-// expired or was revoked already; that is not retried.
+// expired or was revoked already; that is not retried. A 401 that follows
+// an attempt that got no answer (a timeout, a reset connection) counts as
+// success: that attempt most likely revoked the token, and the token is
+// gone either way.
 func (c *Client) RevokeToken(ctx context.Context, token string) error {
 	if token == "" {
 		return errors.New("no token to revoke")
 	}
-	_, err := c.do(ctx, &request{method: http.MethodDelete, path: "/installation/token", token: token})
+	r := &request{method: http.MethodDelete, path: "/installation/token", token: token}
+	_, err := c.do(ctx, r)
+	if apiErr, ok := errors.AsType[*Error](err); ok && apiErr.Status == http.StatusUnauthorized && r.unanswered {
+		return nil
+	}
 	return err
 }
 

@@ -446,6 +446,48 @@ func TestRevokeToken(t *testing.T) {
 	}
 }
 
+// TestRevokeTokenAfterNoAnswer checks that a 401 to a revocation whose
+// earlier attempt got no answer counts as revoked: the earlier attempt may
+// have reached GitHub and revoked the token, which is gone either way. A
+// 401 after an attempt that GitHub answered stays an error.
+func TestRevokeTokenAfterNoAnswer(t *testing.T) {
+	t.Parallel()
+	denied := reply{status: 401, body: `{"message":"Bad credentials"}`}
+	tests := []struct {
+		name    string
+		replies []reply
+		// requestTimeout bounds each attempt; it only has to end the
+		// blocked one, so its length does not matter.
+		requestTimeout time.Duration
+		wantStatus     int // 0 = success
+	}{
+		{name: "reset, then 401", replies: []reply{{reset: true}, denied}},
+		{name: "timeout, then 401", replies: []reply{{block: true}, denied}, requestTimeout: 2 * time.Second},
+		{name: "500, then 401", replies: []reply{{status: 500}, denied}, wantStatus: 401},
+		{name: "401 at once", replies: []reply{denied}, wantStatus: 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, tt.replies...)
+			c, _ := newClient(t, srv.URL)
+			c.Sign = nil
+			c.RequestTimeout = tt.requestTimeout
+			err := c.RevokeToken(t.Context(), "ghs_a")
+			apiErr, _ := errors.AsType[*Error](err)
+			switch {
+			case tt.wantStatus == 0 && err != nil:
+				t.Errorf("RevokeToken() error = %v, want success", err)
+			case tt.wantStatus != 0 && (apiErr == nil || apiErr.Status != tt.wantStatus):
+				t.Errorf("RevokeToken() error = %v, want *Error %d", err, tt.wantStatus)
+			}
+			if n := len(srv.requests()); n < len(tt.replies) {
+				t.Errorf("server got %d requests, want at least %d", n, len(tt.replies))
+			}
+		})
+	}
+}
+
 func TestGetters(t *testing.T) {
 	t.Parallel()
 	t.Run("GetApp", func(t *testing.T) {

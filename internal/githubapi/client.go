@@ -98,6 +98,19 @@ type request struct {
 	// fresh marks a request made with a token minted moments ago: a 401
 	// or 403 is asked again for a few seconds.
 	fresh bool
+	// unanswered is set by [Client.send] when an attempt got no answer
+	// after it may have reached the server (a timeout, a reset
+	// connection): the server may have done what it asked.
+	unanswered bool
+}
+
+// failed notes in r whether the attempt that failed with f may have
+// reached the server (see unanswered), and returns f.
+func (r *request) failed(f *transport.Failure) *transport.Failure {
+	if f.Kind == TransportTimeout || f.Kind == TransportOther {
+		r.unanswered = true
+	}
+	return f
 }
 
 // response is a completed HTTP exchange with its body read.
@@ -305,7 +318,7 @@ func (c *Client) send(ctx context.Context, hc *http.Client, r *request, target, 
 	for redirects := 0; ; redirects++ {
 		resp, err = hc.Do(req)
 		if err != nil {
-			return nil, classify(actx, timeout, err)
+			return nil, r.failed(classify(actx, timeout, err))
 		}
 		next, err := redirectTarget(req, resp)
 		if err != nil || next == nil {
@@ -324,7 +337,7 @@ func (c *Client) send(ctx context.Context, hc *http.Client, r *request, target, 
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize+1))
 	if err != nil {
-		return nil, classify(actx, timeout, err)
+		return nil, r.failed(classify(actx, timeout, err))
 	}
 	if len(data) > maxBodySize {
 		return nil, &permanentError{fmt.Errorf("%d response larger than %d bytes", resp.StatusCode, maxBodySize)}

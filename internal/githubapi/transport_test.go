@@ -93,6 +93,9 @@ func TestTransportError(t *testing.T) {
 	blocked := func(tb testing.TB) string {
 		return startServer(tb, reply{block: true}).URL
 	}
+	// inFlight is closed as the canceled case's request arrives: the
+	// cancellation comes then, whatever the machine's speed.
+	inFlight := make(chan struct{})
 	tests := []struct {
 		name  string
 		setup func(tb testing.TB, c *Client) // sets BaseURL and HTTP
@@ -182,11 +185,17 @@ func TestTransportError(t *testing.T) {
 		{
 			name: "canceled",
 			setup: func(tb testing.TB, c *Client) {
-				c.BaseURL, c.HTTP = blocked(tb), directHTTP(tb, "", nil)
+				c.BaseURL, c.HTTP = startServerArrived(tb, inFlight, reply{block: true}).URL, directHTTP(tb, "", nil)
 			},
 			ctx: func(ctx context.Context) (context.Context, context.CancelFunc) {
 				ctx, cancel := context.WithCancel(ctx)
-				time.AfterFunc(50*time.Millisecond, cancel)
+				go func() {
+					select {
+					case <-inFlight:
+						cancel()
+					case <-ctx.Done():
+					}
+				}()
 				return ctx, cancel
 			},
 			kind: TransportCanceled, attempts: 1,

@@ -113,6 +113,16 @@ type Fault struct {
 	// Delay is waited before answering. The wait ends early, without an
 	// answer, when the client goes away or the server closes.
 	Delay time.Duration
+	// Arrived, if set, is called as each request that gets the fault
+	// arrives, before Delay, on the server's goroutine: a test that must
+	// act while a request is in flight (cancel its client, say) waits for
+	// this event rather than for a time.
+	Arrived func()
+	// Lost lets the server do what the request asks (mint, revoke), then
+	// closes the connection as Reset does: the answer is lost on its way
+	// back, as when the client's timeout ends the wait for it. Status,
+	// Header and Body are ignored.
+	Lost bool
 	// Reset closes the TCP connection without an answer, with a TCP RST
 	// where the platform allows it. Go's http.Transport silently retries an
 	// idempotent request (GET, or any request with an Idempotency-Key) once

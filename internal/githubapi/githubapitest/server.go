@@ -237,11 +237,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	idx, fault := s.arrive(r, rel, body)
 	rec := &recorder{ResponseWriter: w, s: s, idx: idx}
 	if fault != nil {
+		if fault.Arrived != nil {
+			fault.Arrived()
+		}
 		if fault.Delay > 0 && !s.wait(r.Context(), fault.Delay) {
 			abort(w)
 			return
 		}
-		if fault.Reset {
+		if fault.Lost && inBase {
+			lost := httptest.NewRecorder()
+			s.setCommonHeaders(lost, r)
+			s.route(lost, r, rel, body)
+		}
+		if fault.Reset || fault.Lost {
 			if err := abort(w); err != nil {
 				s.errorf("githubapitest: reset connection: %v", err)
 			}

@@ -286,6 +286,35 @@ func TestResetFault(t *testing.T) {
 	}
 }
 
+// TestLostFault checks that a Lost fault does the request's work and
+// drops its answer: the revoke revokes, and the client sees a connection
+// error.
+func TestLostFault(t *testing.T) {
+	t.Parallel()
+	s := Start(t, testConfig(t))
+	tok := mint(t, s, 102, "").Token
+	s.InjectFault(Fault{Method: "DELETE", Path: "/installation/token", Lost: true, Status: 500})
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: patience}
+	req, _ := http.NewRequestWithContext(t.Context(), "DELETE", s.URL()+"/installation/token", nil)
+	req.Header.Set("Authorization", "token "+tok)
+	resp, err := client.Do(req)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("DELETE with a Lost fault = %d, want a connection error", resp.StatusCode)
+	}
+	if !tokenNamed(t, s, tok).Revoked {
+		t.Error("the token is live after a revoke whose answer was lost")
+	}
+	if reqs := s.Requests(); len(reqs) != 2 || reqs[1].Status != 0 {
+		t.Errorf("recorded %d requests, want the DELETE with status 0", len(reqs))
+	}
+}
+
+// patience bounds the tests' waits for something that, broken, would take
+// a fault's hour: far above any pause of a loaded machine, so that only
+// its existence is tested, not its length.
+const patience = time.Minute
+
 func TestDelayEndsWhenClientGivesUp(t *testing.T) {
 	t.Parallel()
 	tb := &fakeTB{}
@@ -303,7 +332,7 @@ func TestDelayEndsWhenClientGivesUp(t *testing.T) {
 	go func() { s.Close(); close(closed) }()
 	select {
 	case <-closed:
-	case <-time.After(5 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("Close still waits for a request whose client gave up")
 	}
 	if reqs := s.Requests(); len(reqs) != 1 || reqs[0].Status != 0 {
@@ -317,9 +346,10 @@ func TestDelayEndsWhenClientGivesUp(t *testing.T) {
 func TestDelayEndsWhenServerCloses(t *testing.T) {
 	t.Parallel()
 	s := Start(t, testConfig(t))
-	s.InjectFault(Fault{Delay: time.Hour})
+	arrived := make(chan struct{})
+	s.InjectFault(Fault{Delay: time.Hour, Arrived: func() { close(arrived) }})
 
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), patience)
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() {
@@ -331,13 +361,15 @@ func TestDelayEndsWhenServerCloses(t *testing.T) {
 		}
 		errc <- err
 	}()
-	for len(s.Requests()) == 0 {
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-arrived:
+	case err := <-errc:
+		t.Fatalf("the request ended (%v) without the fault's Arrived", err)
 	}
 	start := time.Now()
 	s.Close()
 	err := <-errc
-	if ctx.Err() != nil || time.Since(start) > 5*time.Second {
+	if ctx.Err() != nil {
 		t.Fatalf("the client waited %v for a closed server", time.Since(start))
 	}
 	if err == nil || strings.Contains(err.Error(), "answered") {

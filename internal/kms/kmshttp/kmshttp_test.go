@@ -166,22 +166,29 @@ func TestDoThrottleCodes(t *testing.T) {
 // attempts ends Do at once, with the cancellation and the last failure.
 func TestDoCanceled(t *testing.T) {
 	t.Parallel()
+	var (
+		tries    atomic.Int32
+		answered atomic.Int64 // when the last answer was sent, in Unix ns
+	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tries.Add(1)
+		answered.Store(time.Now().UnixNano())
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 	}))
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	c := kmshttp.Env{HTTP: srv.Client()}.Client("GCP KMS")
-	start := time.Now()
 	// The request ignores ctx, so that the answer comes and the wait is
 	// what sees the cancellation.
 	_, err := c.Do(ctx, "sign", get(srv.URL, context.Background()), nil)
-	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "GCP KMS sign: 503: busy") {
-		t.Errorf("Do() error = %v, want the cancellation and the 503", err)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "GCP KMS sign: 503: busy") || tries.Load() != 1 {
+		t.Errorf("Do() error = %v after %d requests, want the cancellation and the 503 after 1", err, tries.Load())
 	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Errorf("Do() took %v after the cancellation", d)
+	// Timed from the answer, not the call: however slow the request, the
+	// wait after it (at least 750 ms) must not run.
+	if d := time.Since(time.Unix(0, answered.Load())); d > 500*time.Millisecond {
+		t.Errorf("Do() returned %v after the answer, want the wait cut short by the cancellation", d)
 	}
 }
 
