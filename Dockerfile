@@ -21,7 +21,7 @@ WORKDIR /src
 # change, not on every source edit. Only the modules the binary is built
 # from: go.mod also lists modules of the tests, which the image never needs.
 COPY go.mod go.sum ./
-RUN go mod download github.com/golang-jwt/jwt/v5 github.com/sethvargo/go-githubactions
+RUN go mod download github.com/gofrs/flock github.com/golang-jwt/jwt/v5 github.com/sethvargo/go-githubactions golang.org/x/sys
 
 COPY . .
 ARG TARGETOS

@@ -320,9 +320,14 @@ func TestMain(m *testing.M) {
 			fmt.Println(err)
 			os.Exit(1)
 		}
-		_ = unlock
 		fmt.Println("locked")
-		select {}
+		// Sleep, not select {}: a process whose goroutines all block for
+		// ever is a deadlock to the runtime (so under GOMAXPROCS=1), which
+		// exits and frees the lock; and unlock after it keeps the lock's
+		// file reachable, which the garbage collector would otherwise
+		// close, freeing the lock too.
+		time.Sleep(time.Hour)
+		unlock()
 	}
 	os.Exit(m.Run())
 }

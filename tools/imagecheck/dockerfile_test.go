@@ -226,7 +226,7 @@ func TestReadDockerfile(t *testing.T) {
 
 // downloadLine is the builder's module download in the repository's
 // Dockerfile, for the defect cases to mutate.
-const downloadLine = "go mod download github.com/golang-jwt/jwt/v5 github.com/sethvargo/go-githubactions"
+const downloadLine = "go mod download github.com/gofrs/flock github.com/golang-jwt/jwt/v5 github.com/sethvargo/go-githubactions golang.org/x/sys"
 
 // checkDownload checks the builder's go mod download in the Dockerfile src:
 // it names the modules the binary is built from (needed), no more, and not
