@@ -71,32 +71,61 @@ func (s *Signer) keyVersion(ctx context.Context, token, who string, secrets []st
 // step says which algorithms work and which role would let the action
 // check. It returns "" if s has not signed.
 func (s *Signer) ExplainRefusal(ctx context.Context) string {
-	s.mu.Lock()
-	name, algorithm := s.version, s.algorithm
-	s.mu.Unlock()
-	if name == "" {
+	name, algorithm, who, signed := s.signedAlgorithm(ctx)
+	switch {
+	case !signed:
 		return ""
-	}
-	// The credential that signed, from the cache: no new request.
-	c, err := s.creds.Get(ctx)
-	if err != nil {
-		return ""
-	}
-	who := c.who
-	if algorithm == "" {
-		v, ok := s.readVersion(ctx, c.token, name, c.secrets)
-		if !ok {
-			return fmt.Sprintf("check key version %s: its algorithm must be RSA_SIGN_PKCS1_*_SHA256 (RSA_SIGN_PKCS1_2048_SHA256, RSA_SIGN_PKCS1_3072_SHA256 or RSA_SIGN_PKCS1_4096_SHA256; GitHub refuses the signatures of RSA_SIGN_PSS_*), "+
-				"and it must hold the private key of the app in {client-id}; the action could not read the algorithm: grant roles/cloudkms.signerVerifier on the key to %s "+
-				"(permission cloudkms.cryptoKeyVersions.viewPublicKey besides .useToSign) so that it names the algorithm it finds", name, who)
-		}
-		algorithm = v.Algorithm
-	}
-	if !rs256(algorithm) {
-		return fmt.Sprintf("key version %s has algorithm %s, which does not make RS256 signatures (RSASSA-PKCS1-v1_5 with SHA-256), so GitHub cannot verify the app's JWT; %s", name, algorithm, algorithmHint)
+	case algorithm == "":
+		return fmt.Sprintf("check key version %s: its algorithm must be RSA_SIGN_PKCS1_*_SHA256 (RSA_SIGN_PKCS1_2048_SHA256, RSA_SIGN_PKCS1_3072_SHA256 or RSA_SIGN_PKCS1_4096_SHA256; GitHub refuses the signatures of RSA_SIGN_PSS_*), "+
+			"and it must hold the private key of the app in {client-id}; the action could not read the algorithm: grant roles/cloudkms.signerVerifier on the key to %s "+
+			"(permission cloudkms.cryptoKeyVersions.viewPublicKey besides .useToSign) so that it names the algorithm it finds", name, who)
+	case !rs256(algorithm):
+		return notRS256(name, algorithm) + ", so GitHub cannot verify the app's JWT; " + algorithmHint
 	}
 	return fmt.Sprintf("key version %s has algorithm %s, which makes RS256 signatures, so the key it holds is not the app's, or the runner's clock is off: "+
 		"import the private key of the app in {client-id} into a version of the key and name that version in {signing-key}", name, algorithm)
+}
+
+// SignatureDetail says, after a signature that is not RS256's (see
+// [appjwt.RemoteSigner]), which algorithm the key version has, if it can
+// be read; else "". Like [Signer.ExplainRefusal], it reads the version
+// only after such a failure.
+func (s *Signer) SignatureDetail(ctx context.Context) string {
+	name, algorithm, _, signed := s.signedAlgorithm(ctx)
+	if !signed || algorithm == "" || rs256(algorithm) {
+		return ""
+	}
+	return notRS256(name, algorithm)
+}
+
+// notRS256 says that key version name's algorithm makes no RS256
+// signatures.
+func notRS256(name, algorithm string) string {
+	return fmt.Sprintf("key version %s has algorithm %s, which does not make RS256 signatures (RSASSA-PKCS1-v1_5 with SHA-256)", name, algorithm)
+}
+
+// signedAlgorithm returns the key version that s signed with, its
+// algorithm (known from the choice of the version, else read now; "" if
+// it cannot be read) and whom the credential stands for, or signed false
+// if s has not signed. The credential is the one that signed, from the
+// cache: no new request for it.
+func (s *Signer) signedAlgorithm(ctx context.Context) (name, algorithm, who string, signed bool) {
+	s.mu.Lock()
+	name, algorithm = s.version, s.algorithm
+	s.mu.Unlock()
+	if name == "" {
+		return "", "", "", false
+	}
+	c, err := s.creds.Get(ctx)
+	if err != nil {
+		return "", "", "", false
+	}
+	if algorithm == "" {
+		if v, ok := s.readVersion(ctx, c.token, name, c.secrets); ok {
+			algorithm = v.Algorithm
+		}
+	}
+	return name, algorithm, c.who, true
 }
 
 // readVersion reads key version name's algorithm and state, to explain a
@@ -120,28 +149,6 @@ func (s *Signer) readVersion(ctx context.Context, token, name string, secrets []
 		return cryptoKeyVersion{}, false
 	}
 	return v, true
-}
-
-// SignatureDetail says, after a signature that is not RS256's (see
-// [appjwt.RemoteSigner]), which algorithm the key version has, if it can
-// be read; else "". Like [Signer.ExplainRefusal], it reads the version
-// only after such a failure.
-func (s *Signer) SignatureDetail(ctx context.Context) string {
-	s.mu.Lock()
-	name := s.version
-	s.mu.Unlock()
-	if name == "" {
-		return ""
-	}
-	c, err := s.creds.Get(ctx)
-	if err != nil {
-		return ""
-	}
-	v, ok := s.readVersion(ctx, c.token, name, c.secrets)
-	if !ok || rs256(v.Algorithm) {
-		return ""
-	}
-	return fmt.Sprintf("key version %s has algorithm %s, which does not make RS256 signatures (RSASSA-PKCS1-v1_5 with SHA-256)", name, v.Algorithm)
 }
 
 // chooseVersion lists the key's versions (cryptoKeyVersions.list,
