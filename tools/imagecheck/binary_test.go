@@ -311,6 +311,18 @@ func TestBinary(t *testing.T) {
 			t.Errorf("%s with no token printed %q, want an info line and no warning or error", runs.PostEntrypoint, stdout)
 		}
 	})
+	t.Run("post step with no state", func(t *testing.T) {
+		t.Parallel()
+		// As nektos/act runs it: ci.yml greps the image's output for
+		// this warning, so the two must agree.
+		stdout := runImage(t, root, runs.PostEntrypoint, img.env)
+		if !strings.HasPrefix(stdout, noStateWarning) {
+			t.Errorf("%s with no state printed %q, want it to start with %q", runs.PostEntrypoint, stdout, noStateWarning)
+		}
+		if ci := repoFile(t, ".github/workflows/ci.yml"); !strings.Contains(ci, "grep -q '^"+noStateWarning+"'") {
+			t.Errorf("ci.yml does not check the image's post step with no state for %q", noStateWarning)
+		}
+	})
 	t.Run("main and post step against the emulator", func(t *testing.T) {
 		t.Parallel()
 		cfg := githubapitest.DefaultConfig()
@@ -428,3 +440,7 @@ func TestCheckBinaryDefects(t *testing.T) {
 		})
 	}
 }
+
+// noStateWarning is how the post step begins when the runner passed it no
+// state (nektos/act), as the binary prints it and ci.yml checks it.
+const noStateWarning = "::warning::Cannot revoke the token: the runner passed this post step no state"

@@ -22,7 +22,8 @@ const ciScript = ".ci/run"
 // tools module's tests run actionlint), staticcheck, govulncheck, the
 // release's CLI build, and the container tests. The workflow also builds
 // the image, loads it and runs the smoke test (smoke-image.sh: its main
-// and post step against the emulator) and its post step with no state; and
+// and post step against the emulator), its post step after a main step
+// that created no token and with no state at all; and
 // it builds the image for every release platform.
 func checkCI(src []byte, ciRun string) ([]string, error) {
 	var wf struct {
@@ -84,7 +85,10 @@ func checkCI(src []byte, ciRun string) ([]string, error) {
 	}
 
 	// The smoke runs use the image that a build step of the same job loaded.
-	var smoke, post bool
+	// The post step runs twice in the loaded image: after a main step that
+	// created no token (its state mark, STATE_main=started) and with no
+	// state at all, as nektos/act runs it.
+	var smoke, postStarted, postNoState bool
 	for _, j := range wf.Jobs {
 		i := slices.IndexFunc(j.Steps, func(s workflowStep) bool {
 			return s.uses("docker/build-push-action") && s.With["load"] == "true" && s.With["tags"] != ""
@@ -103,14 +107,23 @@ func checkCI(src []byte, ciRun string) ([]string, error) {
 			if j := slices.Index(run, smokeScript); j >= 0 && j+1 < len(run) && run[j+1] == image {
 				smoke = true
 			}
-			post = post || strings.Contains(s.Run, "docker run") && strings.Contains(s.Run, "--entrypoint /usr/local/bin/"+postName)
+			if strings.Contains(s.Run, "docker run") && strings.Contains(s.Run, "--entrypoint /usr/local/bin/"+postName) {
+				if strings.Contains(s.Run, "-e STATE_main=started") {
+					postStarted = true
+				} else if !strings.Contains(s.Run, "STATE_") {
+					postNoState = true
+				}
+			}
 		}
 	}
 	if !smoke {
 		problems = append(problems, "no step runs "+smokeScript+" on the image that a docker/build-push-action step before it loads")
 	}
-	if !post {
-		problems = append(problems, "no step runs the post step (--entrypoint /usr/local/bin/"+postName+") in the loaded image")
+	if !postStarted {
+		problems = append(problems, "no step runs the post step (--entrypoint /usr/local/bin/"+postName+") in the loaded image after a main step that created no token (-e STATE_main=started)")
+	}
+	if !postNoState {
+		problems = append(problems, "no step runs the post step (--entrypoint /usr/local/bin/"+postName+") in the loaded image with no state")
 	}
 	if !slices.ContainsFunc(steps, func(s workflowStep) bool {
 		p := s.platforms()
@@ -176,7 +189,9 @@ func TestCIWorkflowDefects(t *testing.T) {
 		{"image not loaded", "", "load: true", "load: false", "runs " + smokeScript},
 		{"no smoke test", "", "run: " + smokeScript + " app-token:ci", "run: docker image ls app-token:ci", "runs " + smokeScript},
 		{"smoke test of another image", "", smokeScript + " app-token:ci", smokeScript + " alpine", "runs " + smokeScript},
-		{"no post step", "", "--entrypoint /usr/local/bin/app-token-post", "--entrypoint /usr/local/bin/app-token", "runs the post step"},
+		{"no post step after a main step", "", "-e STATE_main=started --entrypoint /usr/local/bin/app-token-post", "-e STATE_main=started --entrypoint /usr/local/bin/app-token", "runs the post step (--entrypoint /usr/local/bin/app-token-post) in the loaded image after a main step"},
+		{"no post step without state", "", "docker run --rm --entrypoint /usr/local/bin/app-token-post", "docker run --rm --entrypoint /usr/local/bin/app-token", "runs the post step (--entrypoint /usr/local/bin/app-token-post) in the loaded image with no state"},
+		{"post step without state given state", "", "docker run --rm --entrypoint /usr/local/bin/app-token-post", "docker run --rm -e STATE_token=x --entrypoint /usr/local/bin/app-token-post", "with no state"},
 		{"amd64 only", "", "platforms: linux/amd64,linux/arm64", "platforms: linux/amd64", "release platforms"},
 	}
 	for _, tt := range tests {
