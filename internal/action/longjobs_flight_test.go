@@ -32,18 +32,7 @@ func TestParallelGitMintsOnce(t *testing.T) {
 	for _, named := range []bool{false, true} {
 		t.Run(map[bool]string{false: "job directory", true: "APP_TOKEN_CACHE"}[named], func(t *testing.T) {
 			t.Parallel()
-			world := runnertest.World()
-			world.BasePath = "/api/v3"
-			h := newHarness(t, world)
-			useRunnerTemp(t, h, h.dir)
-			gs := startGitServer(t, h.srv, "octo-org/app")
-			h.env["GITHUB_SERVER_URL"] = gs.URL
-			h.env["GITHUB_API_URL"] = gs.URL + "/api/v3"
-			h.env["GITHUB_PATH"] = filepath.Join(h.dir, "path")
-			h.runner.Set("github-api-url", gs.URL+"/api/v3")
-			h.runner.Set("install-cli", "true")
-			h.runner.Set("repositories", "app")
-			h.runner.Set("permission-contents", "write")
+			h, gs := newGitJob(t, runnertest.World())
 			if named {
 				// Set for the job (env:), so the post step has it too.
 				h.env["APP_TOKEN_CACHE"] = filepath.Join(h.dir, "elsewhere", "tokens.json")

@@ -269,17 +269,7 @@ func TestLongJob(t *testing.T) {
 			t.Parallel()
 			world := runnertest.World()
 			world.TokenTTL = tokenTTL
-			world.BasePath = "/api/v3"
-			h := newHarness(t, world)
-			useRunnerTemp(t, h, h.dir)
-			gs := startGitServer(t, h.srv, "octo-org/app")
-			h.env["GITHUB_SERVER_URL"] = gs.URL
-			h.env["GITHUB_API_URL"] = gs.URL + "/api/v3"
-			h.runner.Set("github-api-url", gs.URL+"/api/v3")
-			h.env["GITHUB_PATH"] = filepath.Join(h.dir, "path")
-			h.runner.Set("install-cli", "true")
-			h.runner.Set("repositories", "app")
-			h.runner.Set("permission-contents", "write")
+			h, gs := newGitJob(t, world)
 			hostEnv := map[string]string{"APP_PRIVATE_KEY": h.srv.PrivateKeyPEM()}
 			if keyless {
 				key, err := appjwt.ParseKey(h.srv.PrivateKeyPEM())
@@ -462,4 +452,25 @@ func TestHostTemp(t *testing.T) {
 			t.Errorf("%s: hostTemp() = %q, %t, want %q, %t", tt.name, got, ok, tt.want, tt.wantOK)
 		}
 	}
+}
+
+// newGitJob returns a job whose main step installs the command line
+// (install-cli) for a token to octo-org/app with contents: write, in a
+// runner's temp directory laid out as a real runner's, against a git
+// server on loopback that also serves world's GitHub API at /api/v3, as
+// GitHub Enterprise Server does: one host for both.
+func newGitJob(t *testing.T, world githubapitest.Config) (*harness, *gitServer) {
+	t.Helper()
+	world.BasePath = "/api/v3"
+	h := newHarness(t, world)
+	useRunnerTemp(t, h, h.dir)
+	gs := startGitServer(t, h.srv, "octo-org/app")
+	h.env["GITHUB_SERVER_URL"] = gs.URL
+	h.env["GITHUB_API_URL"] = gs.URL + "/api/v3"
+	h.env["GITHUB_PATH"] = filepath.Join(h.dir, "path")
+	h.runner.Set("github-api-url", gs.URL+"/api/v3")
+	h.runner.Set("install-cli", "true")
+	h.runner.Set("repositories", "app")
+	h.runner.Set("permission-contents", "write")
+	return h, gs
 }
