@@ -118,10 +118,8 @@ func (c Cache) GetOrMint(ctx context.Context, scope string, minLeft time.Duratio
 	// Nearly every call finds a token: it needs no lock, since the file
 	// is only ever replaced whole. Only a miss is checked again under the
 	// lock, where at most one process mints.
-	if entries, err := c.read(); err == nil {
-		if e, ok := c.best(entries, scope, minLeft); ok {
-			return e, nil
-		}
+	if e, ok, err := c.Get(scope, minLeft); err == nil && ok {
+		return e, nil
 	}
 	unlock, err := c.lock(ctx)
 	if err != nil {
