@@ -38,12 +38,8 @@ func Post(ctx context.Context, e Env) {
 		e.Action.Infof("No token to revoke: the main step did not create one")
 		return
 	}
-	now := time.Now
-	if e.Core.Now != nil {
-		now = e.Core.Now
-	}
 	expires, err := time.Parse(time.RFC3339, pc.ExpiresAt)
-	if err == nil && !now().Add(expiryMargin).Before(expires) {
+	if err == nil && !o.Time().Add(expiryMargin).Before(expires) {
 		e.Action.Infof("Token revocation skipped: the token expired or expires within a minute (%s)", pc.ExpiresAt)
 		return
 	}
@@ -114,17 +110,13 @@ func revokeCached(ctx context.Context, e Env, o apptoken.Options) {
 // revokeRecords revokes the live tokens of records, and returns the
 // sentence that counts them: revoked, and why the others were not.
 func revokeRecords(ctx context.Context, e Env, o apptoken.Options, records []tokencache.Entry) string {
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
-	}
 	var revoked, earlier, expired, invalid, failed int
 	for _, t := range records {
 		switch {
 		case t.Revoked:
 			earlier++
 			continue
-		case t.Token == "" || !now().Before(t.ExpiresAt):
+		case t.Token == "" || !o.Time().Before(t.ExpiresAt):
 			expired++
 			continue
 		}

@@ -143,6 +143,15 @@ func (o Options) WithCACertificates(pem string) (Options, error) {
 	return o, nil
 }
 
+// Time returns the time by o's clock: o.Now, or the system's if it is
+// nil.
+func (o Options) Time() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
 func (o Options) mintDeadline() time.Duration {
 	if o.MintDeadline > 0 {
 		return o.MintDeadline

@@ -82,10 +82,6 @@ func (k *appKey) sign(ctx context.Context, now time.Time) (string, error) {
 // what it is, not as the first request's failure. The API client reuses
 // the JWT.
 func (k *appKey) signFirst(ctx context.Context, o Options) error {
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
-	}
-	_, err := k.sign(ctx, now())
+	_, err := k.sign(ctx, o.Time())
 	return explainSign(err)
 }

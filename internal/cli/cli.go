@@ -15,7 +15,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/ghapptoken/app-token-action/internal/apptoken"
 	"github.com/ghapptoken/app-token-action/internal/config"
@@ -165,14 +164,6 @@ func (c Command) environ() []string {
 		return os.Environ()
 	}
 	return c.Environ
-}
-
-// now returns the time by c's clock.
-func (c Command) now() time.Time {
-	if c.Core.Now != nil {
-		return c.Core.Now()
-	}
-	return time.Now()
 }
 
 // stdin returns c.Stdin, or an empty reader if it is nil.

@@ -106,7 +106,7 @@ func (o *cachedFlags) exec(ctx context.Context, c Command, fs *flag.FlagSet, w *
 	if err != nil {
 		return err
 	}
-	if left := e.ExpiresAt.Sub(c.now()); left < o.minLifetime {
+	if left := e.ExpiresAt.Sub(c.Core.Time()); left < o.minLifetime {
 		c.warn("the token expires in %s, sooner than --min-lifetime %s: GitHub's tokens live one hour", left.Round(time.Second), o.minLifetime)
 	}
 	env := withoutVars(c.environ(), "GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", o.keyEnv, brokerAddrEnv, brokerSecretEnv, brokerServerEnv)
