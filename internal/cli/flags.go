@@ -39,7 +39,8 @@ value, where shell history and ps would show it.
 
 // appDoc returns the help's paragraphs on the flags of [appFlags]. What
 // each KMS provider reads from the environment is the registry's word
-// (kms.Ambient). It is built when help is asked for, not at start-up.
+// (kms.Ambient). It is built with each command's entry (see commands),
+// that is on every run of the command line: a few string joins.
 func appDoc() string {
 	return appKeyDoc + "\n" + fill("Keyless: with --signing-key, the app's key stays in a KMS or Vault and "+
 		"signs there. Credentials come from the identity flags (with the GitHub "+

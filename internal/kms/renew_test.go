@@ -2,11 +2,9 @@ package kms_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,15 +16,14 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/kms/hashivault/hashivaulttest"
 	"github.com/ghapptoken/app-token-action/internal/oidc"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
-var appKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
+// appKey is the app's key of the tests' world (runnertest.Keys).
+func appKey() *rsa.PrivateKey {
+	k, _ := runnertest.Keys()
 	return k
-})
+}
 
 // federated is a provider's emulator, set up so that the job's OIDC token
 // buys a credential that may sign with the app's key: the key's URI, the

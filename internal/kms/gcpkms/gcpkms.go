@@ -235,15 +235,13 @@ func (s *Signer) federate(ctx context.Context) (credential, error) {
 	if err != nil {
 		return credential{}, fmt.Errorf("GCP: %w", err)
 	}
-	s.o.Mask(idToken)
-	s.secrets = append(s.secrets, idToken)
+	s.maskSecret(idToken)
 
 	fed, err := s.exchange(ctx, s.stsURL+"/token", "//iam.googleapis.com/"+s.provider, jwtTokenType, idToken)
 	if err != nil {
 		return credential{}, err
 	}
-	s.o.Mask(fed.token)
-	s.secrets = append(s.secrets, fed.token)
+	s.maskSecret(fed.token)
 	sub := oidc.Subject(idToken)
 	if s.o.ServiceAccount == "" {
 		fed.who = federatedPrincipal(pool(s.provider), sub)

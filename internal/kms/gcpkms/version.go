@@ -107,8 +107,9 @@ func notRS256(name, algorithm string) string {
 // signedAlgorithm returns the key version that s signed with, its
 // algorithm (known from the choice of the version, else read now; "" if
 // it cannot be read) and whom the credential stands for, or signed false
-// if s has not signed. The credential is the one that signed, from the
-// cache: no new request for it.
+// if s has not signed. The credential comes from the cache
+// ([kmshttp.Cached]): the one that signed, unless it has run low since,
+// when it is fetched again.
 func (s *Signer) signedAlgorithm(ctx context.Context) (name, algorithm, who string, signed bool) {
 	s.mu.Lock()
 	name, algorithm = s.version, s.algorithm

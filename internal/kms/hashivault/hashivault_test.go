@@ -3,7 +3,6 @@ package hashivault_test
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"net/http"
@@ -20,15 +19,14 @@ import (
 	"github.com/ghapptoken/app-token-action/internal/kms/kmshttp"
 	"github.com/ghapptoken/app-token-action/internal/oidc"
 	"github.com/ghapptoken/app-token-action/internal/oidc/oidctest"
+	"github.com/ghapptoken/app-token-action/internal/runnertest"
 )
 
-var appKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
+// appKey is the app's key of the tests' world (runnertest.Keys).
+func appKey() *rsa.PrivateKey {
+	k, _ := runnertest.Keys()
 	return k
-})
+}
 
 var job = oidctest.Job{Repository: "octo-org/app", Ref: "refs/heads/main"}
 
