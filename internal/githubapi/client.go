@@ -169,7 +169,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		MaxRetries: c.MaxRetries,
 		Backoff:    c.backoff,
 		Sleep:      c.Sleep,
-		Decided: func(attempt int, _ error, retry bool, wait time.Duration, reason string) {
+		Decided: func(attempt int, retry bool, wait time.Duration, reason string) {
 			if !sent {
 				return // the JWT could not be signed: nothing was sent
 			}
