@@ -131,7 +131,7 @@ func (p Policy) Do(ctx context.Context, call func() *Error, try func(ctx context
 			return final
 		}
 		if wait > 0 {
-			if err := Sleep(ctx, p.Sleep, wait); err != nil {
+			if err := p.sleep(ctx, wait); err != nil {
 				return call().Done(ctx, attempt, last)
 			}
 		}
@@ -146,6 +146,21 @@ func (p Policy) backoff(n int) time.Duration {
 		return p.Backoff(n)
 	}
 	return Backoff(time.Second, n)
+}
+
+// sleep waits d, or until ctx ends (its error then), by p.Sleep if set.
+func (p Policy) sleep(ctx context.Context, d time.Duration) error {
+	if p.Sleep != nil {
+		return p.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (p Policy) decided(attempt int, retry bool, wait time.Duration, reason string) {
