@@ -224,10 +224,10 @@ func explainTokenAnswer(r Request, inst githubapi.Installation, err error, apiEr
 	return nil
 }
 
-// explainAppCall explains a failed call made as the app that is not a
-// token's lookup or mint, such as listing the installations.
-func explainAppCall(r Request, err error) error {
-	return explainCall(err, "", func(err error, apiErr *githubapi.Error) error {
+// explainAppCall explains a failed call made as the app, for what, that
+// is not a token's lookup or mint, such as listing the installations.
+func explainAppCall(r Request, what string, err error) error {
+	return explainCall(err, what, func(err error, apiErr *githubapi.Error) error {
 		if apiErr.Status == http.StatusUnauthorized {
 			return hint.New(err, jwtHint(r, apiErr))
 		}

@@ -2,7 +2,6 @@ package apptoken
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ghapptoken/app-token-action/internal/githubapi"
 )
@@ -22,7 +21,7 @@ func ListInstallations(ctx context.Context, o Options, r Request) ([]githubapi.I
 	}
 	list, err := o.client(r.APIURL, k).ListInstallations(ctx)
 	if err != nil {
-		return nil, k.explainRefusal(ctx, explainAppCall(r, fmt.Errorf("list the app's installations: %w", err)))
+		return nil, k.explainRefusal(ctx, explainAppCall(r, "list the app's installations", err))
 	}
 	return list, nil
 }

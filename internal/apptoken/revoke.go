@@ -25,11 +25,13 @@ func Revoke(ctx context.Context, o Options, apiURL, token string) error {
 	if err == nil {
 		return nil
 	}
-	if apiErr, ok := errors.AsType[*githubapi.Error](err); ok && apiErr.Status == http.StatusUnauthorized {
-		return hint.New(fmt.Errorf("%w: %w", ErrTokenInvalid, err),
-			"nothing to revoke, unless the token belongs to another GitHub: check {github-api-url}")
-	}
-	return explain(err)
+	return explainCall(err, "", func(err error, apiErr *githubapi.Error) error {
+		if apiErr.Status == http.StatusUnauthorized {
+			return hint.New(fmt.Errorf("%w: %w", ErrTokenInvalid, err),
+				"nothing to revoke, unless the token belongs to another GitHub: check {github-api-url}")
+		}
+		return nil
+	})
 }
 
 // RevokeUnused revokes a token that nobody received, so that it does not

@@ -98,19 +98,10 @@ type request struct {
 	// fresh marks a request made with a token minted moments ago: a 401
 	// or 403 is asked again for a few seconds.
 	fresh bool
-	// unanswered is set by [Client.send] when an attempt got no answer
+	// unanswered is set by [Client.do] when an attempt got no answer
 	// after it may have reached the server (a timeout, a reset
 	// connection): the server may have done what it asked.
 	unanswered bool
-}
-
-// failed notes in r whether the attempt that failed with f may have
-// reached the server (see unanswered), and returns f.
-func (r *request) failed(f *transport.Failure) *transport.Failure {
-	if f.Kind == TransportTimeout || f.Kind == TransportOther {
-		r.unanswered = true
-	}
-	return f
 }
 
 // response is a completed HTTP exchange with its body read.
@@ -178,7 +169,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		MaxRetries: c.MaxRetries,
 		Backoff:    c.backoff,
 		Sleep:      c.Sleep,
-		Decided: func(attempt int, _ error, retry bool, wait time.Duration, reason string) {
+		Decided: func(attempt int, retry bool, wait time.Duration, reason string) {
 			if !sent {
 				return // the JWT could not be signed: nothing was sent
 			}
@@ -214,6 +205,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			return fmt.Errorf("%s %s: %w", r.method, r.path, perm.err)
 		case errors.As(err, &tf):
 			outcome = tf.Error()
+			if tf.Kind == TransportTimeout || tf.Kind == TransportOther {
+				r.unanswered = true
+			}
 			return tf
 		case err != nil:
 			// send returns only the two kinds above; this is a safety net.
@@ -318,7 +312,7 @@ func (c *Client) send(ctx context.Context, hc *http.Client, r *request, target, 
 	for redirects := 0; ; redirects++ {
 		resp, err = hc.Do(req)
 		if err != nil {
-			return nil, r.failed(classify(actx, timeout, err))
+			return nil, classify(actx, timeout, err)
 		}
 		next, err := redirectTarget(req, resp)
 		if err != nil || next == nil {
@@ -337,7 +331,7 @@ func (c *Client) send(ctx context.Context, hc *http.Client, r *request, target, 
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize+1))
 	if err != nil {
-		return nil, r.failed(classify(actx, timeout, err))
+		return nil, classify(actx, timeout, err)
 	}
 	if len(data) > maxBodySize {
 		return nil, &permanentError{fmt.Errorf("%d response larger than %d bytes", resp.StatusCode, maxBodySize)}

@@ -119,11 +119,20 @@ func (f Fetcher) get(ctx context.Context, rawURL string, header http.Header, fie
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	u, err := url.Parse(rawURL)
+	// One request serves every attempt: a GET has no body to replay.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return "", fmt.Errorf("get the job's OIDC token: the token service's URL is not valid")
 	}
-	host := u.Host
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
+	host := req.URL.Host
 	var (
 		body     []byte
 		attempts int
@@ -136,18 +145,6 @@ func (f Fetcher) get(ctx context.Context, rawURL string, header http.Header, fie
 	policy := transport.Policy{MaxRetries: maxAttempts - 1, Backoff: backoff, Sleep: f.Sleep}
 	err = policy.Do(ctx, call, func(ctx context.Context, attempt int) error {
 		attempts, answer = attempt, nil
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-		if err != nil {
-			return fmt.Errorf("the token service's URL is not valid")
-		}
-		for k, vs := range header {
-			for _, v := range vs {
-				req.Header.Add(k, v)
-			}
-		}
-		if req.Header.Get("Accept") == "" {
-			req.Header.Set("Accept", "application/json")
-		}
 		resp, err := hc.Do(req)
 		if err != nil {
 			return transport.Classify(ctx, 0, err)

@@ -27,10 +27,10 @@ type Policy struct {
 	// Sleep waits d or until ctx ends, then returns ctx's error; nil: a
 	// real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Decided, if set, is told what each attempt came to (err, nil for
-	// success) and whether another follows after wait, and why (reason),
-	// before that wait starts. It must not block.
-	Decided func(attempt int, err error, retry bool, wait time.Duration, reason string)
+	// Decided, if set, is told after each attempt whether another
+	// follows after wait, and why (reason), before that wait starts. It
+	// must not block.
+	Decided func(attempt int, retry bool, wait time.Duration, reason string)
 }
 
 // Again is an attempt's answer that is worth another attempt: see [Retry]
@@ -99,7 +99,7 @@ func (p Policy) Do(ctx context.Context, call func() *Error, try func(ctx context
 		case err == nil:
 		case errors.As(err, &f):
 			if ctx.Err() != nil {
-				p.decided(attempt, err, false, 0, "")
+				p.decided(attempt, false, 0, "")
 				return call().Done(ctx, attempt, last)
 			}
 			if f.Kind == DNS {
@@ -126,12 +126,12 @@ func (p Policy) Do(ctx context.Context, call func() *Error, try func(ctx context
 				last = again.Err.Error()
 			}
 		}
-		p.decided(attempt, err, retry, wait, reason)
+		p.decided(attempt, retry, wait, reason)
 		if !retry {
 			return final
 		}
 		if wait > 0 {
-			if err := Sleep(ctx, p.Sleep, wait); err != nil {
+			if err := p.sleep(ctx, wait); err != nil {
 				return call().Done(ctx, attempt, last)
 			}
 		}
@@ -148,8 +148,23 @@ func (p Policy) backoff(n int) time.Duration {
 	return Backoff(time.Second, n)
 }
 
-func (p Policy) decided(attempt int, err error, retry bool, wait time.Duration, reason string) {
+// sleep waits d, or until ctx ends (its error then), by p.Sleep if set.
+func (p Policy) sleep(ctx context.Context, d time.Duration) error {
+	if p.Sleep != nil {
+		return p.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (p Policy) decided(attempt int, retry bool, wait time.Duration, reason string) {
 	if p.Decided != nil {
-		p.Decided(attempt, err, retry, wait, reason)
+		p.Decided(attempt, retry, wait, reason)
 	}
 }

@@ -59,7 +59,7 @@ func TestPolicyDo(t *testing.T) {
 				MaxRetries: tt.maxRetries,
 				Backoff:    func(n int) time.Duration { return time.Duration(n) * time.Second },
 				Sleep:      func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return ctx.Err() },
-				Decided:    func(int, error, bool, time.Duration, string) { decided++ },
+				Decided:    func(int, bool, time.Duration, string) { decided++ },
 			}
 			tries := 0
 			err := p.Do(t.Context(), call, func(_ context.Context, attempt int) error {

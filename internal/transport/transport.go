@@ -239,22 +239,6 @@ func Backoff(base time.Duration, n int) time.Duration {
 	return time.Duration(float64(d) * (0.75 + 0.5*rand.Float64()))
 }
 
-// Sleep waits d, or until ctx ends (its error then). With fake set, as
-// tests set a client's Sleep field, it calls fake instead.
-func Sleep(ctx context.Context, fake func(context.Context, time.Duration) error, d time.Duration) error {
-	if fake != nil {
-		return fake(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // ProxyHost returns the host[:port] of the proxy hc's transport uses for
 // target, without credentials, or "" for none or a transport it cannot ask.
 func ProxyHost(hc *http.Client, target string) string {
