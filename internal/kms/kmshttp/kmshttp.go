@@ -24,7 +24,6 @@ import (
 
 const (
 	maxBody    = 1 << 20
-	maxRetries = 3
 	maxMessage = 300
 )
 
@@ -141,7 +140,7 @@ func (c Client) Do(ctx context.Context, step string, build func(context.Context)
 	call := func() *transport.Error {
 		return &transport.Error{Service: c.Provider, Step: step, Host: req.URL.Host, Proxy: transport.ProxyHost(hc, req.URL.String())}
 	}
-	policy := transport.Policy{MaxRetries: maxRetries, Sleep: c.Sleep}
+	policy := transport.Policy{Sleep: c.Sleep} // transport's default retries
 	err := policy.Do(ctx, call, func(ctx context.Context, _ int) error {
 		var err error
 		if req, err = build(ctx); err != nil {
