@@ -72,13 +72,11 @@ func checkCI(src []byte, ciRun string) ([]string, error) {
 	// Tools run from a go.mod's tool lines, where Dependabot sees them,
 	// never as go run MODULE@VERSION.
 	goRunAt := regexp.MustCompile(`go run (\S+@\S+)`)
-	for _, run := range append([]string{ciRun}, func() []string {
-		var r []string
-		for _, s := range steps {
-			r = append(r, s.Run)
-		}
-		return r
-	}()...) {
+	runs := []string{ciRun}
+	for _, s := range steps {
+		runs = append(runs, s.Run)
+	}
+	for _, run := range runs {
 		for _, m := range goRunAt.FindAllStringSubmatch(run, -1) {
 			problems = append(problems, "go run "+m[1]+" pins a tool outside a go.mod; add it as a tool line of tools/go.mod")
 		}
