@@ -69,16 +69,21 @@ func checkCI(src []byte, ciRun string) ([]string, error) {
 		}
 	}
 
+	// One EXIT trap: a second `trap ... EXIT` replaces the first, and
+	// leaves what it cleaned up (the busy loops, the release build's
+	// directory) behind when the run fails or is stopped.
+	if n := len(regexp.MustCompile(`(?m)^\s*trap .*\bEXIT\s*$`).FindAllString(ciRun, -1)); n != 1 {
+		problems = append(problems, fmt.Sprintf("%s sets %d EXIT traps, want one cleanup for the whole run", ciScript, n))
+	}
+
 	// Tools run from a go.mod's tool lines, where Dependabot sees them,
 	// never as go run MODULE@VERSION.
 	goRunAt := regexp.MustCompile(`go run (\S+@\S+)`)
-	for _, run := range append([]string{ciRun}, func() []string {
-		var r []string
-		for _, s := range steps {
-			r = append(r, s.Run)
-		}
-		return r
-	}()...) {
+	runs := []string{ciRun}
+	for _, s := range steps {
+		runs = append(runs, s.Run)
+	}
+	for _, run := range runs {
 		for _, m := range goRunAt.FindAllStringSubmatch(run, -1) {
 			problems = append(problems, "go run "+m[1]+" pins a tool outside a go.mod; add it as a tool line of tools/go.mod")
 		}
@@ -185,6 +190,7 @@ func TestCIWorkflowDefects(t *testing.T) {
 		{"no govulncheck", ciScript, `  "$(go -C tools tool -n govulncheck)" ./...`, "  true", "does not run tool -n govulncheck"},
 		{"tool by go run @version", ciScript, `  "$(go -C tools tool -n govulncheck)" ./...`, "  go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./... # tool -n govulncheck", "go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 pins a tool outside a go.mod"},
 		{"tools untested", ciScript, "go -C tools test ./...\n", "true\n", "does not run go -C tools test ./..."},
+		{"second EXIT trap", ciScript, "rel=\"$(mktemp -d)\"\n", "rel=\"$(mktemp -d)\"\ntrap 'rm -rf \"$rel\"' EXIT\n", "sets 2 EXIT traps"},
 		{"no container tests", ciScript, "\ntools/containertest/run.sh\ntools/containertest/run.sh cost", "\ntrue\ntrue cost", "does not run tools/containertest/run.sh"},
 		{"image not loaded", "", "load: true", "load: false", "runs " + smokeScript},
 		{"no smoke test", "", "run: " + smokeScript + " app-token:ci", "run: docker image ls app-token:ci", "runs " + smokeScript},
